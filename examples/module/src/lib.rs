@@ -1,0 +1,418 @@
+//! The reference module of spacetime-gateway: a small multi-tenant document store.
+//!
+//! SpacetimeDB 1.3 modules cannot read JWT claims, so every authorization decision here is made on
+//! `ctx.sender` (the caller's Identity) against tables the module owns: a caller may act in a tenant
+//! only through a `membership` row, and may change a document only as its owner or as a tenant admin.
+//! Every write leaves an `audit_event` row, so tests can see who did what.
+//!
+//! `all_types` exists for the gateway's generic decoder: it holds one column of every type a module can
+//! declare, and `insert_all_types` / `set_scalars` take those types as reducer arguments.
+
+use spacetimedb::sats::{i256, u256};
+use spacetimedb::{reducer, table, ConnectionId, Identity, ReducerContext, SpacetimeType, Table, TimeDuration, Timestamp};
+
+// ---------------------------------------------------------------------------------------------------
+// Tenants and memberships
+// ---------------------------------------------------------------------------------------------------
+
+#[table(name = tenant, public)]
+pub struct Tenant {
+    /// The tenant's id as the app knows it (e.g. an organization id), not a SpacetimeDB identity.
+    #[primary_key]
+    pub id: String,
+    pub name: String,
+    pub created_by: Identity,
+    pub created_at: Timestamp,
+}
+
+#[derive(SpacetimeType, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Owner,
+    Admin,
+    Member,
+    Viewer,
+}
+
+impl Role {
+    fn can_write(self) -> bool {
+        !matches!(self, Role::Viewer)
+    }
+
+    fn can_manage(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+}
+
+#[table(name = membership, public)]
+pub struct Membership {
+    #[primary_key]
+    #[auto_inc]
+    pub id: u64,
+    #[index(btree)]
+    pub tenant_id: String,
+    #[index(btree)]
+    pub member: Identity,
+    pub role: Role,
+    pub added_at: Timestamp,
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Documents and the audit trail
+// ---------------------------------------------------------------------------------------------------
+
+#[table(name = document, public)]
+pub struct Document {
+    #[primary_key]
+    #[auto_inc]
+    pub id: u64,
+    #[index(btree)]
+    pub tenant_id: String,
+    pub title: String,
+    pub body: String,
+    pub owner: Identity,
+    pub updated_at: Timestamp,
+    /// Starts at 1 and grows by one on every update; lets clients detect lost or reordered updates.
+    pub version: u32,
+}
+
+#[table(name = audit_event, public)]
+pub struct AuditEvent {
+    #[primary_key]
+    #[auto_inc]
+    pub id: u64,
+    #[index(btree)]
+    pub tenant_id: String,
+    /// Who acted (the caller's identity).
+    pub actor: Identity,
+    /// What happened, e.g. `document.create`.
+    pub action: String,
+    /// What it happened to, e.g. a document id.
+    pub subject: String,
+    pub at: Timestamp,
+}
+
+const MAX_TITLE_BYTES: usize = 200;
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+fn role_of(ctx: &ReducerContext, tenant_id: &str, who: Identity) -> Option<Role> {
+    ctx.db
+        .membership()
+        .member()
+        .filter(&who)
+        .find(|m| m.tenant_id == tenant_id)
+        .map(|m| m.role)
+}
+
+fn require_role(ctx: &ReducerContext, tenant_id: &str, allowed: fn(Role) -> bool, what: &str) -> Result<Role, String> {
+    if ctx.db.tenant().id().find(tenant_id.to_string()).is_none() {
+        return Err(format!("no such tenant: {tenant_id}"));
+    }
+    match role_of(ctx, tenant_id, ctx.sender) {
+        None => Err(format!("not a member of tenant {tenant_id}")),
+        Some(role) if !allowed(role) => Err(format!("role {role:?} may not {what} in tenant {tenant_id}")),
+        Some(role) => Ok(role),
+    }
+}
+
+fn audit(ctx: &ReducerContext, tenant_id: &str, action: &str, subject: String) {
+    ctx.db.audit_event().insert(AuditEvent {
+        id: 0,
+        tenant_id: tenant_id.to_string(),
+        actor: ctx.sender,
+        action: action.to_string(),
+        subject,
+        at: ctx.timestamp,
+    });
+}
+
+fn check_title(title: &str) -> Result<(), String> {
+    if title.trim().is_empty() {
+        return Err("title must not be empty".into());
+    }
+    if title.len() > MAX_TITLE_BYTES {
+        return Err(format!("title is {} bytes, the limit is {MAX_TITLE_BYTES}", title.len()));
+    }
+    Ok(())
+}
+
+fn check_body(body: &str) -> Result<(), String> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(format!("body is {} bytes, the limit is {MAX_BODY_BYTES}", body.len()));
+    }
+    Ok(())
+}
+
+/// Creates a tenant; the caller becomes its owner.
+#[reducer]
+pub fn create_tenant(ctx: &ReducerContext, id: String, name: String) -> Result<(), String> {
+    if id.trim().is_empty() {
+        return Err("tenant id must not be empty".into());
+    }
+    if ctx.db.tenant().id().find(&id).is_some() {
+        return Err(format!("tenant {id} already exists"));
+    }
+    ctx.db.tenant().insert(Tenant { id: id.clone(), name, created_by: ctx.sender, created_at: ctx.timestamp });
+    ctx.db.membership().insert(Membership {
+        id: 0,
+        tenant_id: id.clone(),
+        member: ctx.sender,
+        role: Role::Owner,
+        added_at: ctx.timestamp,
+    });
+    audit(ctx, &id, "tenant.create", id.clone());
+    Ok(())
+}
+
+/// Adds `member` to a tenant, or changes its role. Only owners and admins may, and only owners may
+/// grant `Owner`.
+#[reducer]
+pub fn set_member(ctx: &ReducerContext, tenant_id: String, member: Identity, role: Role) -> Result<(), String> {
+    let caller_role = require_role(ctx, &tenant_id, Role::can_manage, "manage members")?;
+    if role == Role::Owner && caller_role != Role::Owner {
+        return Err("only an owner may grant the Owner role".into());
+    }
+    let existing = ctx.db.membership().member().filter(&member).find(|m| m.tenant_id == tenant_id);
+    match existing {
+        Some(m) => {
+            ctx.db.membership().id().update(Membership { role, ..m });
+        }
+        None => {
+            ctx.db.membership().insert(Membership {
+                id: 0,
+                tenant_id: tenant_id.clone(),
+                member,
+                role,
+                added_at: ctx.timestamp,
+            });
+        }
+    }
+    audit(ctx, &tenant_id, "member.set", member.to_hex().to_string());
+    Ok(())
+}
+
+/// Removes `member` from a tenant. Owners and admins may remove others; anyone may leave.
+#[reducer]
+pub fn remove_member(ctx: &ReducerContext, tenant_id: String, member: Identity) -> Result<(), String> {
+    if member != ctx.sender {
+        require_role(ctx, &tenant_id, Role::can_manage, "manage members")?;
+    }
+    let Some(m) = ctx.db.membership().member().filter(&member).find(|m| m.tenant_id == tenant_id) else {
+        return Err(format!("{} is not a member of tenant {tenant_id}", member.to_hex()));
+    };
+    ctx.db.membership().id().delete(m.id);
+    audit(ctx, &tenant_id, "member.remove", member.to_hex().to_string());
+    Ok(())
+}
+
+#[reducer]
+pub fn create_document(ctx: &ReducerContext, tenant_id: String, title: String, body: String) -> Result<(), String> {
+    require_role(ctx, &tenant_id, Role::can_write, "write documents")?;
+    check_title(&title)?;
+    check_body(&body)?;
+    let doc = ctx.db.document().insert(Document {
+        id: 0,
+        tenant_id: tenant_id.clone(),
+        title,
+        body,
+        owner: ctx.sender,
+        updated_at: ctx.timestamp,
+        version: 1,
+    });
+    audit(ctx, &tenant_id, "document.create", doc.id.to_string());
+    Ok(())
+}
+
+fn writable_document(ctx: &ReducerContext, id: u64, what: &str) -> Result<Document, String> {
+    let doc = ctx.db.document().id().find(id).ok_or_else(|| format!("no such document: {id}"))?;
+    let role = require_role(ctx, &doc.tenant_id, Role::can_write, what)?;
+    if doc.owner != ctx.sender && !role.can_manage() {
+        return Err(format!("document {id} belongs to another member"));
+    }
+    Ok(doc)
+}
+
+#[reducer]
+pub fn update_document(ctx: &ReducerContext, id: u64, title: String, body: String) -> Result<(), String> {
+    let doc = writable_document(ctx, id, "write documents")?;
+    check_title(&title)?;
+    check_body(&body)?;
+    let tenant_id = doc.tenant_id.clone();
+    ctx.db.document().id().update(Document {
+        title,
+        body,
+        updated_at: ctx.timestamp,
+        version: doc.version + 1,
+        ..doc
+    });
+    audit(ctx, &tenant_id, "document.update", id.to_string());
+    Ok(())
+}
+
+#[reducer]
+pub fn delete_document(ctx: &ReducerContext, id: u64) -> Result<(), String> {
+    let doc = writable_document(ctx, id, "delete documents")?;
+    ctx.db.document().id().delete(id);
+    audit(ctx, &doc.tenant_id, "document.delete", id.to_string());
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Every column type a generic decoder must handle
+// ---------------------------------------------------------------------------------------------------
+
+#[derive(SpacetimeType, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Color {
+    Red,
+    Green,
+    Blue,
+}
+
+#[derive(SpacetimeType, Clone, Debug, PartialEq)]
+pub struct Size {
+    pub width: f64,
+    pub height: f64,
+}
+
+/// An enum whose variants carry payloads of different shapes (and one carries none).
+#[derive(SpacetimeType, Clone, Debug, PartialEq)]
+pub enum Shape {
+    Circle(f64),
+    Rect(Size),
+    Label(String),
+    Empty,
+}
+
+#[derive(SpacetimeType, Clone, Debug, PartialEq)]
+pub struct Geo {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+#[derive(SpacetimeType, Clone, Debug, PartialEq)]
+pub struct Address {
+    pub street: String,
+    pub city: String,
+    pub geo: Option<Geo>,
+    pub tags: Vec<String>,
+}
+
+#[table(name = all_types, public)]
+#[derive(Clone)]
+pub struct AllTypes {
+    #[primary_key]
+    pub id: u32,
+    pub tenant_id: String,
+    pub a_u8: u8,
+    pub a_u16: u16,
+    pub a_u32: u32,
+    pub a_u64: u64,
+    pub a_u128: u128,
+    pub a_u256: u256,
+    pub a_i8: i8,
+    pub a_i16: i16,
+    pub a_i32: i32,
+    pub a_i64: i64,
+    pub a_i128: i128,
+    pub a_i256: i256,
+    pub a_f32: f32,
+    pub a_f64: f64,
+    pub a_bool: bool,
+    pub a_string: String,
+    pub a_identity: Identity,
+    pub a_connection_id: ConnectionId,
+    pub a_timestamp: Timestamp,
+    pub a_duration: TimeDuration,
+    pub maybe_string: Option<String>,
+    pub maybe_i32: Option<i32>,
+    pub bytes: Vec<u8>,
+    pub strings: Vec<String>,
+    pub color: Color,
+    pub shape: Shape,
+    pub address: Address,
+    pub shapes: Vec<Shape>,
+}
+
+fn upsert_all_types(ctx: &ReducerContext, row: AllTypes) {
+    if ctx.db.all_types().id().find(row.id).is_some() {
+        ctx.db.all_types().id().update(row);
+    } else {
+        ctx.db.all_types().insert(row);
+    }
+}
+
+/// Inserts or replaces a whole `all_types` row: the reducer argument is itself a product of every type.
+#[reducer]
+pub fn insert_all_types(ctx: &ReducerContext, row: AllTypes) -> Result<(), String> {
+    upsert_all_types(ctx, row);
+    Ok(())
+}
+
+/// Creates or updates row `id` from several scalar and composite arguments, leaving the other columns
+/// at defaults. Tests use it to check argument encoding type by type.
+#[reducer]
+#[allow(clippy::too_many_arguments)]
+pub fn set_scalars(
+    ctx: &ReducerContext,
+    id: u32,
+    a_u64: u64,
+    a_i128: i128,
+    a_identity: Identity,
+    a_timestamp: Timestamp,
+    maybe_string: Option<String>,
+    bytes: Vec<u8>,
+    color: Color,
+    shape: Shape,
+) -> Result<(), String> {
+    let base = ctx.db.all_types().id().find(id).unwrap_or_else(|| AllTypes {
+        id,
+        tenant_id: String::new(),
+        a_u8: 0,
+        a_u16: 0,
+        a_u32: 0,
+        a_u64: 0,
+        a_u128: 0,
+        a_u256: u256::ZERO,
+        a_i8: 0,
+        a_i16: 0,
+        a_i32: 0,
+        a_i64: 0,
+        a_i128: 0,
+        a_i256: i256::ZERO,
+        a_f32: 0.0,
+        a_f64: 0.0,
+        a_bool: false,
+        a_string: String::new(),
+        a_identity: Identity::ZERO,
+        a_connection_id: ConnectionId::ZERO,
+        a_timestamp: Timestamp::UNIX_EPOCH,
+        a_duration: TimeDuration::from_micros(0),
+        maybe_string: None,
+        maybe_i32: None,
+        bytes: Vec::new(),
+        strings: Vec::new(),
+        color: Color::Red,
+        shape: Shape::Empty,
+        address: Address { street: String::new(), city: String::new(), geo: None, tags: Vec::new() },
+        shapes: Vec::new(),
+    });
+    upsert_all_types(ctx, AllTypes {
+        a_u64,
+        a_i128,
+        a_identity,
+        a_timestamp,
+        maybe_string,
+        bytes,
+        color,
+        shape,
+        ..base
+    });
+    Ok(())
+}
+
+#[reducer]
+pub fn delete_all_types(ctx: &ReducerContext, id: u32) -> Result<(), String> {
+    if !ctx.db.all_types().id().delete(id) {
+        return Err(format!("no all_types row with id {id}"));
+    }
+    Ok(())
+}

@@ -1,0 +1,64 @@
+//! Errors with stable codes.
+//!
+//! Every failure a user can hit surfaces in JavaScript as an `Error` whose `code` is one of
+//! [`ErrorCode`] and whose message names the cause. The core returns [`GatewayError`]; the binding
+//! layer turns it into a JS error (see `bindings::to_napi_error`).
+
+use std::fmt;
+
+/// The stable error codes of the public contract. The string form (`as_str`) is what JS sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// The caller passed a value that does not fit (wrong type, out of range, missing field).
+    InvalidArgument,
+    /// The gateway or the object was closed before or during the operation.
+    Closed,
+    /// A deadline passed.
+    Timeout,
+    /// A bug or an unexpected state inside the gateway; the message says what happened.
+    Internal,
+}
+
+impl ErrorCode {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidArgument => "INVALID_ARGUMENT",
+            ErrorCode::Closed => "CLOSED",
+            ErrorCode::Timeout => "TIMEOUT",
+            ErrorCode::Internal => "INTERNAL",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error of the Rust core: a stable code and a message that names the cause.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GatewayError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl GatewayError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        GatewayError { code, message: message.into() }
+    }
+
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidArgument, message)
+    }
+}
+
+impl fmt::Display for GatewayError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for GatewayError {}
+
+pub type Result<T, E = GatewayError> = std::result::Result<T, E>;

@@ -1,0 +1,14 @@
+//! Rust core of `spacetime-gateway`.
+//!
+//! Each part of the product is a module of plain Rust that `cargo test` covers without Node:
+//! - [`client`]: a generic SpacetimeDB client (no per-module code generation),
+//! - [`auth`]: the token broker, verification and diagnostics,
+//! - [`projection`]: the server-side cache of subscribed rows,
+//! - [`relay`]: the SSE event log and fan-out,
+//!
+//! and [`bindings`] is the thin `#[napi]` layer that converts, validates and maps errors.
+
+pub mod bindings;
+pub mod error;
+
+pub use error::{ErrorCode, GatewayError};

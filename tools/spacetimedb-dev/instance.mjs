@@ -1,0 +1,364 @@
+// Starts, publishes to and stops local SpacetimeDB servers for the project's tests, examples and benchmarks.
+//
+// Used by scripts/spacetimedb.sh (which builds the server and the module first) and importable from tests
+// that need a server of their own (e.g. to kill and restart it). Every server gets a fresh data directory
+// and its own JWT key files under one instance directory; `down` stops exactly the process `up` started
+// (checked by pid and command line) and removes that directory.
+
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, closeSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const STATE_DIR = process.env.SPACETIMEDB_STATE_DIR ?? join(ROOT, '.spacetimedb');
+export const DEFAULT_ENV_FILE = join(STATE_DIR, 'env');
+
+/** An error whose message is meant for a person; the CLI prints it without a stack. */
+export class DevServerError extends Error {}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Asks the kernel for a free TCP port on 127.0.0.1. */
+export function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+}
+
+async function ping(url, timeoutMs = 1000) {
+  try {
+    const r = await fetch(`${url}/v1/ping`, { signal: AbortSignal.timeout(timeoutMs) });
+    return r.ok;
+  } catch {
+    return false;
+  }
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+}
+
+/** The pid's command line, or null when the process is gone (Linux /proc). */
+function cmdline(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return null;
+  }
+}
+
+function randomName() {
+  return `gateway-ref-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Starts a server process for `inst` on `port` and waits until it answers /v1/ping.
+ * Resolves `{ pid }`; rejects with a DevServerError naming the cause (port busy, crash, timeout).
+ */
+async function startProcess(serverBin, inst, port, timeoutMs) {
+  const log = openSync(join(inst, 'server.log'), 'a');
+  const child = spawn(
+    serverBin,
+    [
+      'start',
+      '--listen-addr', `127.0.0.1:${port}`,
+      '--data-dir', join(inst, 'data'),
+      '--jwt-pub-key-path', join(inst, 'keys', 'id_ecdsa.pub'),
+      '--jwt-priv-key-path', join(inst, 'keys', 'id_ecdsa'),
+    ],
+    { detached: true, stdio: ['ignore', log, log] },
+  );
+  closeSync(log);
+  let exitCode = null;
+  child.once('exit', (code, signal) => (exitCode = code ?? signal));
+  const spawnError = new Promise((res) => child.once('error', res));
+  child.unref();
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const failed = await Promise.race([spawnError, sleep(50).then(() => null)]);
+    if (failed) throw new DevServerError(`could not start ${serverBin}: ${failed.message}`);
+    if (exitCode !== null) {
+      const text = readFileSync(join(inst, 'server.log'), 'utf8');
+      if (/address already in use|AddrInUse/i.test(text)) {
+        throw Object.assign(new DevServerError(`port ${port} on 127.0.0.1 is busy`), { portBusy: true });
+      }
+      throw new DevServerError(`the server exited (${exitCode}) during start-up:\n${text.split('\n').slice(-15).join('\n')}`);
+    }
+    if (await ping(url, 500)) return { pid: child.pid, url };
+  }
+  try {
+    process.kill(child.pid, 'SIGKILL');
+  } catch {}
+  throw new DevServerError(`the server did not answer ${url}/v1/ping within ${timeoutMs} ms (log: ${join(inst, 'server.log')})`);
+}
+
+/** Creates an identity on the server; resolves `{ identity, token }`. */
+export async function createIdentity(url) {
+  const r = await fetch(`${url}/v1/identity`, { method: 'POST' });
+  if (!r.ok) throw new DevServerError(`POST ${url}/v1/identity failed: HTTP ${r.status} ${await r.text()}`);
+  return r.json();
+}
+
+/**
+ * Publishes `wasmPath` as database `name` (created, or updated when `token` owns it).
+ * Resolves `{ identity, token, databaseIdentity }`.
+ */
+export async function publish(url, name, wasmPath, token) {
+  const owner = token ? { token } : await createIdentity(url);
+  const body = readFileSync(wasmPath);
+  let r;
+  try {
+    r = await fetch(`${url}/v1/database/${encodeURIComponent(name)}`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${owner.token}` },
+      body,
+    });
+  } catch (e) {
+    throw new DevServerError(`publish rejected: could not reach ${url}: ${e.cause?.message ?? e.message}`);
+  }
+  const text = await r.text();
+  let json = null;
+  try {
+    json = JSON.parse(text);
+  } catch {}
+  if (!r.ok || !json?.Success) {
+    throw new DevServerError(`publish rejected: PUT ${url}/v1/database/${name} answered HTTP ${r.status}: ${text.slice(0, 500)}`);
+  }
+  return { identity: owner.identity, token: owner.token, databaseIdentity: json.Success.database_identity };
+}
+
+function envLines(env) {
+  return Object.entries(env)
+    .filter(([, v]) => v !== undefined && v !== null)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n') + '\n';
+}
+
+/** Reads a `KEY=value` file. */
+export function readEnvFile(path) {
+  const env = {};
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
+    if (m) env[m[1]] = m[2];
+  }
+  return env;
+}
+
+/**
+ * Starts a fresh server (or uses `url`, e.g. a user's own `spacetime start`), publishes the module and
+ * writes the connection facts to `<instance>/env` and to `envFile` (unless null).
+ *
+ * Options: `serverBin` (needed unless `url`), `modulePath`, `url`, `database`, `port`, `envFile`,
+ * `timeoutMs`. Resolves the env object: SPACETIMEDB_URL, SPACETIMEDB_DB, SPACETIMEDB_OWNER_TOKEN, …
+ */
+export async function up(opts) {
+  const { serverBin, modulePath, url: externalUrl, envFile = DEFAULT_ENV_FILE, timeoutMs = 20000 } = opts;
+  const database = opts.database || randomName();
+  if (!modulePath || !existsSync(modulePath)) throw new DevServerError(`module not found: ${modulePath}`);
+  const inst = join(STATE_DIR, 'instances', `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`);
+  mkdirSync(join(inst, 'keys'), { recursive: true });
+
+  const env = { SPACETIMEDB_URL: undefined, SPACETIMEDB_DB: database, SPACETIMEDB_INSTANCE: inst };
+  if (externalUrl) {
+    const url = externalUrl.replace(/\/+$/, '');
+    if (!(await ping(url, 3000))) {
+      rmSync(inst, { recursive: true, force: true });
+      throw new DevServerError(`SPACETIMEDB_URL=${url} does not answer /v1/ping; start that server or unset SPACETIMEDB_URL`);
+    }
+    env.SPACETIMEDB_URL = url;
+    env.SPACETIMEDB_EXTERNAL = '1';
+  } else {
+    if (!serverBin || !existsSync(serverBin)) throw new DevServerError(`server binary not found: ${serverBin}`);
+    const fixedPort = opts.port ? Number(opts.port) : null;
+    let started;
+    for (let attempt = 0; !started; attempt++) {
+      const port = fixedPort ?? (await freePort());
+      try {
+        started = await startProcess(serverBin, inst, port, timeoutMs);
+      } catch (e) {
+        // A port picked by us can be taken by someone else before the server binds it: pick another.
+        if (!(e.portBusy && !fixedPort && attempt < 4)) {
+          rmSync(inst, { recursive: true, force: true });
+          throw e;
+        }
+      }
+    }
+    env.SPACETIMEDB_URL = started.url;
+    env.SPACETIMEDB_PID = String(started.pid);
+    env.SPACETIMEDB_SERVER_BIN = serverBin;
+    env.SPACETIMEDB_JWT_PUB_KEY = join(inst, 'keys', 'id_ecdsa.pub');
+    env.SPACETIMEDB_JWT_PRIV_KEY = join(inst, 'keys', 'id_ecdsa');
+  }
+  writeFileSync(join(inst, 'env'), envLines(env));
+
+  let owner;
+  try {
+    owner = await publish(env.SPACETIMEDB_URL, database, modulePath);
+  } catch (e) {
+    await down(inst).catch(() => {});
+    throw e;
+  }
+  env.SPACETIMEDB_OWNER_IDENTITY = owner.identity;
+  env.SPACETIMEDB_OWNER_TOKEN = owner.token;
+  env.SPACETIMEDB_MODULE = modulePath;
+  writeFileSync(join(inst, 'env'), envLines(env));
+  if (envFile) {
+    mkdirSync(dirname(envFile), { recursive: true });
+    writeFileSync(envFile, envLines(env));
+  }
+  return env;
+}
+
+/** Stops a server we started: SIGTERM, then SIGKILL after `graceMs`. Resolves once the process is gone. */
+export async function stopProcess(pid, expectArg, graceMs = 3000) {
+  const args = cmdline(pid);
+  if (!args) return; // already gone
+  if (expectArg && !args.includes(expectArg)) return; // the pid was reused by another process: not ours
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + graceMs;
+  while (isAlive(pid) && Date.now() < deadline) await sleep(25);
+  if (isAlive(pid)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+    while (isAlive(pid)) await sleep(10);
+  }
+}
+
+/**
+ * Stops the instance named by `target` (an instance directory or an env file; default: the default env
+ * file), removes its data, and for an external server deletes the published database.
+ */
+export async function down(target = DEFAULT_ENV_FILE) {
+  let inst = target;
+  let envFile = null;
+  if (existsSync(target) && statSync(target).isFile()) {
+    envFile = target;
+    inst = readEnvFile(target).SPACETIMEDB_INSTANCE;
+    if (!inst) throw new DevServerError(`${target} names no SPACETIMEDB_INSTANCE`);
+  }
+  if (!existsSync(inst)) {
+    if (envFile) rmSync(envFile, { force: true });
+    return false;
+  }
+  const env = existsSync(join(inst, 'env')) ? readEnvFile(join(inst, 'env')) : {};
+  if (env.SPACETIMEDB_PID) {
+    await stopProcess(Number(env.SPACETIMEDB_PID), join(inst, 'data'));
+  } else if (env.SPACETIMEDB_EXTERNAL && env.SPACETIMEDB_OWNER_TOKEN) {
+    await fetch(`${env.SPACETIMEDB_URL}/v1/database/${encodeURIComponent(env.SPACETIMEDB_DB)}`, {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${env.SPACETIMEDB_OWNER_TOKEN}` },
+    }).catch(() => {});
+  }
+  rmSync(inst, { recursive: true, force: true });
+  if (envFile) rmSync(envFile, { force: true });
+  return true;
+}
+
+/** Stops every instance under the state directory. */
+export async function downAll() {
+  const dir = join(STATE_DIR, 'instances');
+  if (!existsSync(dir)) return 0;
+  const all = readdirSync(dir).map((d) => join(dir, d));
+  for (const inst of all) await down(inst);
+  rmSync(DEFAULT_ENV_FILE, { force: true });
+  return all.length;
+}
+
+/**
+ * Restarts a stopped (or killed) local instance on the same port and data directory — for tests of
+ * outages. Resolves the new pid.
+ */
+export async function restart(inst, timeoutMs = 20000) {
+  const env = readEnvFile(join(inst, 'env'));
+  if (!env.SPACETIMEDB_PID) throw new DevServerError(`${inst} is not a local instance`);
+  const port = Number(new URL(env.SPACETIMEDB_URL).port);
+  const { pid } = await startProcess(env.SPACETIMEDB_SERVER_BIN, inst, port, timeoutMs);
+  env.SPACETIMEDB_PID = String(pid);
+  writeFileSync(join(inst, 'env'), envLines(env));
+  return pid;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Command line (called by scripts/spacetimedb.sh)
+// ---------------------------------------------------------------------------------------------------
+
+function parseArgs(argv) {
+  const out = { _: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a.startsWith('--')) {
+      const key = a.slice(2);
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith('--')) out[key] = true;
+      else out[key] = argv[++i];
+    } else out._.push(a);
+  }
+  return out;
+}
+
+async function main() {
+  const [cmd, ...rest] = process.argv.slice(2);
+  const args = parseArgs(rest);
+  switch (cmd) {
+    case 'up': {
+      const env = await up({
+        serverBin: args.server,
+        modulePath: args.module,
+        url: process.env.SPACETIMEDB_URL || undefined,
+        database: args.database || process.env.SPACETIMEDB_DB || undefined,
+        port: args.port || process.env.SPACETIMEDB_PORT || undefined,
+        envFile: args['env-out'] === 'none' ? null : args['env-out'] || DEFAULT_ENV_FILE,
+      });
+      process.stdout.write(envLines(env));
+      break;
+    }
+    case 'down': {
+      if (args.all) {
+        const n = await downAll();
+        console.error(`spacetimedb-dev: stopped ${n} instance(s)`);
+      } else {
+        const target = args._[0] || process.env.SPACETIMEDB_INSTANCE || args['env-out'] || DEFAULT_ENV_FILE;
+        const stopped = await down(target);
+        console.error(stopped ? `spacetimedb-dev: stopped ${target}` : `spacetimedb-dev: nothing to stop at ${target}`);
+      }
+      break;
+    }
+    case 'publish': {
+      const url = process.env.SPACETIMEDB_URL;
+      if (!url) throw new DevServerError('publish needs SPACETIMEDB_URL');
+      const name = args.database || process.env.SPACETIMEDB_DB || randomName();
+      const r = await publish(url, name, args.module, process.env.SPACETIMEDB_OWNER_TOKEN || undefined);
+      process.stdout.write(envLines({ SPACETIMEDB_URL: url, SPACETIMEDB_DB: name, SPACETIMEDB_OWNER_TOKEN: r.token }));
+      break;
+    }
+    default:
+      throw new DevServerError(`unknown command ${cmd ?? '(none)'}; use up | down | publish`);
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((e) => {
+    console.error(`spacetimedb-dev: error: ${e instanceof DevServerError ? e.message : e.stack}`);
+    process.exit(1);
+  });
+}
