@@ -17,6 +17,9 @@ pub enum ErrorCode {
     Timeout,
     /// A bug or an unexpected state inside the gateway; the message says what happened.
     Internal,
+    /// The SpacetimeDB server sent something the gateway cannot read: a malformed schema, or bytes
+    /// that do not match the schema's types.
+    Protocol,
 }
 
 impl ErrorCode {
@@ -26,6 +29,7 @@ impl ErrorCode {
             ErrorCode::Closed => "CLOSED",
             ErrorCode::Timeout => "TIMEOUT",
             ErrorCode::Internal => "INTERNAL",
+            ErrorCode::Protocol => "PROTOCOL",
         }
     }
 }
@@ -50,6 +54,11 @@ impl GatewayError {
 
     pub fn invalid_argument(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidArgument, message)
+    }
+
+    /// A [`ErrorCode::Protocol`] error: the server sent something the gateway cannot read.
+    pub fn protocol(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Protocol, message)
     }
 }
 

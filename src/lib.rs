@@ -9,6 +9,7 @@
 //! and [`bindings`] is the thin `#[napi]` layer that converts, validates and maps errors.
 
 pub mod bindings;
+pub mod client;
 pub mod error;
 
 pub use error::{ErrorCode, GatewayError};
