@@ -159,7 +159,7 @@ mod tests {
         assert!(float_from_json(&json!("NaN")).unwrap().is_nan());
         assert_eq!(float_from_json(&json!("-Infinity")), Ok(f64::NEG_INFINITY));
         assert!(float_from_json(&json!("1.5")).is_err());
-        assert_eq!(f32_from_json(&json!(1e39)), Err(Problem::Message("1e39 is out of range for f32".into())));
+        assert_eq!(f32_from_json(&json!(1e39)), Err(Problem::Message("1e+39 is out of range for f32".into())));
         assert_eq!(f32_from_json(&json!("Infinity")), Ok(f32::INFINITY));
     }
 
