@@ -61,7 +61,8 @@ pub(crate) fn float_from_json(value: &Value) -> Result<f64, Problem> {
         Value::String(s) if s == "NaN" => Ok(f64::NAN),
         Value::String(s) if s == "Infinity" => Ok(f64::INFINITY),
         Value::String(s) if s == "-Infinity" => Ok(f64::NEG_INFINITY),
-        _ => Err(Problem::expected("a number (or \"NaN\", \"Infinity\", \"-Infinity\")", value)),
+        // NaN and the infinities are also accepted as strings (documented in the value mapping).
+        _ => Err(Problem::expected("a number", value)),
     }
 }
 
