@@ -86,11 +86,8 @@ impl Schema {
             .iter()
             .map(|table| builder.resolve_ref(table.product_type_ref.idx()))
             .collect::<Result<Vec<_>, _>>()?;
-        let reducer_params = raw
-            .reducers
-            .iter()
-            .map(|reducer| builder.add_product(&reducer.params))
-            .collect::<Result<Vec<_>, _>>()?;
+        let reducer_params =
+            raw.reducers.iter().map(|reducer| builder.add_product(&reducer.params)).collect::<Result<Vec<_>, _>>()?;
         let names: Vec<(usize, String)> = raw
             .types
             .iter()
@@ -236,9 +233,8 @@ impl TableDef {
             )));
         };
         let mut out = Vec::new();
-        json_to_bsatn(&self.types, def.ty, value, &mut out).map_err(|e| {
-            e.into_gateway_error(&self.types, Subject::Column { table: &self.name, column: &def.name })
-        })?;
+        json_to_bsatn(&self.types, def.ty, value, &mut out)
+            .map_err(|e| e.into_gateway_error(&self.types, Subject::Column { table: &self.name, column: &def.name }))?;
         Ok(out)
     }
 }

@@ -23,10 +23,14 @@ fn set_scalars_args() -> Value {
     })
 }
 
-fn set_scalars_with(param: &str, value: Value) -> String {
-    let mut args = set_scalars_args();
-    args[param] = value;
-    args_error("set_scalars", args)
+/// Checks `(parameter, bad value, expected message)` cases of `set_scalars`: each breaks one
+/// argument of [`set_scalars_args`].
+fn expect_set_scalars_errors(cases: Vec<(&str, Value, &str)>) {
+    for (param, value, expected) in cases {
+        let mut args = set_scalars_args();
+        args[param] = value;
+        assert_eq!(args_error("set_scalars", args), expected);
+    }
 }
 
 /// A valid `insert_all_types` row argument with `edit` applied.
@@ -99,24 +103,14 @@ fn argument_list_shape() {
 
 #[test]
 fn integers_out_of_range_fractional_or_imprecise() {
-    assert_eq!(set_scalars_with("id", json!(1.5)), "set_scalars: argument 'id' (u32): expected an integer, got 1.5");
-    assert_eq!(
-        set_scalars_with("id", json!(4_294_967_296u64)),
-        "set_scalars: argument 'id' (u32): 4294967296 is out of range (0 to 4294967295)"
-    );
-    assert_eq!(
-        set_scalars_with("a_u64", json!(9_007_199_254_740_992u64)),
-        "set_scalars: argument 'a_u64' (u64): 9007199254740992 loses precision as a JSON number; pass a decimal string or a bigint"
-    );
-    assert_eq!(
-        set_scalars_with("a_u64", json!("18446744073709551616")),
-        "set_scalars: argument 'a_u64' (u64): 18446744073709551616 is out of range"
-    );
-    assert_eq!(set_scalars_with("a_u64", json!("-1")), "set_scalars: argument 'a_u64' (u64): -1 is out of range");
-    assert_eq!(
-        set_scalars_with("a_i128", json!("1e5")),
-        r#"set_scalars: argument 'a_i128' (i128): expected a decimal integer string, got "1e5""#
-    );
+    expect_set_scalars_errors(vec![
+        ("id", json!(1.5), "set_scalars: argument 'id' (u32): expected an integer, got 1.5"),
+        ("id", json!(4_294_967_296u64), "set_scalars: argument 'id' (u32): 4294967296 is out of range (0 to 4294967295)"),
+        ("a_u64", json!(9_007_199_254_740_992u64), "set_scalars: argument 'a_u64' (u64): 9007199254740992 loses precision as a JSON number; pass a decimal string or a bigint"),
+        ("a_u64", json!("18446744073709551616"), "set_scalars: argument 'a_u64' (u64): 18446744073709551616 is out of range"),
+        ("a_u64", json!("-1"), "set_scalars: argument 'a_u64' (u64): -1 is out of range"),
+        ("a_i128", json!("1e5"), r#"set_scalars: argument 'a_i128' (i128): expected a decimal integer string, got "1e5""#),
+    ]);
     assert_eq!(
         all_types_row_with(|row| row["a_i8"] = json!(-129)),
         "insert_all_types: argument 'row' at .a_i8 (i8): -129 is out of range (-128 to 127)"
@@ -129,74 +123,80 @@ fn integers_out_of_range_fractional_or_imprecise() {
 
 #[test]
 fn special_types_text() {
-    assert_eq!(
-        set_scalars_with("a_identity", json!("abcd")),
-        "set_scalars: argument 'a_identity' (Identity): expected 64 hex digits, got 4"
-    );
-    assert_eq!(
-        set_scalars_with("a_identity", json!(7)),
-        "set_scalars: argument 'a_identity' (Identity): expected a hex identity string, got 7"
-    );
-    assert_eq!(
-        set_scalars_with("a_timestamp", json!("2024-01-01T00:00:00.0000001Z")),
-        r#"set_scalars: argument 'a_timestamp' (Timestamp): "2024-01-01T00:00:00.0000001Z" has sub-microsecond digits; timestamps have microsecond precision"#
-    );
-    assert_eq!(
-        set_scalars_with("a_timestamp", json!("tomorrow")),
-        r#"set_scalars: argument 'a_timestamp' (Timestamp): "tomorrow" is not an RFC 3339 timestamp like "2023-11-14T22:13:20.123456Z""#
-    );
-    assert_eq!(
-        set_scalars_with("bytes", json!("abc")),
-        r#"set_scalars: argument 'bytes' (Vec<u8>): "abc" is not a hex byte string (Odd number of digits)"#
-    );
-    assert_eq!(
-        set_scalars_with("bytes", json!([1, 2, 300])),
-        "set_scalars: argument 'bytes' at [2] (Vec<u8>): 300 is out of range (0 to 255)"
-    );
-    assert_eq!(
-        set_scalars_with("maybe_string", json!(5)),
-        "set_scalars: argument 'maybe_string' (String): expected a string, got 5"
-    );
+    expect_set_scalars_errors(vec![
+        ("a_identity", json!("abcd"), "set_scalars: argument 'a_identity' (Identity): expected 64 hex digits, got 4"),
+        (
+            "a_identity",
+            json!(7),
+            "set_scalars: argument 'a_identity' (Identity): expected a hex identity string, got 7",
+        ),
+        (
+            "a_timestamp",
+            json!("2024-01-01T00:00:00.0000001Z"),
+            r#"set_scalars: argument 'a_timestamp' (Timestamp): "2024-01-01T00:00:00.0000001Z" has sub-microsecond digits; timestamps have microsecond precision"#,
+        ),
+        (
+            "a_timestamp",
+            json!("tomorrow"),
+            r#"set_scalars: argument 'a_timestamp' (Timestamp): "tomorrow" is not an RFC 3339 timestamp like "2023-11-14T22:13:20.123456Z""#,
+        ),
+        (
+            "bytes",
+            json!("abc"),
+            r#"set_scalars: argument 'bytes' (Vec<u8>): "abc" is not a hex byte string (Odd number of digits)"#,
+        ),
+        ("bytes", json!([1, 2, 300]), "set_scalars: argument 'bytes' at [2] (Vec<u8>): 300 is out of range (0 to 255)"),
+        ("maybe_string", json!(5), "set_scalars: argument 'maybe_string' (String): expected a string, got 5"),
+    ]);
     assert_eq!(
         all_types_row_with(|row| row["a_connection_id"] = json!("zz".repeat(16))),
-        format!(r#"insert_all_types: argument 'row' at .a_connection_id (ConnectionId): "{}" is not hexadecimal"#, "zz".repeat(16))
+        format!(
+            r#"insert_all_types: argument 'row' at .a_connection_id (ConnectionId): "{}" is not hexadecimal"#,
+            "zz".repeat(16)
+        )
     );
 }
 
 #[test]
 fn enums() {
-    assert_eq!(
-        set_scalars_with("color", json!("Purple")),
-        "set_scalars: argument 'color' (Color): unknown variant 'Purple' (variants: Red, Green, Blue)"
-    );
-    assert_eq!(
-        set_scalars_with("color", json!(1)),
-        "set_scalars: argument 'color' (Color): expected a variant name, got 1"
-    );
-    assert_eq!(
-        set_scalars_with("shape", json!("Circle")),
-        r#"set_scalars: argument 'shape' (Shape): variant 'Circle' needs a value: {"tag": "Circle", "value": ...}"#
-    );
-    assert_eq!(
-        set_scalars_with("shape", json!({ "tag": "Rect", "value": { "width": 1 } })),
-        "set_scalars: argument 'shape' at .value (Size): missing field 'height'"
-    );
-    assert_eq!(
-        set_scalars_with("shape", json!({ "tag": "Circle", "value": 1, "extra": 2 })),
-        "set_scalars: argument 'shape' (Shape): unknown key 'extra' (an enum value has the keys tag and value)"
-    );
-    assert_eq!(
-        set_scalars_with("shape", json!({ "value": 1 })),
-        r#"set_scalars: argument 'shape' (Shape): missing key 'tag' (an enum value is {"tag": <variant>, "value": <payload>})"#
-    );
-    assert_eq!(
-        set_scalars_with("shape", json!({ "tag": 3 })),
-        "set_scalars: argument 'shape' (Shape): expected a variant name as \"tag\", got 3"
-    );
-    assert_eq!(
-        set_scalars_with("shape", json!(null)),
-        r#"set_scalars: argument 'shape' (Shape): expected {"tag": <variant>, "value": <payload>}, got null"#
-    );
+    expect_set_scalars_errors(vec![
+        (
+            "color",
+            json!("Purple"),
+            "set_scalars: argument 'color' (Color): unknown variant 'Purple' (variants: Red, Green, Blue)",
+        ),
+        ("color", json!(1), "set_scalars: argument 'color' (Color): expected a variant name, got 1"),
+        (
+            "shape",
+            json!("Circle"),
+            r#"set_scalars: argument 'shape' (Shape): variant 'Circle' needs a value: {"tag": "Circle", "value": ...}"#,
+        ),
+        (
+            "shape",
+            json!({ "tag": "Rect", "value": { "width": 1 } }),
+            "set_scalars: argument 'shape' at .value (Size): missing field 'height'",
+        ),
+        (
+            "shape",
+            json!({ "tag": "Circle", "value": 1, "extra": 2 }),
+            "set_scalars: argument 'shape' (Shape): unknown key 'extra' (an enum value has the keys tag and value)",
+        ),
+        (
+            "shape",
+            json!({ "value": 1 }),
+            r#"set_scalars: argument 'shape' (Shape): missing key 'tag' (an enum value is {"tag": <variant>, "value": <payload>})"#,
+        ),
+        (
+            "shape",
+            json!({ "tag": 3 }),
+            "set_scalars: argument 'shape' (Shape): expected a variant name as \"tag\", got 3",
+        ),
+        (
+            "shape",
+            json!(null),
+            r#"set_scalars: argument 'shape' (Shape): expected {"tag": <variant>, "value": <payload>}, got null"#,
+        ),
+    ]);
 }
 
 #[test]

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use spacetimedb_sats::{bsatn, AlgebraicType};
 
 use super::reference::arb_value;
-use super::{reference_raw_def, reference_schema};
+use super::{any_table_row, reference_raw_def, reference_schema};
 use crate::client::{DecodeErrorKind, Schema};
 
 /// Runs both decoders of every table on `bytes` and checks their contracts.
@@ -34,13 +34,7 @@ fn decode_with_every_table(schema: &Schema, bytes: &[u8]) -> Result<(), TestCase
 
 /// A valid row of a random table, as reference bytes.
 fn any_valid_row() -> impl Strategy<Value = Vec<u8>> {
-    let raw = reference_raw_def();
-    let per_table: Vec<_> = raw
-        .tables
-        .iter()
-        .map(|t| arb_value(&raw.typespace, &AlgebraicType::Ref(t.product_type_ref)).prop_map(|row| bsatn::to_vec(&row).unwrap()).boxed())
-        .collect();
-    proptest::strategy::Union::new(per_table)
+    any_table_row().prop_map(|(_, row)| bsatn::to_vec(&row).unwrap())
 }
 
 proptest! {

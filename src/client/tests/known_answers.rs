@@ -85,14 +85,19 @@ fn timestamps_negative_far_future_and_far_past() {
         assert_eq!(table.encode_column_value(5, &json!(micros.to_string())).unwrap(), &bytes[range], "{micros}");
     }
     assert_eq!(table.encode_column_value(5, &json!(-1)).unwrap(), (-1i64).to_le_bytes());
-    assert_eq!(
-        table.encode_column_value(5, &json!("1970-01-01T01:00:00.000001+01:00")).unwrap(),
-        1i64.to_le_bytes()
-    );
+    assert_eq!(table.encode_column_value(5, &json!("1970-01-01T01:00:00.000001+01:00")).unwrap(), 1i64.to_le_bytes());
 }
 
 /// An `all_types` row with the given extreme values in its numeric columns.
-fn all_types_row(a_u64: u64, a_u128: u128, a_u256: u256, a_i128: i128, a_i256: i256, a_f32: f32, a_f64: f64) -> Vec<u8> {
+fn all_types_row(
+    a_u64: u64,
+    a_u128: u128,
+    a_u256: u256,
+    a_i128: i128,
+    a_i256: i256,
+    a_f32: f32,
+    a_f64: f64,
+) -> Vec<u8> {
     let unit = || AlgebraicValue::product(Vec::<AlgebraicValue>::new());
     let sum = |tag: u8, value: AlgebraicValue| AlgebraicValue::sum(tag, value);
     let row = ProductValue::from(vec![
@@ -118,12 +123,12 @@ fn all_types_row(a_u64: u64, a_u128: u128, a_u256: u256, a_i128: i128, a_i256: i
         AlgebraicValue::product([AlgebraicValue::U128(0x0102_0304_0506_0708_090a_0b0c_0d0e_0f10u128.into())]),
         timestamp_value(0),
         AlgebraicValue::product([AlgebraicValue::I64(-5)]),
-        sum(1, unit()),                                 // maybe_string: none
-        sum(0, AlgebraicValue::I32(-3)),                // maybe_i32: some(-3)
+        sum(1, unit()),                  // maybe_string: none
+        sum(0, AlgebraicValue::I32(-3)), // maybe_i32: some(-3)
         AlgebraicValue::Bytes([0x00, 0xab, 0xff].into()),
         AlgebraicValue::Array(Box::<[Box<str>]>::from(["a".into(), "b".into()]).into()),
-        sum(1, unit()),                                 // color: Green
-        sum(3, unit()),                                 // shape: Empty
+        sum(1, unit()), // color: Green
+        sum(3, unit()), // shape: Empty
         AlgebraicValue::product([
             AlgebraicValue::String("Main St".into()),
             AlgebraicValue::String("Springfield".into()),

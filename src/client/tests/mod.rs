@@ -28,9 +28,21 @@ pub(crate) fn reference_raw_def() -> RawModuleDefV9 {
     serde_json::from_str::<DeserializeWrapper<RawModuleDefV9>>(REFERENCE_SCHEMA_JSON).unwrap().0
 }
 
+/// Random rows of every table of the reference module: `(table name, row)`.
+pub(crate) fn any_table_row() -> impl proptest::strategy::Strategy<Value = (String, spacetimedb_sats::ProductValue)> {
+    let raw = reference_raw_def();
+    let rows = raw
+        .tables
+        .iter()
+        .map(|t| (t.name.to_string(), spacetimedb_sats::AlgebraicType::Ref(t.product_type_ref)))
+        .collect();
+    reference::any_named_product(&raw.typespace, rows)
+}
+
 /// Decodes a row to JSON text with `table`'s codec and parses the text.
 pub(crate) fn row_json(schema: &Schema, table: &str, bsatn: &[u8]) -> serde_json::Value {
     let mut out = Vec::new();
     schema.table(table).unwrap().row_to_json(bsatn, &mut out).unwrap();
-    serde_json::from_slice(&out).unwrap_or_else(|e| panic!("decoder wrote invalid JSON ({e}): {}", String::from_utf8_lossy(&out)))
+    serde_json::from_slice(&out)
+        .unwrap_or_else(|e| panic!("decoder wrote invalid JSON ({e}): {}", String::from_utf8_lossy(&out)))
 }

@@ -93,11 +93,9 @@ fn recursive_and_odd_types_round_trip() {
     let table = schema.table("node").unwrap();
     // Node([Leaf, Node([])])
     let tree = [1, 2, 0, 0, 0, 0, 1, 0, 0, 0, 0];
-    for (nested_bytes, nested_json) in [
-        (vec![1], json!(null)),
-        (vec![0, 1], json!({ "some": null })),
-        (vec![0, 0, 5, 0, 0, 0], json!({ "some": 5 })),
-    ] {
+    for (nested_bytes, nested_json) in
+        [(vec![1], json!(null)), (vec![0, 1], json!({ "some": null })), (vec![0, 0, 5, 0, 0, 0], json!({ "some": 5 }))]
+    {
         let bytes = node_row(&tree, &nested_bytes);
         let row = row_json(&schema, "node", &bytes);
         assert_eq!(

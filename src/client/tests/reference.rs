@@ -119,6 +119,20 @@ pub(crate) fn arb_value(typespace: &Typespace, ty: &AlgebraicType) -> BoxedStrat
     }
 }
 
+/// Random values of one of the named product types: `(name, value)`.
+pub(crate) fn any_named_product(
+    typespace: &Typespace,
+    types: Vec<(String, AlgebraicType)>,
+) -> impl Strategy<Value = (String, ProductValue)> {
+    let per_type: Vec<_> = types
+        .into_iter()
+        .map(|(name, ty)| {
+            arb_value(typespace, &ty).prop_map(move |value| (name.clone(), value.into_product().unwrap())).boxed()
+        })
+        .collect();
+    proptest::strategy::Union::new(per_type)
+}
+
 /// Packs generated elements into the monomorphic `ArrayValue` SpacetimeDB serializes.
 fn array_value(elem_ty: &AlgebraicType, items: Vec<AlgebraicValue>) -> ArrayValue {
     match elem_ty {
@@ -160,7 +174,9 @@ pub(crate) fn expected_json(typespace: &Typespace, ty: &AlgebraicType, value: &A
         (AlgebraicType::String, AlgebraicValue::String(s)) => json!(&**s),
         (AlgebraicType::Array(array), AlgebraicValue::Array(items)) => match items {
             ArrayValue::U8(bytes) => json!(hex::encode(bytes)),
-            _ => Value::Array(items.iter_cloned().map(|item| expected_json(typespace, &array.elem_ty, &item)).collect()),
+            _ => {
+                Value::Array(items.iter_cloned().map(|item| expected_json(typespace, &array.elem_ty, &item)).collect())
+            }
         },
         (AlgebraicType::Product(product), AlgebraicValue::Product(fields)) => {
             expected_product_json(typespace, product, fields)
@@ -210,7 +226,8 @@ fn expected_sum_json(typespace: &Typespace, sum: &SumType, value: &SumValue) -> 
             return Value::Null;
         }
         let inner = expected_json(typespace, &variant.algebraic_type, &value.value);
-        let inner_is_option = matches!(resolve(typespace, &variant.algebraic_type), AlgebraicType::Sum(s) if is_option(s));
+        let inner_is_option =
+            matches!(resolve(typespace, &variant.algebraic_type), AlgebraicType::Sum(s) if is_option(s));
         return if inner_is_option { json!({ "some": inner }) } else { inner };
     }
     let name = variant.name.as_deref().map_or_else(|| value.tag.to_string(), str::to_owned);

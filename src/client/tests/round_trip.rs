@@ -6,39 +6,14 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 use spacetimedb_sats::{bsatn, AlgebraicType, AlgebraicTypeRef, AlgebraicValue, ProductValue};
 
-use super::reference::{arb_value, expected_json};
-use super::{reference_raw_def, reference_schema, row_json};
-
-/// Random rows of every table: `(table name, row)`.
-fn any_table_row() -> impl Strategy<Value = (String, ProductValue)> {
-    let raw = reference_raw_def();
-    let per_table: Vec<_> = raw
-        .tables
-        .iter()
-        .map(|table| {
-            let name = table.name.to_string();
-            arb_value(&raw.typespace, &AlgebraicType::Ref(table.product_type_ref))
-                .prop_map(move |row| (name.clone(), row.into_product().unwrap()))
-                .boxed()
-        })
-        .collect();
-    proptest::strategy::Union::new(per_table)
-}
+use super::reference::{any_named_product, expected_json};
+use super::{any_table_row, reference_raw_def, reference_schema, row_json};
 
 /// Random argument lists of every reducer: `(reducer name, arguments)`.
 fn any_reducer_call() -> impl Strategy<Value = (String, ProductValue)> {
     let raw = reference_raw_def();
-    let per_reducer: Vec<_> = raw
-        .reducers
-        .iter()
-        .map(|reducer| {
-            let name = reducer.name.to_string();
-            arb_value(&raw.typespace, &AlgebraicType::Product(reducer.params.clone()))
-                .prop_map(move |args| (name.clone(), args.into_product().unwrap()))
-                .boxed()
-        })
-        .collect();
-    proptest::strategy::Union::new(per_reducer)
+    let params = raw.reducers.iter().map(|r| (r.name.to_string(), AlgebraicType::Product(r.params.clone()))).collect();
+    any_named_product(&raw.typespace, params)
 }
 
 proptest! {

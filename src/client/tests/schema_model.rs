@@ -13,8 +13,7 @@ fn reads_every_table_with_columns_primary_key_and_visibility() {
     assert_eq!(names, ["all_types", "audit_event", "document", "membership", "tenant"]);
 
     let document = schema.table("document").unwrap();
-    let columns: Vec<(&str, &str)> =
-        document.columns.iter().map(|c| (c.name.as_str(), c.type_name.as_str())).collect();
+    let columns: Vec<(&str, &str)> = document.columns.iter().map(|c| (c.name.as_str(), c.type_name.as_str())).collect();
     assert_eq!(
         columns,
         [
@@ -42,9 +41,36 @@ fn names_every_all_types_column_type() {
     assert_eq!(
         types,
         [
-            "u32", "String", "u8", "u16", "u32", "u64", "u128", "u256", "i8", "i16", "i32", "i64", "i128", "i256",
-            "f32", "f64", "bool", "String", "Identity", "ConnectionId", "Timestamp", "TimeDuration",
-            "Option<String>", "Option<i32>", "Vec<u8>", "Vec<String>", "Color", "Shape", "Address", "Vec<Shape>",
+            "u32",
+            "String",
+            "u8",
+            "u16",
+            "u32",
+            "u64",
+            "u128",
+            "u256",
+            "i8",
+            "i16",
+            "i32",
+            "i64",
+            "i128",
+            "i256",
+            "f32",
+            "f64",
+            "bool",
+            "String",
+            "Identity",
+            "ConnectionId",
+            "Timestamp",
+            "TimeDuration",
+            "Option<String>",
+            "Option<i32>",
+            "Vec<u8>",
+            "Vec<String>",
+            "Color",
+            "Shape",
+            "Address",
+            "Vec<Shape>",
         ]
     );
 }
@@ -131,7 +157,11 @@ fn malformed_schemas_are_protocol_errors() {
     assert!(dangling.message.contains("type reference 99 is outside the typespace (11 types)"), "{}", dangling.message);
 
     let not_a_product = edited_schema(|raw| raw["tables"][0]["product_type_ref"] = json!(1)).unwrap_err();
-    assert!(not_a_product.message.contains("table all_types: the row type is Color, not a product"), "{}", not_a_product.message);
+    assert!(
+        not_a_product.message.contains("table all_types: the row type is Color, not a product"),
+        "{}",
+        not_a_product.message
+    );
 
     let composite_key = edited_schema(|raw| raw["tables"][0]["primary_key"] = json!([0, 1])).unwrap_err();
     assert!(composite_key.message.contains("composite primary keys"), "{}", composite_key.message);

@@ -19,7 +19,12 @@ use super::types::{TypeGraph, TypeNode, ValueType, MAX_DEPTH};
 
 /// Appends the JSON of the value of type `ty` encoded in `bytes`, which must hold exactly that
 /// value. On error `out` is left as it was.
-pub(crate) fn bsatn_to_json(graph: &TypeGraph, ty: ValueType, bytes: &[u8], out: &mut Vec<u8>) -> Result<(), DecodeError> {
+pub(crate) fn bsatn_to_json(
+    graph: &TypeGraph,
+    ty: ValueType,
+    bytes: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), DecodeError> {
     let start = out.len();
     let mut reader = Reader::new(bytes);
     let result = JsonWriter { graph, reader: &mut reader, out }.value(ty, 0).and_then(|()| reader.finish());

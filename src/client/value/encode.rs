@@ -7,12 +7,19 @@ use spacetimedb_sats::{i256, u256};
 
 use super::encode_error::{EncodeError, PathSegment, Problem};
 use super::scalars::hex_text::{parse_hex_bytes, parse_le_number_hex, parse_uuid};
-use super::scalars::numbers::{f32_from_json, float_from_json, is_decimal_integer, small_int_from_json, wide_int_from_json};
+use super::scalars::numbers::{
+    f32_from_json, float_from_json, is_decimal_integer, small_int_from_json, wide_int_from_json,
+};
 use super::scalars::timestamp::parse_timestamp;
 use super::types::{ProductNode, SumNode, TypeGraph, TypeNode, ValueType, MAX_DEPTH};
 
 /// Appends the BSATN of `value` read as type `ty`.
-pub(crate) fn json_to_bsatn(graph: &TypeGraph, ty: ValueType, value: &Value, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+pub(crate) fn json_to_bsatn(
+    graph: &TypeGraph,
+    ty: ValueType,
+    value: &Value,
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
     Encoder { graph, out }.value(ty, value, 0)
 }
 
@@ -54,7 +61,9 @@ impl Encoder<'_> {
                 _ => return Err(fail(Problem::expected("a string", value))),
             },
             TypeNode::Bytes => self.bytes(ty, value)?,
-            TypeNode::Identity => out.extend(text_of(value, "a hex identity string", parse_le_number_hex::<32>).map_err(fail)?),
+            TypeNode::Identity => {
+                out.extend(text_of(value, "a hex identity string", parse_le_number_hex::<32>).map_err(fail)?)
+            }
             TypeNode::ConnectionId => {
                 out.extend(text_of(value, "a hex connection id string", parse_le_number_hex::<16>).map_err(fail)?)
             }
@@ -79,7 +88,8 @@ impl Encoder<'_> {
             Value::Array(items) => {
                 put_length(self.out, items.len()).map_err(fail)?;
                 for (index, item) in items.iter().enumerate() {
-                    let byte = small_int_from_json(item, 0, 255).map_err(|p| fail(p).within(PathSegment::Index(index)))?;
+                    let byte =
+                        small_int_from_json(item, 0, 255).map_err(|p| fail(p).within(PathSegment::Index(index)))?;
                     self.out.push(byte as u8);
                 }
                 Ok(())
@@ -122,7 +132,13 @@ impl Encoder<'_> {
     }
 
     /// An object with exactly the product's keys, or an array of its fields in order.
-    fn product(&mut self, ty: ValueType, product: &ProductNode, value: &Value, depth: usize) -> Result<(), EncodeError> {
+    fn product(
+        &mut self,
+        ty: ValueType,
+        product: &ProductNode,
+        value: &Value,
+        depth: usize,
+    ) -> Result<(), EncodeError> {
         let fail = |problem| EncodeError::new(ty, problem);
         match value {
             Value::Object(map) => {
@@ -188,7 +204,9 @@ fn tagged_parts(map: &Map<String, Value>) -> Result<(&str, Option<&Value>), Prob
     match map.get("tag") {
         Some(Value::String(name)) => Ok((name, map.get("value"))),
         Some(other) => Err(Problem::expected("a variant name as \"tag\"", other)),
-        None => Err(Problem::Message("missing key 'tag' (an enum value is {\"tag\": <variant>, \"value\": <payload>})".into())),
+        None => Err(Problem::Message(
+            "missing key 'tag' (an enum value is {\"tag\": <variant>, \"value\": <payload>})".into(),
+        )),
     }
 }
 
@@ -221,7 +239,8 @@ fn put_small_int(out: &mut Vec<u8>, value: &Value, min: i64, max: i64, width: us
 
 /// Appends a BSATN `u32` length prefix.
 fn put_length(out: &mut Vec<u8>, len: usize) -> Result<(), Problem> {
-    let len = u32::try_from(len).map_err(|_| Problem::Message(format!("{len} elements exceed the BSATN limit of 2^32 - 1")))?;
+    let len = u32::try_from(len)
+        .map_err(|_| Problem::Message(format!("{len} elements exceed the BSATN limit of 2^32 - 1")))?;
     out.extend(len.to_le_bytes());
     Ok(())
 }

@@ -30,48 +30,47 @@ fn write_type_name(graph: &TypeGraph, ty: ValueType, out: &mut String, open: &mu
     }
     open.push(ty);
     match graph.node(ty) {
-        TypeNode::Array(elem) => {
-            out.push_str("Vec<");
-            write_type_name(graph, *elem, out, open);
-            out.push('>');
-        }
-        TypeNode::Option(inner) => {
-            out.push_str("Option<");
+        TypeNode::Array(inner) | TypeNode::Option(inner) => {
+            out.push_str(if matches!(graph.node(ty), TypeNode::Array(_)) { "Vec<" } else { "Option<" });
             write_type_name(graph, *inner, out, open);
             out.push('>');
         }
         TypeNode::Product(product) if product.fields.is_empty() => out.push_str("()"),
         TypeNode::Product(product) => {
             out.push_str("{ ");
-            for (i, field) in product.fields.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
+            write_separated(out, &product.fields, |out, field| {
                 out.push_str(&field.key);
                 out.push_str(": ");
                 write_type_name(graph, field.ty, out, open);
-            }
+            });
             out.push_str(" }");
         }
         TypeNode::Sum(sum) => {
             out.push_str("enum { ");
-            for (i, variant) in sum.variants.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
+            write_separated(out, &sum.variants, |out, variant| {
                 out.push_str(&variant.name);
                 if !variant.is_unit {
                     out.push('(');
                     write_type_name(graph, variant.ty, out, open);
                     out.push(')');
                 }
-            }
+            });
             out.push_str(" }");
         }
         // Leaves returned above.
         _ => {}
     }
     open.pop();
+}
+
+/// Writes `items` separated by `, `.
+fn write_separated<T>(out: &mut String, items: &[T], mut write_item: impl FnMut(&mut String, &T)) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        write_item(out, item);
+    }
 }
 
 /// The name of a non-composite type; `None` for arrays, options, products and sums.

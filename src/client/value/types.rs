@@ -205,9 +205,11 @@ impl<'a> TypeGraphBuilder<'a> {
             .ok_or_else(|| "internal: a typespace entry was not compiled".to_owned())?;
         let mut node_names: Vec<Option<Arc<str>>> = vec![None; nodes.len()];
         for (index, name) in names {
-            let target = *self.canonical.get(*index).ok_or_else(|| {
-                format!("type name {name} refers to type {index}, outside the typespace")
-            })? as usize;
+            let target = *self
+                .canonical
+                .get(*index)
+                .ok_or_else(|| format!("type name {name} refers to type {index}, outside the typespace"))?
+                as usize;
             node_names[target].get_or_insert_with(|| Arc::from(name.as_str()));
         }
         let min_sizes = min_sizes(&nodes);

@@ -168,8 +168,14 @@ mod tests {
     fn small_ints_must_be_integral_and_in_range() {
         assert_eq!(small_int_from_json(&json!(255), 0, 255), Ok(255));
         assert_eq!(small_int_from_json(&json!(3.0), 0, 255), Ok(3));
-        assert_eq!(small_int_from_json(&json!(256), 0, 255), Err(Problem::Message("256 is out of range (0 to 255)".into())));
-        assert_eq!(small_int_from_json(&json!(-1), 0, 255), Err(Problem::Message("-1 is out of range (0 to 255)".into())));
+        assert_eq!(
+            small_int_from_json(&json!(256), 0, 255),
+            Err(Problem::Message("256 is out of range (0 to 255)".into()))
+        );
+        assert_eq!(
+            small_int_from_json(&json!(-1), 0, 255),
+            Err(Problem::Message("-1 is out of range (0 to 255)".into()))
+        );
         assert_eq!(small_int_from_json(&json!(1.5), 0, 255), Err(Problem::expected("an integer", &json!(1.5))));
         assert_eq!(small_int_from_json(&json!("1"), 0, 255), Err(Problem::expected("an integer", &json!("1"))));
     }
@@ -180,7 +186,9 @@ mod tests {
         assert_eq!(wide_int_text(&json!("-12")).unwrap(), "-12");
         assert_eq!(wide_int_text(&json!(9_007_199_254_740_991i64)).unwrap(), "9007199254740991");
         assert_eq!(wide_int_text(&json!(-9_007_199_254_740_991i64)).unwrap(), "-9007199254740991");
-        assert!(matches!(wide_int_text(&json!(9_007_199_254_740_992i64)), Err(Problem::Message(m)) if m.contains("loses precision")));
+        assert!(
+            matches!(wide_int_text(&json!(9_007_199_254_740_992i64)), Err(Problem::Message(m)) if m.contains("loses precision"))
+        );
         assert!(matches!(wide_int_text(&json!(1e20)), Err(Problem::Message(m)) if m.contains("loses precision")));
         for bad in [json!("+1"), json!(" 1"), json!("1e3"), json!(""), json!("-"), json!("0x10"), json!(true)] {
             assert_eq!(wide_int_text(&bad), Err(Problem::expected("a decimal integer string", &bad)));

@@ -65,7 +65,11 @@ pub(crate) fn parse_timestamp(text: &str) -> Result<i64, String> {
         Some(sign @ (b'+' | b'-')) => {
             p.pos += 1;
             let magnitude = p.number(6).ok_or_else(invalid)?;
-            if sign == b'-' { -magnitude } else { magnitude }
+            if sign == b'-' {
+                -magnitude
+            } else {
+                magnitude
+            }
         }
         _ => p.number(4).ok_or_else(invalid)?,
     };
@@ -107,7 +111,11 @@ pub(crate) fn parse_timestamp(text: &str) -> Result<i64, String> {
                 return Err(format!("{text:?} has an invalid UTC offset"));
             }
             let offset = hours * 3600 + minutes * 60;
-            if sign == b'-' { -offset } else { offset }
+            if sign == b'-' {
+                -offset
+            } else {
+                offset
+            }
         }
         _ => return Err(invalid()),
     };
