@@ -19,20 +19,41 @@ pub struct DecodeError {
 /// What was wrong with the bytes at [`DecodeError::offset`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DecodeErrorKind {
-    /// The input ended; `needed` more bytes were required, only `available` were left.
-    UnexpectedEnd { needed: usize, available: usize },
+    /// The input ended before the value did.
+    UnexpectedEnd {
+        /// Bytes the next read needed.
+        needed: usize,
+        /// Bytes that were left.
+        available: usize,
+    },
     /// A length prefix announces more elements or bytes than the rest of the input can hold.
-    LengthTooLarge { len: u32, available: usize },
+    LengthTooLarge {
+        /// The announced length (elements of an array, bytes of a string).
+        len: u32,
+        /// Bytes that were left after the prefix.
+        available: usize,
+    },
     /// A `bool` byte that is neither 0 nor 1.
     InvalidBool(u8),
     /// A sum (enum) tag without a variant.
-    InvalidTag { tag: u8, variants: usize },
+    InvalidTag {
+        /// The tag read.
+        tag: u8,
+        /// How many variants the type has.
+        variants: usize,
+    },
     /// A string whose bytes are not UTF-8.
     InvalidUtf8,
     /// The value ended before the input did.
-    TrailingBytes { count: usize },
-    /// Values nested deeper than the decoder allows (a hostile or corrupt recursive value).
-    TooDeep { limit: usize },
+    TrailingBytes {
+        /// Bytes left over.
+        count: usize,
+    },
+    /// Values nested deeper than the decoder follows (a hostile or corrupt recursive value).
+    TooDeep {
+        /// The nesting limit, [`crate::client::value::MAX_DEPTH`].
+        limit: usize,
+    },
 }
 
 impl DecodeError {
