@@ -2,6 +2,7 @@
 //! (`tests/fixtures/reference-schema.v9.json`, the real 1.3.0 server response) and against
 //! SpacetimeDB's own BSATN serializer.
 
+mod decode_bench;
 mod encode_errors;
 mod hostile_input;
 mod known_answers;
