@@ -6,7 +6,9 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use spacetimedb_lib::db::raw_def::v9::{RawModuleDefV9, RawTableDefV9, TableAccess};
+use spacetimedb_lib::db::raw_def::v9::{
+    RawMiscModuleExportV9, RawModuleDefV9, RawTableDefV9, RawViewDefV9, TableAccess,
+};
 use spacetimedb_sats::de::serde::DeserializeWrapper;
 
 use super::value::decode::bsatn_to_json;
@@ -14,7 +16,7 @@ use super::value::encode::json_to_bsatn;
 use super::value::encode_error::Subject;
 use super::value::ranges::field_ranges;
 use super::value::type_name::type_name;
-use super::value::types::{TypeGraph, TypeGraphBuilder};
+use super::value::types::{TypeGraph, TypeGraphBuilder, TypeNode};
 use super::value::{DecodeError, ValueType};
 use crate::error::GatewayError;
 
@@ -23,7 +25,7 @@ use crate::error::GatewayError;
 #[derive(Clone, Debug)]
 pub struct Schema {
     /// The tables, in the schema's order (including private ones: visibility is decided by the
-    /// server when subscribing).
+    /// server when subscribing), then the module's views (SpacetimeDB 2.x).
     pub tables: Vec<TableDef>,
     /// The reducers, in the schema's order (including lifecycle reducers, which are not callable).
     pub reducers: Vec<ReducerDef>,
@@ -40,6 +42,8 @@ pub struct TableDef {
     pub primary_key: Option<usize>,
     /// Whether clients other than the owner can read the table.
     pub public: bool,
+    /// A view (SpacetimeDB 2.x), subscribed to like a table; its rows are the view's return rows.
+    pub is_view: bool,
     row: ValueType,
     types: Arc<TypeGraph>,
 }
@@ -86,6 +90,15 @@ impl Schema {
             .iter()
             .map(|table| builder.resolve_ref(table.product_type_ref.idx()))
             .collect::<Result<Vec<_>, _>>()?;
+        let views = raw
+            .misc_exports
+            .iter()
+            .filter_map(|export| match export {
+                RawMiscModuleExportV9::View(view) => Some(view),
+                _ => None,
+            })
+            .map(|view| Ok((view, builder.add(&view.return_type)?)))
+            .collect::<Result<Vec<_>, String>>()?;
         let reducer_params =
             raw.reducers.iter().map(|reducer| builder.add_product(&reducer.params)).collect::<Result<Vec<_>, _>>()?;
         let names: Vec<(usize, String)> = raw
@@ -98,12 +111,15 @@ impl Schema {
             .collect();
         let types = Arc::new(builder.finish(&names)?);
 
-        let tables = raw
+        let mut tables = raw
             .tables
             .iter()
             .zip(table_rows)
             .map(|(table, row)| TableDef::new(table, row, &types))
             .collect::<Result<Vec<_>, _>>()?;
+        for (view, return_type) in views {
+            tables.push(TableDef::for_view(view, return_type, &types)?);
+        }
         let reducers = raw
             .reducers
             .iter()
@@ -188,6 +204,28 @@ impl TableDef {
             columns,
             primary_key,
             public: matches!(raw.table_access, TableAccess::Public),
+            is_view: false,
+            row,
+            types: Arc::clone(types),
+        })
+    }
+
+    /// A view returns `T`, `Option<T>` or `Vec<T>` for a product `T`; its rows are `T`s.
+    fn for_view(raw: &RawViewDefV9, return_type: ValueType, types: &Arc<TypeGraph>) -> Result<TableDef, String> {
+        let name = raw.name.to_string();
+        let row = match types.node(return_type) {
+            TypeNode::Option(inner) | TypeNode::Array(inner) => *inner,
+            _ => return_type,
+        };
+        let columns = columns_of(types, row).ok_or_else(|| {
+            format!("view {name}: returns {}, not rows of a product type", type_name(types, return_type))
+        })?;
+        Ok(TableDef {
+            name,
+            columns,
+            primary_key: None,
+            public: raw.is_public,
+            is_view: true,
             row,
             types: Arc::clone(types),
         })

@@ -144,6 +144,57 @@ fn lifecycle_private_and_keyless_tables_are_read() {
 }
 
 #[test]
+fn views_of_2x_modules_are_read_as_tables() {
+    // The V9 export of a 2.x module lists views in `misc_exports`; a view returning `Vec<Document>`
+    // (typespace entry 7) has the document columns and no primary key.
+    let view = |name: &str, return_type: serde_json::Value| {
+        json!({ "View": {
+            "name": name, "index": 0, "is_public": true, "is_anonymous": false,
+            "params": { "elements": [] }, "return_type": return_type,
+        }})
+    };
+    let schema = edited_schema(|raw| {
+        raw["misc_exports"] = json!([
+            view("my_documents", json!({ "Array": { "Ref": 7 } })),
+            view(
+                "latest_document",
+                json!({ "Sum": { "variants": [
+                    { "name": { "some": "some" }, "algebraic_type": { "Ref": 7 } },
+                    { "name": { "some": "none" }, "algebraic_type": { "Product": { "elements": [] } } },
+                ]}})
+            ),
+        ]);
+    })
+    .unwrap();
+    let document = schema.table("document").unwrap();
+    assert!(!document.is_view);
+    for name in ["my_documents", "latest_document"] {
+        let view = schema.table(name).unwrap();
+        assert!(view.is_view && view.public);
+        assert_eq!(view.primary_key, None);
+        let columns: Vec<_> = view.columns.iter().map(|c| (&c.name, &c.type_name)).collect();
+        let document_columns: Vec<_> = document.columns.iter().map(|c| (&c.name, &c.type_name)).collect();
+        assert_eq!(columns, document_columns);
+    }
+    assert_eq!(schema.describe()["tables"][5]["name"], json!("my_documents"));
+    let mut row = 7u64.to_le_bytes().to_vec();
+    for text in ["t", "title", "body"] {
+        row.extend((text.len() as u32).to_le_bytes());
+        row.extend(text.as_bytes());
+    }
+    row.extend([0u8; 32 + 8]);
+    row.extend(1u32.to_le_bytes());
+    let (mut from_view, mut from_table) = (Vec::new(), Vec::new());
+    schema.table("my_documents").unwrap().row_to_json(&row, &mut from_view).unwrap();
+    document.row_to_json(&row, &mut from_table).unwrap();
+    assert_eq!(from_view, from_table);
+    assert!(from_view.starts_with(br#"{"id":"7","tenant_id":"t","title":"title""#));
+
+    let scalar_view = edited_schema(|raw| raw["misc_exports"] = json!([view("count", json!({ "U64": [] }))]));
+    assert!(scalar_view.unwrap_err().message.contains("view count: returns u64, not rows of a product type"));
+}
+
+#[test]
 fn malformed_schemas_are_protocol_errors() {
     let not_json = Schema::from_json("{").unwrap_err();
     assert_eq!(not_json.code, ErrorCode::Protocol);
