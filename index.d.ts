@@ -9,5 +9,57 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** A connection to one database, with its projection. Use `Gateway` from the package instead. */
+export declare class NativeGateway {
+  /** This connection's identity (64 hex characters). */
+  get identity(): string
+  /** This connection's id (32 hex characters). */
+  get connectionId(): string
+  /** The module schema as JSON text. */
+  schemaJson(): string
+  /** Adds a query set; resolves once its rows are in the projection. */
+  subscribe(queries: Array<string>, timeoutMs: number): Promise<void>
+  /**
+   * The rows of a subscribed table as a JSON array, filtered by `whereJson` (an object of column
+   * equalities) when given.
+   */
+  rowsJson(table: string, whereJson?: string | undefined | null): string
+  /** Calls a reducer with JSON arguments (array or object); resolves once committed. */
+  callReducer(name: string, argsJson: string, timeoutMs: number): Promise<CallResult>
+  /** Installs the one JS function that receives change batches (replacing any previous one). */
+  setChangeListener(listener: (json: string) => void): void
+  /** Removes the change listener, releasing its hold on the Node event loop. */
+  clearChangeListener(): void
+  /** Closes the connection; pending requests reject with CLOSED. */
+  close(): Promise<void>
+}
+
+/** The result of a committed reducer call. */
+export interface CallResult {
+  /** Always 'committed' (failures reject). */
+  status: string
+  /** When the reducer started (RFC 3339, microseconds). */
+  timestamp: string
+  /** The request id the call used on the connection. */
+  requestId: number
+  /** Energy used, as a decimal string (a u128). */
+  energyUsed: string
+  /** How long the reducer ran, in microseconds. */
+  durationMicros: number
+}
+
+/** Connects to a database and returns the native gateway handle. */
+export declare function connectGateway(options: NativeConnectOptions): Promise<NativeGateway>
+
+/** Options of `connectGateway` (validated again here: the JS layer is not the only possible caller). */
+export interface NativeConnectOptions {
+  uri: string
+  database: string
+  token?: string
+  /** 'none' | 'gzip' | 'brotli' */
+  compression?: string
+  timeoutMs: number
+}
+
 /** The version of the native addon (the crate version), for diagnostics. */
 export declare function nativeVersion(): string

@@ -1,34 +1,46 @@
-// The demo behind `npm run demo`, run by scripts/demo.sh against a local SpacetimeDB it started.
-// For now it shows the server side only: the reference module published, a reducer call, and the row it
-// wrote, read back over SQL. (The gateway client takes over this demo in the next step.)
+// The demo behind `npm run demo` (scripts/demo.sh starts a local SpacetimeDB with the reference module and
+// sets SPACETIMEDB_URL / SPACETIMEDB_DB): connect, subscribe, call reducers, print the live changes.
 
-const url = process.env.SPACETIMEDB_URL;
-const db = process.env.SPACETIMEDB_DB;
-if (!url || !db) {
-  console.error('Run me with `npm run demo` (it starts the server and sets SPACETIMEDB_URL / SPACETIMEDB_DB).');
+import { Gateway } from '../lib/index.js';
+
+const uri = process.env.SPACETIMEDB_URL;
+const database = process.env.SPACETIMEDB_DB;
+if (!uri || !database) {
+  console.error('Run me with `npm run demo`: it starts the server and sets SPACETIMEDB_URL and SPACETIMEDB_DB.');
   process.exit(1);
 }
 
-const { identity, token } = await fetch(`${url}/v1/identity`, { method: 'POST' }).then((r) => r.json());
-console.log(`SpacetimeDB ${url}, database ${db}; acting as identity ${identity}`);
+const tenant = `demo-${Date.now().toString(36)}`;
+const gateway = await Gateway.connect({ uri, database });
+console.log(`connected to ${uri}, database ${database}, as identity ${gateway.identity}`);
 
-async function call(reducer, args) {
-  const r = await fetch(`${url}/v1/database/${db}/call/${reducer}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-    body: JSON.stringify(args),
+await gateway.callReducer('create_tenant', [tenant, 'Demo Inc.']);
+await gateway.subscribe([`SELECT * FROM document WHERE tenant_id = '${tenant}'`]);
+console.log(`subscribed to the documents of tenant ${tenant} (${gateway.rows('document').length} rows so far)`);
+
+let seen = 0;
+const done = new Promise((resolve) => {
+  gateway.onChange((changes, meta) => {
+    for (const { table, op, row, oldRow } of changes) {
+      const was = oldRow ? ` (was "${oldRow.title}" v${oldRow.version})` : '';
+      console.log(`live ${table}.${op} by ${meta.reducer ?? '?'}: #${row.id} "${row.title}" v${row.version}${was}`);
+      if (++seen === 3) resolve();
+    }
   });
-  if (!r.ok) throw new Error(`${reducer}: HTTP ${r.status} ${await r.text()}`);
-  console.log(`called ${reducer}(${args.map((a) => JSON.stringify(a)).join(', ')})`);
+});
+
+const created = await gateway.callReducer('create_document', { tenant_id: tenant, title: 'Hello', body: 'first' });
+console.log(`create_document committed at ${created.timestamp}`);
+const [doc] = gateway.rows('document', { tenant_id: tenant });
+await gateway.callReducer('update_document', [doc.id, 'Hello, world', 'second']);
+await gateway.callReducer('delete_document', [doc.id]);
+
+try {
+  await gateway.callReducer('create_document', [tenant, '', 'no title']);
+} catch (e) {
+  console.log(`a reducer error arrives as ${e.code}: ${e.message}`);
 }
 
-await call('create_tenant', ['demo', 'Demo Inc.']);
-await call('create_document', ['demo', 'Hello from the demo', 'Written through the reference module.']);
-
-const result = await fetch(`${url}/v1/database/${db}/sql`, {
-  method: 'POST',
-  headers: { Authorization: `Bearer ${token}` },
-  body: "SELECT * FROM document WHERE tenant_id = 'demo'",
-}).then((r) => r.json());
-const names = result[0].schema.elements.map((e) => e.name.some);
-for (const row of result[0].rows) console.log('document row:', Object.fromEntries(row.map((v, i) => [names[i], v])));
+await done;
+await gateway.close();
+console.log('closed');

@@ -9,27 +9,46 @@ use std::fmt;
 /// The stable error codes of the public contract. The string form (`as_str`) is what JS sees.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
-    /// The caller passed a value that does not fit (wrong type, out of range, missing field).
+    /// The caller passed a value that does not fit (wrong type, out of range, missing field, unknown
+    /// table or reducer).
     InvalidArgument,
-    /// The gateway or the object was closed before or during the operation.
-    Closed,
+    /// The server could not be reached, or refused the websocket upgrade.
+    ConnectFailed,
+    /// The server rejected the token (HTTP 401).
+    Unauthorized,
+    /// The server has no database of that name or identity.
+    NoSuchDatabase,
+    /// The server rejected a subscription (bad SQL, unknown table, private table).
+    SubscriptionFailed,
+    /// The reducer ran and returned an error (or ran out of energy); the message is the module's.
+    ReducerFailed,
     /// A deadline passed.
     Timeout,
+    /// The connection to SpacetimeDB was lost; for a request in flight, its outcome is unknown.
+    Disconnected,
+    /// The gateway or the object was closed before or during the operation.
+    Closed,
+    /// The SpacetimeDB server sent something the gateway cannot read: a malformed message or schema, or
+    /// bytes that do not match the schema's types.
+    Protocol,
     /// A bug or an unexpected state inside the gateway; the message says what happened.
     Internal,
-    /// The SpacetimeDB server sent something the gateway cannot read: a malformed schema, or bytes
-    /// that do not match the schema's types.
-    Protocol,
 }
 
 impl ErrorCode {
     pub const fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InvalidArgument => "INVALID_ARGUMENT",
-            ErrorCode::Closed => "CLOSED",
+            ErrorCode::ConnectFailed => "CONNECT_FAILED",
+            ErrorCode::Unauthorized => "UNAUTHORIZED",
+            ErrorCode::NoSuchDatabase => "NO_SUCH_DATABASE",
+            ErrorCode::SubscriptionFailed => "SUBSCRIPTION_FAILED",
+            ErrorCode::ReducerFailed => "REDUCER_FAILED",
             ErrorCode::Timeout => "TIMEOUT",
-            ErrorCode::Internal => "INTERNAL",
+            ErrorCode::Disconnected => "DISCONNECTED",
+            ErrorCode::Closed => "CLOSED",
             ErrorCode::Protocol => "PROTOCOL",
+            ErrorCode::Internal => "INTERNAL",
         }
     }
 }

@@ -11,5 +11,6 @@
 pub mod bindings;
 pub mod client;
 pub mod error;
+pub mod projection;
 
 pub use error::{ErrorCode, GatewayError};

@@ -256,6 +256,30 @@ pub fn delete_document(ctx: &ReducerContext, id: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// Inserts `count` documents in one transaction (for benchmarks and load tests): titles `seed <n>`,
+/// bodies of `body_len` bytes.
+#[reducer]
+pub fn seed_documents(ctx: &ReducerContext, tenant_id: String, count: u32, body_len: u32) -> Result<(), String> {
+    require_role(ctx, &tenant_id, Role::can_write, "write documents")?;
+    if count > 1_000_000 || body_len as usize > MAX_BODY_BYTES {
+        return Err(format!("at most 1000000 documents of at most {MAX_BODY_BYTES} bytes"));
+    }
+    let body = "x".repeat(body_len as usize);
+    for n in 0..count {
+        ctx.db.document().insert(Document {
+            id: 0,
+            tenant_id: tenant_id.clone(),
+            title: format!("seed {n}"),
+            body: body.clone(),
+            owner: ctx.sender,
+            updated_at: ctx.timestamp,
+            version: 1,
+        });
+    }
+    audit(ctx, &tenant_id, "document.seed", count.to_string());
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Every column type a generic decoder must handle
 // ---------------------------------------------------------------------------------------------------

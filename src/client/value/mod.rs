@@ -18,4 +18,13 @@ pub(crate) mod type_name;
 pub(crate) mod types;
 
 pub use decode_error::{DecodeError, DecodeErrorKind};
+pub(crate) use json_text::write_json_string;
+
+/// A timestamp (µs since the Unix epoch) as the value mapping writes it: RFC 3339 UTC with six
+/// fractional digits, e.g. `2023-11-14T22:13:20.123456Z`.
+pub fn format_timestamp(micros: i64) -> String {
+    let mut out = Vec::with_capacity(27);
+    scalars::timestamp::write_timestamp(&mut out, micros);
+    String::from_utf8(out).expect("timestamps are written as ASCII")
+}
 pub use types::{TypeGraph, ValueType, MAX_DEPTH};

@@ -1,0 +1,178 @@
+'use strict';
+// The Gateway: one SpacetimeDB database, held open by the native core.
+
+const native = require('../index.js');
+const { GatewayError, awaitNative, callNative } = require('./errors.js');
+const { toWireJson } = require('./values.js');
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+
+function invalid(message) {
+  return new GatewayError('INVALID_ARGUMENT', message);
+}
+
+function checkTimeout(value, name, fallback) {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 2 ** 31 - 1) {
+    throw invalid(`${name} must be a positive number of milliseconds, got ${String(value)}`);
+  }
+  return value;
+}
+
+function checkString(value, name, { optional = false } = {}) {
+  if (optional && value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0) {
+    throw invalid(`${name} must be a non-empty string, got ${value === '' ? 'an empty string' : typeof value}`);
+  }
+  return value;
+}
+
+function checkQueries(queries, name) {
+  if (!Array.isArray(queries) || queries.length === 0 || !queries.every((q) => typeof q === 'string' && q.trim() !== '')) {
+    throw invalid(`${name} must be a non-empty array of SQL strings`);
+  }
+  return queries;
+}
+
+class Gateway {
+  #native;
+  #listeners = new Set();
+  #schema = null;
+  #closed = false;
+  #callTimeoutMs = DEFAULT_CALL_TIMEOUT_MS;
+  #subscribeTimeoutMs = DEFAULT_TIMEOUT_MS;
+
+  /** @internal Use `Gateway.connect`. */
+  constructor(handle) {
+    if (!(handle instanceof native.NativeGateway)) throw new TypeError('use Gateway.connect(options)');
+    this.#native = handle;
+  }
+
+  /**
+   * Connects to a database: fetches its schema, opens the websocket, waits for the identity and, when
+   * `subscriptions` are given, for their initial rows.
+   */
+  static async connect(options) {
+    if (options === null || typeof options !== 'object') throw invalid('Gateway.connect needs an options object');
+    const uri = checkString(options.uri, 'options.uri');
+    const database = checkString(options.database, 'options.database');
+    const token = checkString(options.token, 'options.token', { optional: true });
+    const timeoutMs = checkTimeout(options.timeoutMs, 'options.timeoutMs', DEFAULT_TIMEOUT_MS);
+    const compression = options.compression === undefined ? 'none' : options.compression;
+    if (!['none', 'gzip', 'brotli'].includes(compression)) {
+      throw invalid(`options.compression must be 'none', 'gzip' or 'brotli', got ${String(compression)}`);
+    }
+    const subscriptions = options.subscriptions === undefined ? [] : checkQueries(options.subscriptions, 'options.subscriptions');
+    const callTimeoutMs = checkTimeout(options.callTimeoutMs, 'options.callTimeoutMs', DEFAULT_CALL_TIMEOUT_MS);
+    const handle = await awaitNative(() => native.connectGateway({ uri, database, token, compression, timeoutMs }));
+    const gateway = new Gateway(handle);
+    gateway.#callTimeoutMs = callTimeoutMs;
+    gateway.#subscribeTimeoutMs = timeoutMs;
+    if (subscriptions.length > 0) {
+      try {
+        await gateway.subscribe(subscriptions);
+      } catch (e) {
+        await gateway.close();
+        throw e;
+      }
+    }
+    return gateway;
+  }
+
+  /** This connection's SpacetimeDB identity, 64 hex characters (as SpacetimeDB prints it). */
+  get identity() {
+    return this.#native.identity;
+  }
+
+  /** This connection's id, 32 hex characters. */
+  get connectionId() {
+    return this.#native.connectionId;
+  }
+
+  /** Tables and reducers of the module, with column and parameter types. */
+  schema() {
+    if (this.#schema === null) this.#schema = deepFreeze(JSON.parse(callNative(() => this.#native.schemaJson())));
+    return this.#schema;
+  }
+
+  /** Adds subscriptions; resolves when the server applied them and their rows are in the projection. */
+  async subscribe(queries) {
+    checkQueries(queries, 'queries');
+    await awaitNative(() => this.#native.subscribe(queries, this.#subscribeTimeoutMs));
+  }
+
+  /**
+   * The current rows of a subscribed table as plain objects, optionally filtered by column equality
+   * (`{ tenant_id: 't1' }`).
+   */
+  rows(table, where) {
+    checkString(table, 'table');
+    if (where !== undefined && (where === null || typeof where !== 'object' || Array.isArray(where))) {
+      throw invalid('where must be an object of column: value pairs');
+    }
+    const json = callNative(() => this.#native.rowsJson(table, where === undefined ? undefined : toWireJson(where)));
+    return JSON.parse(json);
+  }
+
+  /**
+   * Calls `listener(changes, meta)` once per transaction that changed the projection, in commit order.
+   * `changes` is `[{ table, op: 'insert'|'update'|'delete', row, oldRow? }]`. Returns a function that
+   * removes the listener.
+   */
+  onChange(listener) {
+    if (typeof listener !== 'function') throw invalid('onChange needs a function');
+    if (this.#closed) throw new GatewayError('CLOSED', 'the gateway is closed');
+    this.#listeners.add(listener);
+    if (this.#listeners.size === 1) {
+      callNative(() => this.#native.setChangeListener((json) => this.#dispatch(json)));
+    }
+    return () => {
+      if (this.#listeners.delete(listener) && this.#listeners.size === 0 && !this.#closed) {
+        this.#native.clearChangeListener();
+      }
+    };
+  }
+
+  #dispatch(json) {
+    const { changes, ...meta } = JSON.parse(json);
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(changes, meta);
+      } catch (e) {
+        // A failing listener must not break the others or the gateway; surface it like Node does.
+        process.nextTick(() => {
+          throw e;
+        });
+      }
+    }
+  }
+
+  /**
+   * Calls a reducer. `args` is an array (in parameter order) or an object keyed by parameter name.
+   * Resolves `{ status: 'committed', timestamp, … }` once the transaction committed.
+   */
+  async callReducer(name, args = [], opts = {}) {
+    checkString(name, 'reducer name');
+    if (args === null || typeof args !== 'object') throw invalid('args must be an array or an object keyed by parameter name');
+    const timeoutMs = checkTimeout(opts?.timeoutMs, 'opts.timeoutMs', this.#callTimeoutMs);
+    return awaitNative(() => this.#native.callReducer(name, toWireJson(args), timeoutMs));
+  }
+
+  /** Closes the connection. Pending calls reject with CLOSED; afterwards nothing keeps Node alive. */
+  async close() {
+    this.#closed = true;
+    this.#listeners.clear();
+    await awaitNative(() => this.#native.close());
+  }
+}
+
+function deepFreeze(value) {
+  if (value && typeof value === 'object') {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+module.exports = { Gateway };

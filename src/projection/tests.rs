@@ -1,0 +1,104 @@
+//! Projection semantics on real rows of the reference module's `document` table.
+
+use serde_json::json;
+
+use super::*;
+use crate::client::tests::reference_schema;
+
+fn doc(id: u64, tenant: &str, title: &str, version: u32) -> Vec<u8> {
+    let schema = reference_schema();
+    let table = schema.table("document").unwrap();
+    let values = [
+        json!(id.to_string()),
+        json!(tenant),
+        json!(title),
+        json!("body"),
+        json!("c200".to_string() + &"00".repeat(30)),
+        json!("2024-01-01T00:00:00.000000Z"),
+        json!(version),
+    ];
+    values.iter().enumerate().flat_map(|(i, v)| table.encode_column_value(i, v).unwrap()).collect()
+}
+
+fn projection() -> Projection {
+    Projection::new(&reference_schema())
+}
+
+const NONE: &[Vec<u8>] = &[];
+
+#[test]
+fn insert_update_delete_by_primary_key() {
+    let mut p = projection();
+    let v1 = doc(1, "t", "a", 1);
+    let v2 = doc(1, "t", "b", 2);
+    assert_eq!(p.apply("document", NONE, &[v1.clone()]).unwrap(), vec![RowChange::Insert { row: Row::from(&v1[..]) }]);
+    assert_eq!(
+        p.apply("document", &[v1.clone()], &[v2.clone()]).unwrap(),
+        vec![RowChange::Update { old: Row::from(&v1[..]), new: Row::from(&v2[..]) }]
+    );
+    assert_eq!(p.table("document").unwrap().len(), 1);
+    assert_eq!(p.apply("document", &[v2.clone()], NONE).unwrap(), vec![RowChange::Delete { row: Row::from(&v2[..]) }]);
+    assert!(p.table("document").unwrap().is_empty());
+}
+
+#[test]
+fn a_row_matched_by_two_queries_leaves_only_with_the_last() {
+    let mut p = projection();
+    let row = doc(7, "t", "shared", 1);
+    assert_eq!(p.apply("document", NONE, &[row.clone()]).unwrap().len(), 1);
+    // A second query set that also matches the row: no visible change.
+    assert!(p.apply("document", NONE, &[row.clone()]).unwrap().is_empty());
+    // The row is deleted from one query's view only (e.g. that query set was unsubscribed).
+    assert!(p.apply("document", &[row.clone()], NONE).unwrap().is_empty());
+    assert_eq!(p.table("document").unwrap().len(), 1);
+    assert_eq!(
+        p.apply("document", &[row.clone()], NONE).unwrap(),
+        vec![RowChange::Delete { row: Row::from(&row[..]) }]
+    );
+}
+
+#[test]
+fn an_update_seen_by_two_queries_is_one_update() {
+    let mut p = projection();
+    let (old, new) = (doc(3, "t", "x", 1), doc(3, "t", "y", 2));
+    p.apply("document", NONE, &[old.clone(), old.clone()]).unwrap();
+    let changes = p.apply("document", &[old.clone(), old.clone()], &[new.clone(), new.clone()]).unwrap();
+    assert_eq!(changes, vec![RowChange::Update { old: Row::from(&old[..]), new: Row::from(&new[..]) }]);
+    // Both queries still hold the row.
+    p.apply("document", &[new.clone()], NONE).unwrap();
+    assert_eq!(p.table("document").unwrap().len(), 1);
+}
+
+#[test]
+fn tables_without_a_primary_key_are_keyed_by_the_whole_row() {
+    let schema = reference_schema();
+    let mut def = schema.table("document").unwrap().clone();
+    def.primary_key = None;
+    let mut rows = TableRows::new(Arc::new(def));
+    let (a, b) = (doc(1, "t", "a", 1), doc(1, "t", "b", 1));
+    rows.apply(&[] as &[Vec<u8>], &[a.clone()]).unwrap();
+    let changes = rows.apply(&[a.clone()], &[b.clone()]).unwrap();
+    // Without a key, "same row" means "same bytes": the change is a delete and an insert.
+    assert_eq!(
+        changes,
+        vec![RowChange::Delete { row: Row::from(&a[..]) }, RowChange::Insert { row: Row::from(&b[..]) }]
+    );
+}
+
+#[test]
+fn a_malformed_row_is_an_error_and_changes_nothing() {
+    let mut p = projection();
+    let good = doc(1, "t", "a", 1);
+    p.apply("document", NONE, &[good.clone()]).unwrap();
+    let err = p.apply("document", &[good.clone()], &[vec![1, 2, 3]]).unwrap_err();
+    assert_eq!(err.code, crate::error::ErrorCode::Protocol);
+    assert_eq!(p.table("document").unwrap().iter().next().map(|r| &r[..]), Some(&good[..]));
+    assert_eq!(p.apply("no_such_table", NONE, &[good]).unwrap_err().code, crate::error::ErrorCode::Protocol);
+}
+
+#[test]
+fn deleting_a_row_that_is_not_held_is_ignored() {
+    let mut p = projection();
+    assert!(p.apply("document", &[doc(9, "t", "ghost", 1)], NONE).unwrap().is_empty());
+    assert!(p.table("document").unwrap().is_empty());
+}
