@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use spacetimedb_sats::{bsatn, AlgebraicType};
 
 use super::reference::arb_value;
-use super::{any_table_row, reference_raw_def, reference_schema};
+use super::{any_table_row, proptest_config, reference_raw_def, reference_schema};
 use crate::client::{DecodeErrorKind, Schema};
 
 /// Runs both decoders of every table on `bytes` and checks their contracts.
@@ -38,7 +38,7 @@ fn any_valid_row() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(proptest_config(2000))]
 
     #[test]
     fn random_bytes_never_panic(bytes in vec(any::<u8>(), 0..300)) {

@@ -16,6 +16,17 @@ use spacetimedb_sats::de::serde::DeserializeWrapper;
 
 use super::Schema;
 
+/// Property-test settings: `cases` cases, and failing seeds saved next to the test's source file
+/// (`<file>.proptest-regressions`) to be re-run first from then on.
+pub(crate) fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    use proptest::test_runner::{Config, FileFailurePersistence};
+    Config {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
+        ..Config::default()
+    }
+}
+
 /// The schema JSON of the reference module (`examples/module`).
 pub(crate) const REFERENCE_SCHEMA_JSON: &str = include_str!("../../../tests/fixtures/reference-schema.v9.json");
 

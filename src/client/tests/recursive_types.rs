@@ -147,6 +147,11 @@ fn lifecycle_and_parameterless_reducers() {
     for args in [json!(null), json!([]), json!({})] {
         assert_eq!(init.encode_args(&args).unwrap(), Vec::<u8>::new());
     }
+    assert_eq!(init.encode_args(&json!([1])).unwrap_err().message, "init: expected 0 arguments (none), got 1");
+    assert_eq!(
+        init.encode_args(&json!({ "x": 1 })).unwrap_err().message,
+        "init: unknown argument 'x' (parameters: none)"
+    );
     let described = schema.describe();
     let names: Vec<&Value> = described["reducers"].as_array().unwrap().iter().map(|r| &r["name"]).collect();
     assert_eq!(names, [&json!("chain"), &json!("plant")]);

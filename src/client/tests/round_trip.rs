@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use spacetimedb_sats::{bsatn, AlgebraicType, AlgebraicTypeRef, AlgebraicValue, ProductValue};
 
 use super::reference::{any_named_product, expected_json};
-use super::{any_table_row, reference_raw_def, reference_schema, row_json};
+use super::{any_table_row, proptest_config, reference_raw_def, reference_schema, row_json};
 
 /// Random argument lists of every reducer: `(reducer name, arguments)`.
 fn any_reducer_call() -> impl Strategy<Value = (String, ProductValue)> {
@@ -17,7 +17,7 @@ fn any_reducer_call() -> impl Strategy<Value = (String, ProductValue)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(600))]
+    #![proptest_config(proptest_config(600))]
 
     #[test]
     fn rows_decode_to_the_mapping_and_encode_back_to_the_same_bytes((table_name, row) in any_table_row()) {

@@ -138,7 +138,10 @@ fn problem_text(problem: &Problem, graph: &TypeGraph, ty: ValueType) -> String {
 
 /// A problem with the argument list as a whole, worded for parameters.
 fn args_problem(problem: &Problem, graph: &TypeGraph, params: ValueType) -> String {
-    let names = field_list(graph, params);
+    let names = match field_list(graph, params) {
+        list if list.is_empty() => "none".to_owned(),
+        list => list,
+    };
     match problem {
         Problem::Expected { got, .. } => {
             format!("expected the arguments as an array or an object keyed by parameter name ({names}), got {got}")

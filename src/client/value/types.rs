@@ -177,15 +177,18 @@ impl<'a> TypeGraphBuilder<'a> {
             return self.resolve_ref(r.idx());
         }
         let node = self.compile_node(ty)?;
-        self.nodes.push(Some(node));
-        Ok(ValueType((self.nodes.len() - 1) as u32))
+        Ok(self.push(node))
     }
 
     /// Compiles a product type given inline (a reducer's parameter list).
     pub(crate) fn add_product(&mut self, product: &ProductType) -> Result<ValueType, String> {
         let node = self.compile_product(product)?;
+        Ok(self.push(node))
+    }
+
+    fn push(&mut self, node: TypeNode) -> ValueType {
         self.nodes.push(Some(node));
-        Ok(ValueType((self.nodes.len() - 1) as u32))
+        ValueType((self.nodes.len() - 1) as u32)
     }
 
     /// The handle of typespace entry `index`.
@@ -229,6 +232,9 @@ impl<'a> TypeGraphBuilder<'a> {
         matches!(self.resolve_raw(ty), Some(AlgebraicType::Product(p)) if p.elements.is_empty())
     }
 
+    /// Compiles one type, adding nodes for the types nested in it. This recursion follows only the
+    /// inline nesting of the schema JSON (refs become handles), which the JSON parser already
+    /// limits to 128 levels.
     fn compile_node(&mut self, ty: &AlgebraicType) -> Result<TypeNode, String> {
         Ok(match ty {
             // Callers resolve refs to handles (`add`, `new`); a ref never becomes a node of its own.

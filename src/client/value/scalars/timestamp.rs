@@ -282,6 +282,8 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(crate::client::tests::proptest_config(2000))]
+
         #[test]
         fn every_i64_round_trips(micros in any::<i64>()) {
             prop_assert_eq!(parse_timestamp(&text(micros)), Ok(micros));
