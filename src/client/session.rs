@@ -60,7 +60,8 @@ pub struct Transaction {
 }
 
 /// An observer of the projection (the JS `onChange` listeners, the SSE relay). Called on the session
-/// task, in commit order, once per transaction that changed something; must not block.
+/// task, in commit order, once per transaction that changed something, while the projection is locked
+/// for writing: it must not block, and must not read the projection through the session.
 pub trait ChangeSink: Send + Sync {
     fn on_transaction(&self, tx: &Transaction);
 }
@@ -372,28 +373,28 @@ fn on_transaction_update(shared: &Shared, tx: ws::TransactionUpdate<ws::BsatnFor
 
 /// Applies a database update to the projection and tells every observer what changed.
 fn apply_and_notify(shared: &Shared, update: &DatabaseUpdate, meta: TransactionMeta) {
+    let mut projection = shared.projection.write().unwrap();
     let mut tables = Vec::with_capacity(update.tables.len());
-    {
-        let mut projection = shared.projection.write().unwrap();
-        for table_update in &update.tables {
-            match apply_table(&mut projection, table_update) {
-                Ok(Some(changes)) => tables.push(changes),
-                Ok(None) => {}
-                // A malformed update of one table must not corrupt the others; it is reported, and the
-                // projection of that table stays as it was before this transaction.
-                Err(e) => {
-                    eprintln!("spacetime-gateway: ignored an update of table '{}': {e}", &*table_update.table_name)
-                }
-            }
+    for table_update in &update.tables {
+        match apply_table(&mut projection, table_update) {
+            Ok(Some(changes)) => tables.push(changes),
+            Ok(None) => {}
+            // A malformed update of one table must not corrupt the others; it is reported, and the
+            // projection of that table stays as it was before this transaction.
+            Err(e) => eprintln!("spacetime-gateway: ignored an update of table '{}': {e}", &*table_update.table_name),
         }
     }
     if tables.is_empty() {
         return;
     }
+    // Observers are told while the projection is still locked for writing: whoever reads the projection
+    // (e.g. the relay taking a stream's snapshot) sees either the state before this transaction and
+    // then its changes, or the state after it and not its changes — never both, never neither.
     let tx = Transaction { meta, tables };
     for sink in shared.sinks.read().unwrap().iter() {
         sink.on_transaction(&tx);
     }
+    drop(projection);
 }
 
 fn apply_table(projection: &mut Projection, table_update: &protocol::TableUpdate) -> Result<Option<TableChanges>> {
