@@ -14,3 +14,7 @@ pub mod error;
 pub mod projection;
 
 pub use error::{ErrorCode, GatewayError};
+
+/// Rust-side allocations of the addon (rows, messages, frames) use mimalloc; see `Cargo.toml`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

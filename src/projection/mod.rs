@@ -7,8 +7,8 @@
 //! becomes visible is an insert, one that stops being visible a delete, and a delete plus an insert of the
 //! same primary key within one transaction an update.
 
-use std::collections::hash_map::Entry;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::sync::Arc;
 
 use crate::client::schema::{Schema, TableDef};
@@ -35,21 +35,30 @@ impl RowChange {
     }
 }
 
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
+
 struct StoredRow {
     row: Row,
     /// How many subscribed queries currently match this row.
     refs: u32,
+    /// The batch (see `TableRows::batch`) that created this entry.
+    created: u64,
 }
 
 /// The rows of one table.
 pub struct TableRows {
     def: Arc<TableDef>,
-    rows: HashMap<Box<[u8]>, StoredRow>,
+    rows: FastMap<Box<[u8]>, StoredRow>,
+    /// Counts `apply` calls, to tell rows created by the current batch from older ones.
+    batch: u64,
+    /// Reused for column ranges while finding keys.
+    ranges: Vec<Range<usize>>,
 }
 
 impl TableRows {
     fn new(def: Arc<TableDef>) -> Self {
-        TableRows { def, rows: HashMap::new() }
+        TableRows { def, rows: FastMap::default(), batch: 0, ranges: Vec::new() }
     }
 
     pub fn def(&self) -> &Arc<TableDef> {
@@ -69,76 +78,88 @@ impl TableRows {
         self.rows.values().map(|r| &r.row)
     }
 
-    /// The key that identifies a row: its primary key bytes, or the whole row without a primary key.
-    fn key_of(&self, row: &[u8]) -> Result<Box<[u8]>> {
+    /// Where a row's key lies in it: its primary key column, or the whole row without a primary key.
+    /// Checks the row's whole structure on the way, so malformed rows never enter the projection.
+    fn key_range(&mut self, row: &[u8]) -> Result<Range<usize>> {
+        self.def.column_ranges_into(row, &mut self.ranges)?;
         match self.def.primary_key {
-            Some(pk) => {
-                let ranges = self.def.column_ranges(row)?;
-                let range = ranges.get(pk).cloned().ok_or_else(|| {
-                    GatewayError::protocol(format!("a {} row has no primary key column", self.def.name))
-                })?;
-                Ok(row[range].into())
-            }
-            None => Ok(row.into()),
+            Some(pk) => self
+                .ranges
+                .get(pk)
+                .cloned()
+                .ok_or_else(|| GatewayError::protocol(format!("a {} row has no primary key column", self.def.name))),
+            None => Ok(0..row.len()),
         }
     }
 
+    /// Each row with its key's range.
+    fn keyed<'r>(&mut self, rows: &'r [impl AsRef<[u8]>]) -> Result<Vec<(&'r [u8], Range<usize>)>> {
+        rows.iter().map(|r| Ok((r.as_ref(), self.key_range(r.as_ref())?))).collect()
+    }
+
     /// Applies one table's part of a transaction (deletes before inserts, as the server computes them)
-    /// and returns what changed for observers.
+    /// and returns what changed for observers: deletes (and updates found through them) first, then
+    /// inserts and updates, each key once.
     fn apply(&mut self, deletes: &[impl AsRef<[u8]>], inserts: &[impl AsRef<[u8]>]) -> Result<Vec<RowChange>> {
-        // Decode every key first, so a malformed row leaves the projection untouched.
-        let delete_keys = deletes.iter().map(|r| self.key_of(r.as_ref())).collect::<Result<Vec<_>>>()?;
-        let insert_keys = inserts.iter().map(|r| self.key_of(r.as_ref())).collect::<Result<Vec<_>>>()?;
+        // Find every key first, so a malformed row leaves the projection untouched.
+        let deletes = self.keyed(deletes)?;
+        let inserts = self.keyed(inserts)?;
+        self.batch += 1;
+        let batch = self.batch;
 
-        // What each touched key looked like before this transaction, in first-touch order.
-        let mut touched: Vec<(Box<[u8]>, Option<Row>)> = Vec::new();
-        let mut seen: HashMap<Box<[u8]>, ()> = HashMap::new();
-        let mut remember = |key: &Box<[u8]>, rows: &HashMap<Box<[u8]>, StoredRow>| {
-            if seen.insert(key.clone(), ()).is_none() {
-                touched.push((key.clone(), rows.get(key).map(|s| s.row.clone())));
-            }
-        };
-
-        for key in delete_keys {
-            remember(&key, &self.rows);
-            if let Entry::Occupied(mut e) = self.rows.entry(key) {
-                let stored = e.get_mut();
+        // Rows this batch removed (their last query let go), and the previous version of rows it
+        // replaced in place: the "before" side of the changes, keyed by slices of the input (no copies).
+        let mut removed: FastMap<&[u8], Row> = FastMap::default();
+        let mut replaced: FastMap<&[u8], Row> = FastMap::default();
+        for (row, range) in &deletes {
+            let key = &row[range.clone()];
+            if let Some(stored) = self.rows.get_mut(key) {
                 stored.refs -= 1;
                 if stored.refs == 0 {
-                    e.remove();
+                    let gone = self.rows.remove(key).expect("present above");
+                    removed.entry(key).or_insert(gone.row);
                 }
             }
             // A delete of a row we do not hold cannot change what observers see; ignore it.
         }
-        for (key, row) in insert_keys.into_iter().zip(inserts) {
-            remember(&key, &self.rows);
-            let row = row.as_ref();
-            match self.rows.entry(key) {
-                Entry::Occupied(mut e) => {
-                    let stored = e.get_mut();
+        for (row, range) in &inserts {
+            let key = &row[range.clone()];
+            match self.rows.get_mut(key) {
+                Some(stored) => {
                     stored.refs += 1;
-                    if &*stored.row != row {
-                        stored.row = Row::from(row);
+                    if &*stored.row != *row {
+                        if stored.created != batch {
+                            replaced.entry(key).or_insert_with(|| stored.row.clone());
+                        }
+                        stored.row = Row::from(*row);
                     }
                 }
-                Entry::Vacant(e) => {
-                    e.insert(StoredRow { row: Row::from(row), refs: 1 });
+                None => {
+                    self.rows.insert(key.into(), StoredRow { row: Row::from(*row), refs: 1, created: batch });
                 }
             }
         }
 
-        Ok(touched
-            .into_iter()
-            .filter_map(|(key, before)| {
-                let after = self.rows.get(&key).map(|s| s.row.clone());
-                match (before, after) {
-                    (None, Some(row)) => Some(RowChange::Insert { row }),
-                    (Some(row), None) => Some(RowChange::Delete { row }),
-                    (Some(old), Some(new)) if old != new => Some(RowChange::Update { old, new }),
-                    _ => None,
+        let mut changes = Vec::new();
+        let mut reported: FastSet<&[u8]> = FastSet::default();
+        for (row, range) in deletes.iter().chain(&inserts) {
+            let key = &row[range.clone()];
+            if !reported.insert(key) {
+                continue;
+            }
+            let now = self.rows.get(key);
+            let before = removed.get(key).or_else(|| replaced.get(key));
+            match (before, now) {
+                (Some(old), None) => changes.push(RowChange::Delete { row: old.clone() }),
+                (Some(old), Some(now)) if *old != now.row => {
+                    changes.push(RowChange::Update { old: old.clone(), new: now.row.clone() })
                 }
-            })
-            .collect())
+                (None, Some(now)) if now.created == batch => changes.push(RowChange::Insert { row: now.row.clone() }),
+                // Unchanged bytes, a reference count that moved, or a delete of a row we never held.
+                _ => {}
+            }
+        }
+        Ok(changes)
     }
 }
 

@@ -18,7 +18,7 @@ const ROWS: usize = 100_000;
 
 /// A `document` row like the ones the reference module writes: short ids and title, a body of a
 /// few hundred bytes with characters that need escaping.
-fn document_row(i: usize) -> Vec<u8> {
+pub(crate) fn document_row(i: usize) -> Vec<u8> {
     let owner = Identity::from_claims("https://auth.example.com", &format!("user-{}", i % 500));
     let body =
         format!("Paragraph {i}: \"quoted\" text, a tab\tand a newline\n. {}", "Lorem ipsum dolor sit amet. ".repeat(8));

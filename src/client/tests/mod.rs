@@ -5,6 +5,7 @@
 mod decode_bench;
 mod encode_errors;
 mod hostile_input;
+mod ingest_bench;
 mod known_answers;
 mod recursive_types;
 mod reference;
