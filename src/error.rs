@@ -17,6 +17,8 @@ pub enum ErrorCode {
     Timeout,
     /// A bug or an unexpected state inside the gateway; the message says what happened.
     Internal,
+    /// A failure of the auth part (keys, tokens, JWKS); see [`crate::auth::AuthErrorCode`].
+    Auth(crate::auth::AuthErrorCode),
 }
 
 impl ErrorCode {
@@ -26,6 +28,7 @@ impl ErrorCode {
             ErrorCode::Closed => "CLOSED",
             ErrorCode::Timeout => "TIMEOUT",
             ErrorCode::Internal => "INTERNAL",
+            ErrorCode::Auth(code) => code.as_str(),
         }
     }
 }

@@ -3,6 +3,8 @@
 
 use napi_derive::napi;
 
+mod auth;
+
 use crate::error::GatewayError;
 
 /// Maps a core error to a JS error. The message carries the stable code as a `CODE: ` prefix, which

@@ -1,0 +1,1 @@
+//! JS bindings of the auth part (see crate::auth).
