@@ -835,4 +835,10 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeTokenBroker = nativeBinding.NativeTokenBroker
+module.exports.NativeTokenVerifier = nativeBinding.NativeTokenVerifier
+module.exports.decodeToken = nativeBinding.decodeToken
+module.exports.deriveIdentity = nativeBinding.deriveIdentity
+module.exports.diagnoseToken = nativeBinding.diagnoseToken
+module.exports.generateKeyPair = nativeBinding.generateKeyPair
 module.exports.nativeVersion = nativeBinding.nativeVersion

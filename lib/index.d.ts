@@ -6,3 +6,5 @@ export declare class GatewayError extends Error {
 
 /** The version of the native addon. */
 export declare function nativeVersion(): string;
+
+export * from './auth.js';

@@ -5,10 +5,11 @@
 
 const native = require('../index.js');
 const { GatewayError } = require('./errors.js');
+const auth = require('./auth.js');
 
 /** The version of the native addon. */
 function nativeVersion() {
   return native.nativeVersion();
 }
 
-module.exports = { GatewayError, nativeVersion };
+module.exports = { GatewayError, nativeVersion, ...auth };
