@@ -265,6 +265,17 @@ describe('decodeToken and diagnoseToken', () => {
   });
 });
 
+describe('the package entry', () => {
+  it('offers named exports to plain Node ESM importers (not only through vitest interop)', async () => {
+    const { execFile } = await import('node:child_process');
+    const script = "import { TokenBroker, verifyToken, diagnoseToken, GatewayError } from './lib/index.js'; console.log([TokenBroker, verifyToken, diagnoseToken, GatewayError].map((f) => typeof f).join())";
+    const out = await new Promise((resolve, reject) =>
+      execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: new URL('..', import.meta.url) }, (e, stdout) => (e ? reject(e) : resolve(stdout))),
+    );
+    expect(out.trim()).toBe('function,function,function,function');
+  });
+});
+
 describe('hostile input never crashes the process', () => {
   let server;
   afterAll(() => server?.close());

@@ -5,11 +5,34 @@
 
 const native = require('../index.js');
 const { GatewayError } = require('./errors.js');
-const auth = require('./auth.js');
+// Named, not spread: Node's ESM loader detects CommonJS exports only when they are spelled out.
+const {
+  WELL_KNOWN_CACHE_CONTROL,
+  TokenBroker,
+  TokenVerifier,
+  decodeToken,
+  deriveIdentity,
+  diagnoseToken,
+  generateKeyPair,
+  verifyToken,
+  verifyTokenSync,
+} = require('./auth.js');
 
 /** The version of the native addon. */
 function nativeVersion() {
   return native.nativeVersion();
 }
 
-module.exports = { GatewayError, nativeVersion, ...auth };
+module.exports = {
+  GatewayError,
+  nativeVersion,
+  WELL_KNOWN_CACHE_CONTROL,
+  TokenBroker,
+  TokenVerifier,
+  decodeToken,
+  deriveIdentity,
+  diagnoseToken,
+  generateKeyPair,
+  verifyToken,
+  verifyTokenSync,
+};
