@@ -5,34 +5,11 @@
 
 const native = require('../index.js');
 const { GatewayError } = require('./errors.js');
-// Named, not spread: Node's ESM loader detects CommonJS exports only when they are spelled out.
-const {
-  WELL_KNOWN_CACHE_CONTROL,
-  TokenBroker,
-  TokenVerifier,
-  decodeToken,
-  deriveIdentity,
-  diagnoseToken,
-  generateKeyPair,
-  verifyToken,
-  verifyTokenSync,
-} = require('./auth.js');
 
 /** The version of the native addon. */
 function nativeVersion() {
   return native.nativeVersion();
 }
 
-module.exports = {
-  GatewayError,
-  nativeVersion,
-  WELL_KNOWN_CACHE_CONTROL,
-  TokenBroker,
-  TokenVerifier,
-  decodeToken,
-  deriveIdentity,
-  diagnoseToken,
-  generateKeyPair,
-  verifyToken,
-  verifyTokenSync,
-};
+// `...require()` (not a spread of a variable): Node's ESM loader then sees the names as exports.
+module.exports = { GatewayError, nativeVersion, ...require('./auth.js') };

@@ -24,6 +24,15 @@ fn invalid(message: impl Into<String>) -> GatewayError {
     auth_error(AuthErrorCode::ClaimInvalid, message)
 }
 
+/// The audiences a payload names (`aud` is a string or an array of strings).
+pub fn audiences(payload: &Map<String, Value>) -> Vec<&str> {
+    match payload.get("aud") {
+        Some(Value::String(a)) => vec![a.as_str()],
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// Looks like an e-mail address: `local@domain.tld`, no spaces. Catches `sub = user.email`, whose
 /// Identity would change when the user changes address.
 pub fn looks_like_email(value: &str) -> bool {

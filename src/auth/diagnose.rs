@@ -7,9 +7,9 @@
 use serde_json::{Map, Value};
 
 use super::alg::{is_hmac, rejection_reason, Alg};
-use super::claims::{looks_like_email, TOKEN_TYPE};
+use super::claims::{audiences, looks_like_email, TOKEN_TYPE};
 use super::identity::derive_identity;
-use super::issuer::{is_dev_issuer, is_local_server, MAX_CLAIM_BYTES};
+use super::issuer::{differ_only_by_trailing_slash, is_dev_issuer, is_http_url, is_local_server, MAX_CLAIM_BYTES};
 use super::jwt::{self, shape_problem};
 
 /// How bad a finding is. `Error`: SpacetimeDB or the gateway will refuse the token, or using it is
@@ -265,7 +265,7 @@ fn check_issuer(payload: &Map<String, Value>, options: &DiagnoseOptions, finding
             "ISSUER_SERVER_LOCAL",
             "`iss` is `localhost`, the SpacetimeDB server's own issuer: only tokens signed with the server's private key pass",
         ));
-    } else if !(iss.starts_with("https://") || iss.starts_with("http://")) {
+    } else if !is_http_url(iss) {
         findings.push(Finding::error(
             "ISSUER_NOT_URL",
             format!("`iss` {iss:?} is not an http(s) URL: SpacetimeDB cannot discover its keys at <iss>/.well-known/openid-configuration"),
@@ -281,7 +281,7 @@ fn check_issuer(payload: &Map<String, Value>, options: &DiagnoseOptions, finding
     }
     if let Some(expected) = &options.expected_issuer {
         if iss != expected {
-            let hint = if iss.trim_end_matches('/') == expected.trim_end_matches('/') { " — only the trailing `/` differs, and it changes every Identity" } else { "" };
+            let hint = if differ_only_by_trailing_slash(iss, expected) { " — only the trailing `/` differs, and it changes every Identity" } else { "" };
             findings.push(Finding::error(
                 "ISSUER_MISMATCH",
                 format!("`iss` is {iss:?}, expected {expected:?}{hint}"),
@@ -339,11 +339,7 @@ fn check_subject_and_identity(payload: &Map<String, Value>, iss: Option<&str>, f
 }
 
 fn check_audience(payload: &Map<String, Value>, expected: &[String], findings: &mut Vec<Finding>) {
-    let audiences: Vec<&str> = match payload.get("aud") {
-        Some(Value::String(a)) => vec![a],
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    };
+    let audiences = audiences(payload);
     if audiences.is_empty() {
         findings.push(Finding::warning(
             "AUDIENCE_MISSING",

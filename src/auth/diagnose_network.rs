@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::alg::Alg;
 use super::diagnose::{DiagnoseOptions, Finding, TokenFacts};
 use super::identity::derive_identity;
-use super::issuer::{discovery_url, is_dev_issuer, is_local_server};
+use super::issuer::{discovery_url, is_dev_issuer, is_http_url, is_local_server};
 use super::keyset::KeySet;
 use super::remote_jwks::{fetch_json, is_unreachable, jwks_uri_of};
 
@@ -22,7 +22,7 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 pub async fn check_remote(token: &str, facts: &TokenFacts, options: &DiagnoseOptions, findings: &mut Vec<Finding>) {
     if let Some(iss) = &facts.iss {
         let expected = options.expected_issuer.as_deref().is_none_or(|e| e == iss);
-        if (iss.starts_with("https://") || iss.starts_with("http://")) && expected {
+        if is_http_url(iss) && expected {
             check_issuer_documents(iss, facts, findings).await;
         }
     }

@@ -64,7 +64,7 @@ pub fn check_canonical(issuer: &str, canonical: Option<&str>, allow_trailing_sla
     if issuer == canonical {
         return Ok(());
     }
-    if trimmed == canonical.trim_end_matches('/') {
+    if differ_only_by_trailing_slash(issuer, canonical) {
         if allow_trailing_slash {
             return Ok(());
         }
@@ -74,6 +74,17 @@ pub fn check_canonical(issuer: &str, canonical: Option<&str>, allow_trailing_sla
         )));
     }
     Err(invalid(format!("the issuer `{issuer}` is not the canonical issuer `{canonical}`")))
+}
+
+/// True for text that starts like an http(s) URL (the only schemes SpacetimeDB fetches keys over).
+pub fn is_http_url(text: &str) -> bool {
+    text.starts_with("https://") || text.starts_with("http://")
+}
+
+/// Two different issuer strings that are equal once trailing `/` are removed: the same discovery
+/// URL, but different Identities for every user.
+pub fn differ_only_by_trailing_slash(a: &str, b: &str) -> bool {
+    a != b && a.trim_end_matches('/') == b.trim_end_matches('/')
 }
 
 /// `<issuer>/.well-known/openid-configuration`, as SpacetimeDB requests it.

@@ -71,7 +71,7 @@ impl PublicMaterial {
             ));
         }
         // ring's bounds: odd, at least 3, below 2^33.
-        let e_value = e.iter().try_fold(0u64, |acc, &b| (acc < 1 << 55).then(|| (acc << 8) | b as u64));
+        let e_value = e.iter().try_fold(0u64, |acc, &b| (acc < 1 << 55).then_some((acc << 8) | b as u64));
         match e_value {
             Some(v) if v >= 3 && v % 2 == 1 && v < 1 << 33 => {}
             _ => return Err(invalid("the RSA public exponent is not an odd number between 3 and 2^33")),

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::errors::{auth_error, AuthErrorCode};
-use super::issuer::discovery_url;
+use super::issuer::{discovery_url, is_http_url};
 use super::keyset::KeySet;
 use crate::error::{GatewayError, Result};
 
@@ -123,7 +123,7 @@ pub async fn discover_jwks_uri(issuer: &str) -> Result<String> {
 /// The `jwks_uri` member of a discovery document, checked to be an http(s) URL.
 pub fn jwks_uri_of(document: &Value, url: &str) -> Result<String> {
     match document.get("jwks_uri").and_then(Value::as_str) {
-        Some(uri) if uri.starts_with("https://") || uri.starts_with("http://") => Ok(uri.to_string()),
+        Some(uri) if is_http_url(uri) => Ok(uri.to_string()),
         Some(uri) => Err(auth_error(AuthErrorCode::JwksInvalid, format!("the discovery document at {url} has a jwks_uri that is not an http(s) URL: {uri}"))),
         None => Err(auth_error(AuthErrorCode::JwksInvalid, format!("the discovery document at {url} has no `jwks_uri`"))),
     }

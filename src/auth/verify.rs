@@ -10,7 +10,8 @@ use serde_json::{Map, Value};
 
 use super::alg::{rejection_reason, Alg};
 use super::errors::{auth_error, AuthErrorCode};
-use super::issuer::MAX_CLAIM_BYTES;
+use super::claims::audiences;
+use super::issuer::{differ_only_by_trailing_slash, MAX_CLAIM_BYTES};
 use super::jwt::{self, DecodedJwt};
 use super::keyset::KeySet;
 use super::remote_jwks::RemoteJwks;
@@ -109,7 +110,7 @@ pub fn check_claims(payload: &Map<String, Value>, options: &VerifyOptions, now: 
     match payload.get("iss").and_then(Value::as_str) {
         Some(iss) if iss == options.issuer => {}
         Some(iss) => {
-            let hint = if iss.trim_end_matches('/') == options.issuer.trim_end_matches('/') {
+            let hint = if differ_only_by_trailing_slash(iss, &options.issuer) {
                 " (they differ only by a trailing `/`, which changes the SpacetimeDB Identity)"
             } else {
                 ""
@@ -121,11 +122,7 @@ pub fn check_claims(payload: &Map<String, Value>, options: &VerifyOptions, now: 
         }
         None => return Err(auth_error(AuthErrorCode::TokenIssuer, "the token has no `iss`")),
     }
-    let audiences: Vec<&str> = match payload.get("aud") {
-        Some(Value::String(a)) => vec![a.as_str()],
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    };
+    let audiences = audiences(payload);
     if !audiences.iter().any(|a| options.audience.iter().any(|want| want == a)) {
         let got = if audiences.is_empty() { "no `aud`".to_string() } else { format!("aud {audiences:?}") };
         return Err(auth_error(

@@ -282,7 +282,7 @@ impl NativeTokenVerifier {
                 KeySource::Local(Arc::new(KeySet::from_jwks(&parse_json("jwks", &json)?).map_err(to_napi_error)?))
             }
             (None, Some(uri), false) => {
-                if !(uri.starts_with("https://") || uri.starts_with("http://")) {
+                if !crate::auth::issuer::is_http_url(&uri) {
                     return Err(invalid(format!("jwksUri must be an http(s) URL, got {uri:?}")));
                 }
                 KeySource::Remote(RemoteJwks::shared(RemoteSource::JwksUri(uri)))

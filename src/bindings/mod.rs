@@ -3,7 +3,7 @@
 
 use napi_derive::napi;
 
-mod auth;
+pub mod auth;
 
 use crate::error::GatewayError;
 
