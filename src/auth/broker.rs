@@ -145,10 +145,9 @@ impl TokenBroker {
         match requested {
             None => Ok(self.default_ttl),
             Some(0) => Err(ttl_invalid("ttlSeconds must be at least 1".into())),
-            Some(t) if t > self.max_ttl => Err(ttl_invalid(format!(
-                "ttlSeconds {t} is above this broker's maxTtlSeconds ({})",
-                self.max_ttl
-            ))),
+            Some(t) if t > self.max_ttl => {
+                Err(ttl_invalid(format!("ttlSeconds {t} is above this broker's maxTtlSeconds ({})", self.max_ttl)))
+            }
             Some(t) => Ok(t),
         }
     }
@@ -197,9 +196,14 @@ impl TokenBroker {
             ));
         }
         let mut claims = robot.claims;
-        for (name, present) in [("sub", true), ("tenant_id", robot.tenant_id.is_some()), ("perms", robot.perms.is_some())] {
+        for (name, present) in
+            [("sub", true), ("tenant_id", robot.tenant_id.is_some()), ("perms", robot.perms.is_some())]
+        {
             if present && claims.contains_key(name) {
-                return Err(auth_error(AuthErrorCode::ClaimInvalid, format!("`{name}` is given twice (in the grant and in its claims)")));
+                return Err(auth_error(
+                    AuthErrorCode::ClaimInvalid,
+                    format!("`{name}` is given twice (in the grant and in its claims)"),
+                ));
             }
         }
         claims.insert("sub".into(), Value::String(format!("robot:{}", robot.id)));
@@ -217,7 +221,13 @@ impl TokenBroker {
         self.mint_delegated_at(claims, actor, ttl, super::now_seconds())
     }
 
-    pub fn mint_delegated_at(&self, mut claims: Map<String, Value>, actor: &str, ttl: Option<u64>, now: u64) -> Result<String> {
+    pub fn mint_delegated_at(
+        &self,
+        mut claims: Map<String, Value>,
+        actor: &str,
+        ttl: Option<u64>,
+        now: u64,
+    ) -> Result<String> {
         if claims.contains_key("act") {
             return Err(auth_error(AuthErrorCode::ClaimInvalid, "pass the acting party as `actor`, not as `act`"));
         }
@@ -249,7 +259,12 @@ impl TokenBroker {
             None => default_jwks_url(&self.issuer),
         };
         let discovery = discovery_url(&self.issuer);
-        Ok(WellKnown { discovery_path: path_of(&discovery), discovery_url: discovery, jwks_path: path_of(&jwks_url), jwks_url })
+        Ok(WellKnown {
+            discovery_path: path_of(&discovery),
+            discovery_url: discovery,
+            jwks_path: path_of(&jwks_url),
+            jwks_url,
+        })
     }
 
     /// The OpenID discovery document SpacetimeDB reads at `<issuer>/.well-known/openid-configuration`.

@@ -54,10 +54,7 @@ pub fn check_subject(sub: &str, allow_email: bool) -> Result<()> {
         return Err(invalid(format!("`sub` {sub:?} has leading or trailing spaces (the Identity would differ)")));
     }
     if sub.len() > MAX_CLAIM_BYTES {
-        return Err(invalid(format!(
-            "`sub` is {} bytes; SpacetimeDB accepts at most {MAX_CLAIM_BYTES}",
-            sub.len()
-        )));
+        return Err(invalid(format!("`sub` is {} bytes; SpacetimeDB accepts at most {MAX_CLAIM_BYTES}", sub.len())));
     }
     if !allow_email && looks_like_email(sub) {
         return Err(invalid(format!(

@@ -113,13 +113,21 @@ pub fn diagnose_offline(token: &str, options: &DiagnoseOptions) -> (Vec<Finding>
         return (findings, None);
     }
     if let Some(problem) = shape_problem(token) {
-        findings.push(Finding::error("TOKEN_MALFORMED", problem, "pass the compact JWT itself: header.payload.signature"));
+        findings.push(Finding::error(
+            "TOKEN_MALFORMED",
+            problem,
+            "pass the compact JWT itself: header.payload.signature",
+        ));
         return (findings, None);
     }
     let jwt = match jwt::decode(token) {
         Ok(jwt) => jwt,
         Err(e) => {
-            findings.push(Finding::error("TOKEN_MALFORMED", e.message, "pass the compact JWT itself: header.payload.signature"));
+            findings.push(Finding::error(
+                "TOKEN_MALFORMED",
+                e.message,
+                "pass the compact JWT itself: header.payload.signature",
+            ));
             return (findings, None);
         }
     };
@@ -184,16 +192,28 @@ fn number(payload: &Map<String, Value>, name: &str) -> Option<Option<f64>> {
 fn check_times(payload: &Map<String, Value>, now: f64, findings: &mut Vec<Finding>) {
     let iat = match number(payload, "iat") {
         None => {
-            findings.push(Finding::error("IAT_MISSING", "the token has no `iat`: SpacetimeDB rejects it", "add `iat` (issued-at, integer seconds)"));
+            findings.push(Finding::error(
+                "IAT_MISSING",
+                "the token has no `iat`: SpacetimeDB rejects it",
+                "add `iat` (issued-at, integer seconds)",
+            ));
             None
         }
         Some(None) => {
-            findings.push(Finding::error("IAT_INVALID", "`iat` is not a number: SpacetimeDB rejects it", "set `iat` to integer seconds since 1970"));
+            findings.push(Finding::error(
+                "IAT_INVALID",
+                "`iat` is not a number: SpacetimeDB rejects it",
+                "set `iat` to integer seconds since 1970",
+            ));
             None
         }
         Some(Some(iat)) => {
             if iat.fract() != 0.0 {
-                findings.push(Finding::error("IAT_INVALID", format!("`iat` is {iat}, not an integer: SpacetimeDB reads whole seconds"), "set `iat` to integer seconds since 1970"));
+                findings.push(Finding::error(
+                    "IAT_INVALID",
+                    format!("`iat` is {iat}, not an integer: SpacetimeDB reads whole seconds"),
+                    "set `iat` to integer seconds since 1970",
+                ));
             }
             if iat > now + SPACETIMEDB_EXP_LEEWAY_SECONDS {
                 findings.push(Finding::error(
@@ -211,7 +231,9 @@ fn check_times(payload: &Map<String, Value>, now: f64, findings: &mut Vec<Findin
             "the token has no `exp`: SpacetimeDB accepts it, and it never expires",
             "give access tokens a short lifetime (TokenBroker: 5 minutes by default)",
         )),
-        Some(None) => findings.push(Finding::error("EXP_INVALID", "`exp` is not a number", "set `exp` to seconds since 1970")),
+        Some(None) => {
+            findings.push(Finding::error("EXP_INVALID", "`exp` is not a number", "set `exp` to seconds since 1970"))
+        }
         Some(Some(exp)) => {
             if exp <= now {
                 let leeway = if exp + SPACETIMEDB_EXP_LEEWAY_SECONDS > now {
@@ -240,7 +262,10 @@ fn check_times(payload: &Map<String, Value>, now: f64, findings: &mut Vec<Findin
         if nbf > now {
             findings.push(Finding::error(
                 "TOKEN_NOT_YET_VALID",
-                format!("`nbf` is {} s in the future (SpacetimeDB ignores nbf; the gateway does not)", (nbf - now) as i64),
+                format!(
+                    "`nbf` is {} s in the future (SpacetimeDB ignores nbf; the gateway does not)",
+                    (nbf - now) as i64
+                ),
                 "do not set nbf in the future, or wait; check the issuer's clock",
             ));
         }
@@ -248,9 +273,17 @@ fn check_times(payload: &Map<String, Value>, now: f64, findings: &mut Vec<Findin
 }
 
 /// Issuer checks; returns the issuer string when there is one.
-fn check_issuer(payload: &Map<String, Value>, options: &DiagnoseOptions, findings: &mut Vec<Finding>) -> Option<String> {
+fn check_issuer(
+    payload: &Map<String, Value>,
+    options: &DiagnoseOptions,
+    findings: &mut Vec<Finding>,
+) -> Option<String> {
     let Some(iss) = payload.get("iss").and_then(Value::as_str) else {
-        findings.push(Finding::error("ISSUER_MISSING", "the token has no string `iss`: SpacetimeDB requires it", "set `iss` to your issuer URL"));
+        findings.push(Finding::error(
+            "ISSUER_MISSING",
+            "the token has no string `iss`: SpacetimeDB requires it",
+            "set `iss` to your issuer URL",
+        ));
         return None;
     };
     if iss.is_empty() || iss.len() > MAX_CLAIM_BYTES {
@@ -281,7 +314,11 @@ fn check_issuer(payload: &Map<String, Value>, options: &DiagnoseOptions, finding
     }
     if let Some(expected) = &options.expected_issuer {
         if iss != expected {
-            let hint = if differ_only_by_trailing_slash(iss, expected) { " — only the trailing `/` differs, and it changes every Identity" } else { "" };
+            let hint = if differ_only_by_trailing_slash(iss, expected) {
+                " — only the trailing `/` differs, and it changes every Identity"
+            } else {
+                ""
+            };
             findings.push(Finding::error(
                 "ISSUER_MISMATCH",
                 format!("`iss` is {iss:?}, expected {expected:?}{hint}"),
@@ -307,7 +344,11 @@ fn check_issuer(payload: &Map<String, Value>, options: &DiagnoseOptions, finding
 
 fn check_subject_and_identity(payload: &Map<String, Value>, iss: Option<&str>, findings: &mut Vec<Finding>) {
     let Some(sub) = payload.get("sub").and_then(Value::as_str) else {
-        findings.push(Finding::error("SUBJECT_MISSING", "the token has no string `sub`: SpacetimeDB requires it", "set `sub` to the stable user id"));
+        findings.push(Finding::error(
+            "SUBJECT_MISSING",
+            "the token has no string `sub`: SpacetimeDB requires it",
+            "set `sub` to the stable user id",
+        ));
         return;
     };
     if sub.is_empty() || sub.len() > MAX_CLAIM_BYTES {

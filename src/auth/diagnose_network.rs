@@ -58,7 +58,11 @@ async fn check_issuer_documents(iss: &str, facts: &TokenFacts, findings: &mut Ve
     let jwks_uri = match jwks_uri_of(&document, &url) {
         Ok(uri) => uri,
         Err(e) => {
-            findings.push(Finding::error("DISCOVERY_INVALID", e.message, "put the JWKS URL in the discovery document's `jwks_uri`"));
+            findings.push(Finding::error(
+                "DISCOVERY_INVALID",
+                e.message,
+                "put the JWKS URL in the discovery document's `jwks_uri`",
+            ));
             return;
         }
     };
@@ -78,7 +82,9 @@ fn check_key_set(keys: &KeySet, facts: &TokenFacts, findings: &mut Vec<Finding>)
     if without_kid > 0 {
         findings.push(Finding::error(
             "JWKS_KEY_WITHOUT_KID",
-            format!("{without_kid} key(s) in the JWKS have no `kid`: SpacetimeDB refuses the whole JWKS (MissingKeyId)"),
+            format!(
+                "{without_kid} key(s) in the JWKS have no `kid`: SpacetimeDB refuses the whole JWKS (MissingKeyId)"
+            ),
             "give every published key a kid",
         ));
     }
@@ -140,7 +146,8 @@ fn check_key_set(keys: &KeySet, facts: &TokenFacts, findings: &mut Vec<Finding>)
 /// Asks the server: `GET /v1/identity/<derived identity>/verify` answers 204 when it accepts the token
 /// *and* derives that Identity, 400 for another Identity, 401 when it refuses the token.
 async fn probe_server(server: &str, token: &str, facts: &TokenFacts, findings: &mut Vec<Finding>) {
-    let not_probed = |why: &str| Finding::info("SERVER_NOT_PROBED", format!("the token was not sent to {server}: {why}"));
+    let not_probed =
+        |why: &str| Finding::info("SERVER_NOT_PROBED", format!("the token was not sent to {server}: {why}"));
     if Alg::parse(&facts.alg).is_none() {
         findings.push(not_probed("only ES256/RS256 tokens are sent (HS* tokens can crash SpacetimeDB 1.3.0)"));
         return;
@@ -173,7 +180,10 @@ async fn probe_server(server: &str, token: &str, facts: &TokenFacts, findings: &
     let status = response.status().as_u16();
     let body: String = response.text().await.unwrap_or_default().chars().take(300).collect();
     match status {
-        200 | 204 => findings.push(Finding::info("SERVER_ACCEPTED", format!("SpacetimeDB at {server} accepts the token as Identity {identity}"))),
+        200 | 204 => findings.push(Finding::info(
+            "SERVER_ACCEPTED",
+            format!("SpacetimeDB at {server} accepts the token as Identity {identity}"),
+        )),
         400 => findings.push(Finding::error(
             "SERVER_IDENTITY_MISMATCH",
             format!("SpacetimeDB at {server} accepts the token but as another Identity than {identity}"),

@@ -20,7 +20,11 @@ mod tests {
     fn matches_the_protocol_doc_vectors() {
         let vectors = [
             ("localhost", "alice", "c20035600353a2e93544d898c6ed0eac323e200c0468300f22958f8b472a265d"),
-            ("https://auth.example.com", "user-123", "c2000e9c6bea96ed193403b2bc12b1fa4e8ec2970024252762dbf8a7ddda7157"),
+            (
+                "https://auth.example.com",
+                "user-123",
+                "c2000e9c6bea96ed193403b2bc12b1fa4e8ec2970024252762dbf8a7ddda7157",
+            ),
             ("http://localhost:3001/", "svc", "c200aeaeb98599a291ba8bcca1a6bef8f472b61be4dc9431493077aed46c3b69"),
         ];
         for (iss, sub, hex) in vectors {

@@ -41,7 +41,9 @@ pub fn parse_issuer(issuer: &str) -> Result<Url> {
         ));
     }
     let url = Url::parse(issuer).map_err(|e| {
-        invalid(format!("the issuer `{issuer}` is not a URL ({e}); SpacetimeDB discovers keys at <issuer>{DISCOVERY_SUFFIX}"))
+        invalid(format!(
+            "the issuer `{issuer}` is not a URL ({e}); SpacetimeDB discovers keys at <issuer>{DISCOVERY_SUFFIX}"
+        ))
     })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid(format!("the issuer `{issuer}` must be an http(s) URL")));
@@ -142,7 +144,15 @@ mod tests {
         for ok in ["https://app.example.com", "https://app.example.com/api/auth", "http://127.0.0.1:4000"] {
             parse_issuer(ok).unwrap();
         }
-        for bad in ["", "localhost", "app.example.com", "ftp://x.example", "https://x.example/?a=1", "https://x.example/#f", "https://"] {
+        for bad in [
+            "",
+            "localhost",
+            "app.example.com",
+            "ftp://x.example",
+            "https://x.example/?a=1",
+            "https://x.example/#f",
+            "https://",
+        ] {
             assert_eq!(code(parse_issuer(bad)), AuthErrorCode::IssuerInvalid, "{bad}");
         }
         let long = format!("https://example.com/{}", "a".repeat(120));
@@ -173,7 +183,14 @@ mod tests {
 
     #[test]
     fn tells_dev_issuers_and_local_servers() {
-        for dev in ["http://app.example.com", "https://localhost:3000", "https://127.0.0.5", "http://[::1]:80", "localhost", "https://dev.localhost"] {
+        for dev in [
+            "http://app.example.com",
+            "https://localhost:3000",
+            "https://127.0.0.5",
+            "http://[::1]:80",
+            "localhost",
+            "https://dev.localhost",
+        ] {
             assert!(is_dev_issuer(dev), "{dev}");
         }
         assert!(!is_dev_issuer("https://app.example.com/api/auth"));

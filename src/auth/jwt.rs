@@ -55,7 +55,9 @@ pub fn shape_problem(token: &str) -> Option<String> {
     match token.bytes().filter(|&b| b == b'.').count() {
         2 => None,
         0 => Some("the token has no `.`: it is an opaque token, not a JWT".into()),
-        4 => Some("the token has 5 segments: an encrypted JWT (JWE) is not supported; SpacetimeDB needs a signed JWT".into()),
+        4 => Some(
+            "the token has 5 segments: an encrypted JWT (JWE) is not supported; SpacetimeDB needs a signed JWT".into(),
+        ),
         dots => Some(format!("the token has {} segments; a JWT has 3 (header.payload.signature)", dots + 1)),
     }
 }
@@ -81,8 +83,7 @@ pub fn decode(token: &str) -> Result<DecodedJwt<'_>> {
     };
     let header = json_object(header_b64, "header")?;
     let payload = json_object(payload_b64, "payload")?;
-    let signature =
-        b64::decode(signature_b64).ok_or_else(|| malformed("the signature segment is not base64url"))?;
+    let signature = b64::decode(signature_b64).ok_or_else(|| malformed("the signature segment is not base64url"))?;
     let alg = match header.get("alg") {
         Some(Value::String(alg)) => alg.clone(),
         Some(_) => return Err(malformed("the header's `alg` is not a string")),
@@ -122,7 +123,8 @@ mod tests {
 
     #[test]
     fn decodes_a_well_formed_token() {
-        let token = format!("{}.{}.{}", seg(r#"{"alg":"ES256","kid":"k"}"#), seg(r#"{"sub":"a"}"#), b64::encode([1, 2]));
+        let token =
+            format!("{}.{}.{}", seg(r#"{"alg":"ES256","kid":"k"}"#), seg(r#"{"sub":"a"}"#), b64::encode([1, 2]));
         let jwt = decode(&token).unwrap();
         assert_eq!(jwt.alg, "ES256");
         assert_eq!(jwt.kid(), Some("k"));

@@ -57,7 +57,9 @@ pub fn from_pem(text: &str) -> Result<ImportedKey> {
         "PRIVATE KEY" => pkcs8(der).ok_or_else(|| bad("PKCS#8 private key"))?.map(ImportedKey::Private),
         "RSA PRIVATE KEY" => Ok(ImportedKey::Private(PrivateMaterial::RsaPkcs1(der.clone()))),
         "EC PRIVATE KEY" => sec1(der, None).ok_or_else(|| bad("SEC1 EC private key"))?.map(ImportedKey::Private),
-        "ENCRYPTED PRIVATE KEY" => Err(invalid("the private key is encrypted; decrypt it first (openssl pkcs8 -nocrypt)")),
+        "ENCRYPTED PRIVATE KEY" => {
+            Err(invalid("the private key is encrypted; decrypt it first (openssl pkcs8 -nocrypt)"))
+        }
         "CERTIFICATE" => Err(invalid("this is a certificate, not a key; export its public key (openssl x509 -pubkey)")),
         other => Err(invalid(format!("a `{other}` PEM block is not a key this package reads"))),
     }
@@ -122,9 +124,7 @@ fn sec1(der: &[u8], outer_curve: Option<&[u8]>) -> Option<Result<PrivateMaterial
 }
 
 fn member<'a>(jwk: &'a Map<String, Value>, name: &str) -> Result<&'a str> {
-    jwk.get(name)
-        .and_then(Value::as_str)
-        .ok_or_else(|| invalid(format!("the JWK has no string member `{name}`")))
+    jwk.get(name).and_then(Value::as_str).ok_or_else(|| invalid(format!("the JWK has no string member `{name}`")))
 }
 
 fn member_bytes(jwk: &Map<String, Value>, name: &str) -> Result<Vec<u8>> {
@@ -174,7 +174,10 @@ pub fn from_jwk(jwk: &Map<String, Value>) -> Result<ImportedKey> {
                 return Ok(ImportedKey::Public(public));
             }
             if jwk.contains_key("oth") {
-                return Err(auth_error(AuthErrorCode::KeyUnsupported, "multi-prime RSA keys (`oth`) are not supported"));
+                return Err(auth_error(
+                    AuthErrorCode::KeyUnsupported,
+                    "multi-prime RSA keys (`oth`) are not supported",
+                ));
             }
             // Rebuild the PKCS#1 document *ring* loads: version 0, n, e, d, p, q, dP, dQ, qInv.
             let mut body = Vec::new();

@@ -60,9 +60,10 @@ pub fn parse_key(value: &Value) -> Result<(String, ImportedKey)> {
     let private = string_member(object, "privateKeyPem")?;
     let public = string_member(object, "publicKeyPem")?;
     let pem = string_member(object, "pem")?;
-    let text = private.or(pem).or(public).ok_or_else(|| {
-        invalid("a key object needs `kty` (a JWK) or one of `privateKeyPem`, `publicKeyPem`, `pem`")
-    })?;
+    let text = private
+        .or(pem)
+        .or(public)
+        .ok_or_else(|| invalid("a key object needs `kty` (a JWK) or one of `privateKeyPem`, `publicKeyPem`, `pem`"))?;
     let imported = key_import::from_pem(text)?;
     let kid = kid_of(object)?;
     if let Some(declared) = string_member(object, "alg")? {
@@ -158,7 +159,10 @@ impl KeyRing {
             if key.kid == active.kid() || retiring.iter().any(|k: &PublicKey| k.kid == key.kid) {
                 return Err(auth_error(
                     AuthErrorCode::KeyIdInvalid,
-                    format!("keys.retiring[{i}]: kid `{}` is used by another key; every key needs its own kid", key.kid),
+                    format!(
+                        "keys.retiring[{i}]: kid `{}` is used by another key; every key needs its own kid",
+                        key.kid
+                    ),
                 ));
             }
             retiring.push(key);

@@ -138,9 +138,9 @@ impl PublicMaterial {
     /// Checks `signature` over `message` with this key and its pinned algorithm.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         match self {
-            PublicMaterial::Ec { point } => UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
-                .verify(message, signature)
-                .is_ok(),
+            PublicMaterial::Ec { point } => {
+                UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point).verify(message, signature).is_ok()
+            }
             PublicMaterial::Rsa { n, e } => RsaPublicKeyComponents { n, e }
                 .verify(&signature::RSA_PKCS1_2048_8192_SHA256, message, signature)
                 .is_ok(),
@@ -220,11 +220,14 @@ impl SigningKey {
                     &point,
                     &rng,
                 )
-                .map_err(|e| invalid(format!("the P-256 private key is not usable ({e}): is the public point its own?")))?;
+                .map_err(|e| {
+                    invalid(format!("the P-256 private key is not usable ({e}): is the public point its own?"))
+                })?;
                 (Signer::Ec(pair), material)
             }
             PrivateMaterial::RsaPkcs1(pkcs1) => {
-                let (n, e) = rsa_public_of_pkcs1(&pkcs1).ok_or_else(|| invalid("the RSA private key is not a valid PKCS#1 structure"))?;
+                let (n, e) = rsa_public_of_pkcs1(&pkcs1)
+                    .ok_or_else(|| invalid("the RSA private key is not a valid PKCS#1 structure"))?;
                 let material = PublicMaterial::rsa(n, e)?;
                 let bits = bit_length(strip_leading_zeros(n));
                 if bits > RSA_MAX_SIGN_BITS {
@@ -233,7 +236,8 @@ impl SigningKey {
                         format!("the RSA key has {bits} bits; signing supports at most {RSA_MAX_SIGN_BITS}"),
                     ));
                 }
-                let pair = RsaKeyPair::from_der(&pkcs1).map_err(|e| invalid(format!("the RSA private key is not usable: {e}")))?;
+                let pair = RsaKeyPair::from_der(&pkcs1)
+                    .map_err(|e| invalid(format!("the RSA private key is not usable: {e}")))?;
                 (Signer::Rsa(pair), material)
             }
         };

@@ -44,7 +44,8 @@ fn jwks_invalid(message: impl Into<String>) -> GatewayError {
 impl KeySet {
     /// A set of our own published keys.
     pub fn from_public_keys<'a>(keys: impl IntoIterator<Item = &'a PublicKey>) -> Self {
-        let usable = keys.into_iter().map(|k| KeyEntry { kid: Some(k.kid.clone()), material: k.material.clone() }).collect();
+        let usable =
+            keys.into_iter().map(|k| KeyEntry { kid: Some(k.kid.clone()), material: k.material.clone() }).collect();
         KeySet { usable, unusable: Vec::new() }
     }
 
@@ -97,11 +98,13 @@ impl KeySet {
 
     /// Keys without `kid` (SpacetimeDB refuses the whole JWKS if there is one).
     pub fn keys_without_kid(&self) -> usize {
-        self.usable.iter().filter(|k| k.kid.is_none()).count() + self.unusable.iter().filter(|k| k.kid.is_none()).count()
+        self.usable.iter().filter(|k| k.kid.is_none()).count()
+            + self.unusable.iter().filter(|k| k.kid.is_none()).count()
     }
 
     pub fn contains_kid(&self, kid: &str) -> bool {
-        self.usable.iter().any(|k| k.kid.as_deref() == Some(kid)) || self.unusable.iter().any(|k| k.kid.as_deref() == Some(kid))
+        self.usable.iter().any(|k| k.kid.as_deref() == Some(kid))
+            || self.unusable.iter().any(|k| k.kid.as_deref() == Some(kid))
     }
 
     /// The usable key with this `kid`.
@@ -159,7 +162,10 @@ impl KeySet {
             return if entry.material.verify(message, &jwt.signature) {
                 Ok(entry)
             } else {
-                Err(auth_error(AuthErrorCode::TokenBadSignature, format!("the signature does not verify with key `{kid}`")))
+                Err(auth_error(
+                    AuthErrorCode::TokenBadSignature,
+                    format!("the signature does not verify with key `{kid}`"),
+                ))
             };
         }
         let mut candidates = self.usable.iter().filter(|k| k.material.alg() == alg).peekable();
@@ -169,8 +175,8 @@ impl KeySet {
                 format!("the token has no kid and the JWKS has no {alg} key"),
             ));
         }
-        candidates
-            .find(|k| k.material.verify(message, &jwt.signature))
-            .ok_or_else(|| auth_error(AuthErrorCode::TokenBadSignature, format!("the signature does not verify with any {alg} key")))
+        candidates.find(|k| k.material.verify(message, &jwt.signature)).ok_or_else(|| {
+            auth_error(AuthErrorCode::TokenBadSignature, format!("the signature does not verify with any {alg} key"))
+        })
     }
 }

@@ -33,8 +33,5 @@ pub use errors::AuthErrorCode;
 
 /// Seconds since the Unix epoch (the unit of `iat`/`exp`). A clock before 1970 reads as 0.
 pub fn now_seconds() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }

@@ -24,17 +24,13 @@ pub fn decode(text: &str) -> Result<PemBlock, String> {
     let label = &after_begin[..label_end];
     let body_and_rest = &after_begin[label_end + 5..];
     let end_marker = format!("-----END {label}-----");
-    let end = body_and_rest
-        .find(&end_marker)
-        .ok_or_else(|| format!("no `{end_marker}` line"))?;
+    let end = body_and_rest.find(&end_marker).ok_or_else(|| format!("no `{end_marker}` line"))?;
     let body = &body_and_rest[..end];
     if body.contains(':') {
         return Err("the PEM block has headers (a legacy encrypted key?): decrypt it first".into());
     }
     let compact: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let der = STANDARD
-        .decode(compact.as_bytes())
-        .map_err(|e| format!("the {label} block is not valid base64: {e}"))?;
+    let der = STANDARD.decode(compact.as_bytes()).map_err(|e| format!("the {label} block is not valid base64: {e}"))?;
     Ok(PemBlock { label: label.to_string(), der })
 }
 

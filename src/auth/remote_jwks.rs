@@ -99,7 +99,8 @@ impl RemoteJwks {
             return Ok(keys);
         }
         let keys = Arc::new(self.fetch().await?);
-        *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(Cached { keys: keys.clone(), fetched_at: Instant::now() });
+        *self.cache.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(Cached { keys: keys.clone(), fetched_at: Instant::now() });
         Ok(keys)
     }
 
@@ -124,8 +125,13 @@ pub async fn discover_jwks_uri(issuer: &str) -> Result<String> {
 pub fn jwks_uri_of(document: &Value, url: &str) -> Result<String> {
     match document.get("jwks_uri").and_then(Value::as_str) {
         Some(uri) if is_http_url(uri) => Ok(uri.to_string()),
-        Some(uri) => Err(auth_error(AuthErrorCode::JwksInvalid, format!("the discovery document at {url} has a jwks_uri that is not an http(s) URL: {uri}"))),
-        None => Err(auth_error(AuthErrorCode::JwksInvalid, format!("the discovery document at {url} has no `jwks_uri`"))),
+        Some(uri) => Err(auth_error(
+            AuthErrorCode::JwksInvalid,
+            format!("the discovery document at {url} has a jwks_uri that is not an http(s) URL: {uri}"),
+        )),
+        None => {
+            Err(auth_error(AuthErrorCode::JwksInvalid, format!("the discovery document at {url} has no `jwks_uri`")))
+        }
     }
 }
 
@@ -148,7 +154,9 @@ fn http_client() -> Result<&'static reqwest::Client> {
 /// GETs a JSON document of at most [`MAX_DOCUMENT_BYTES`]. Network and HTTP failures are
 /// `JWKS_UNREACHABLE`; a body that is not JSON is `JWKS_INVALID`. `what` names the document in messages.
 pub async fn fetch_json(url: &str, what: &str) -> Result<Value> {
-    let unreachable = |detail: String| auth_error(AuthErrorCode::JwksUnreachable, format!("cannot fetch the {what} at {url}: {detail}"));
+    let unreachable = |detail: String| {
+        auth_error(AuthErrorCode::JwksUnreachable, format!("cannot fetch the {what} at {url}: {detail}"))
+    };
     let mut response = http_client()?
         .get(url)
         .header("accept", "application/json")
@@ -161,7 +169,10 @@ pub async fn fetch_json(url: &str, what: &str) -> Result<Value> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| unreachable(describe_reqwest_error(&e)))? {
         if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-            return Err(auth_error(AuthErrorCode::JwksInvalid, format!("the {what} at {url} is larger than {MAX_DOCUMENT_BYTES} bytes")));
+            return Err(auth_error(
+                AuthErrorCode::JwksInvalid,
+                format!("the {what} at {url} is larger than {MAX_DOCUMENT_BYTES} bytes"),
+            ));
         }
         body.extend_from_slice(&chunk);
     }

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::alg::{rejection_reason, Alg};
-use super::errors::{auth_error, AuthErrorCode};
 use super::claims::audiences;
+use super::errors::{auth_error, AuthErrorCode};
 use super::issuer::{differ_only_by_trailing_slash, MAX_CLAIM_BYTES};
 use super::jwt::{self, DecodedJwt};
 use super::keyset::KeySet;
@@ -55,7 +55,9 @@ impl VerifyOptions {
         }
         self.algorithms = names
             .iter()
-            .map(|n| Alg::parse(n).ok_or_else(|| GatewayError::invalid_argument(format!("verify: {}", rejection_reason(n)))))
+            .map(|n| {
+                Alg::parse(n).ok_or_else(|| GatewayError::invalid_argument(format!("verify: {}", rejection_reason(n))))
+            })
             .collect::<Result<_>>()?;
         Ok(self)
     }
@@ -88,7 +90,10 @@ pub fn check_header(jwt: &DecodedJwt<'_>, options: &VerifyOptions, keys: Option<
         return Err(auth_error(AuthErrorCode::TokenAlgRejected, message));
     };
     if jwt.header.contains_key("crit") {
-        return Err(auth_error(AuthErrorCode::TokenMalformed, "the header has `crit` extensions, which are not supported"));
+        return Err(auth_error(
+            AuthErrorCode::TokenMalformed,
+            "the header has `crit` extensions, which are not supported",
+        ));
     }
     Ok(alg)
 }
@@ -101,7 +106,11 @@ fn claim_invalid(message: impl Into<String>) -> GatewayError {
 fn numeric_date(payload: &Map<String, Value>, name: &str) -> Result<Option<f64>> {
     match payload.get(name) {
         None => Ok(None),
-        Some(v) => v.as_f64().filter(|n| n.is_finite()).map(Some).ok_or_else(|| claim_invalid(format!("`{name}` is not a number"))),
+        Some(v) => v
+            .as_f64()
+            .filter(|n| n.is_finite())
+            .map(Some)
+            .ok_or_else(|| claim_invalid(format!("`{name}` is not a number"))),
     }
 }
 
@@ -132,16 +141,21 @@ pub fn check_claims(payload: &Map<String, Value>, options: &VerifyOptions, now: 
     }
     let now = now as f64;
     let tolerance = options.clock_tolerance as f64;
-    let exp = numeric_date(payload, "exp")?.ok_or_else(|| claim_invalid("the token has no `exp`; access tokens must expire"))?;
+    let exp = numeric_date(payload, "exp")?
+        .ok_or_else(|| claim_invalid("the token has no `exp`; access tokens must expire"))?;
     if now > exp + tolerance {
         return Err(auth_error(AuthErrorCode::TokenExpired, format!("the token expired {} s ago", (now - exp) as i64)));
     }
     if let Some(nbf) = numeric_date(payload, "nbf")? {
         if nbf > now + tolerance {
-            return Err(auth_error(AuthErrorCode::TokenNotYetValid, format!("the token is not valid for another {} s (nbf)", (nbf - now) as i64)));
+            return Err(auth_error(
+                AuthErrorCode::TokenNotYetValid,
+                format!("the token is not valid for another {} s (nbf)", (nbf - now) as i64),
+            ));
         }
     }
-    let iat = numeric_date(payload, "iat")?.ok_or_else(|| claim_invalid("the token has no `iat`; SpacetimeDB requires it"))?;
+    let iat = numeric_date(payload, "iat")?
+        .ok_or_else(|| claim_invalid("the token has no `iat`; SpacetimeDB requires it"))?;
     if iat > now + tolerance {
         return Err(auth_error(
             AuthErrorCode::TokenNotYetValid,

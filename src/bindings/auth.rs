@@ -205,7 +205,12 @@ impl NativeTokenBroker {
     #[napi]
     pub fn well_known(&self, jwks_uri: Option<String>) -> Result<WellKnown> {
         let wk = self.inner.well_known(jwks_uri.as_deref()).map_err(to_napi_error)?;
-        Ok(WellKnown { discovery_url: wk.discovery_url, discovery_path: wk.discovery_path, jwks_url: wk.jwks_url, jwks_path: wk.jwks_path })
+        Ok(WellKnown {
+            discovery_url: wk.discovery_url,
+            discovery_path: wk.discovery_path,
+            jwks_url: wk.jwks_url,
+            jwks_path: wk.jwks_path,
+        })
     }
 
     /// The SpacetimeDB Identity of this issuer's tokens for `sub`.
@@ -335,7 +340,12 @@ pub struct Finding {
 /// Explains why SpacetimeDB or the gateway would refuse a token; errors sort first.
 #[napi]
 pub async fn diagnose_token(token: String, options: Option<NativeDiagnoseOptions>) -> Result<Vec<Finding>> {
-    let options = options.unwrap_or(NativeDiagnoseOptions { spacetimedb_url: None, expected_issuer: None, expected_audience: None, network: None });
+    let options = options.unwrap_or(NativeDiagnoseOptions {
+        spacetimedb_url: None,
+        expected_issuer: None,
+        expected_audience: None,
+        network: None,
+    });
     let options = DiagnoseOptions {
         spacetimedb_url: options.spacetimedb_url,
         expected_issuer: options.expected_issuer,

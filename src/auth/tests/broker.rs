@@ -19,7 +19,10 @@ fn mint_adds_the_contract_claims_and_signs_with_the_active_key() {
             .mint_at(claims(json!({ "sub": "user_1", "tenant_id": "t1", "sid": "s", "perms": ["doc.read"], "membership_version": 2, "custom": true })), None, NOW)
             .unwrap();
         let decoded = jwt::decode(&token).unwrap();
-        assert_eq!(decoded.header, json!({ "alg": key.alg.as_str(), "kid": key.kid, "typ": "JWT" }).as_object().unwrap().clone());
+        assert_eq!(
+            decoded.header,
+            json!({ "alg": key.alg.as_str(), "kid": key.kid, "typ": "JWT" }).as_object().unwrap().clone()
+        );
         let p = &decoded.payload;
         assert_eq!(p["iss"], ISSUER);
         assert_eq!(p["aud"], AUDIENCE);
@@ -35,7 +38,11 @@ fn mint_adds_the_contract_claims_and_signs_with_the_active_key() {
 #[test]
 fn ttl_is_bounded() {
     let b = broker(es256());
-    let exp = |ttl| jwt::decode(&b.mint_at(claims(json!({ "sub": "u" })), ttl, NOW).unwrap()).unwrap().payload["exp"].as_u64().unwrap();
+    let exp = |ttl| {
+        jwt::decode(&b.mint_at(claims(json!({ "sub": "u" })), ttl, NOW).unwrap()).unwrap().payload["exp"]
+            .as_u64()
+            .unwrap()
+    };
     assert_eq!(exp(Some(60)), NOW + 60);
     assert_eq!(exp(Some(3600)), NOW + 3600);
     assert_eq!(code(b.mint_at(claims(json!({ "sub": "u" })), Some(3601), NOW)), AuthErrorCode::ClaimInvalid);
@@ -59,7 +66,10 @@ fn subjects_follow_the_contract() {
     assert_eq!(code(b.mint_at(claims(json!({ "sub": "ada@example.com" })), None, NOW)), AuthErrorCode::ClaimInvalid);
     assert_eq!(code(b.mint_at(claims(json!({ "sub": "" })), None, NOW)), AuthErrorCode::ClaimInvalid);
     assert_eq!(code(b.mint_at(claims(json!({ "sub": "x".repeat(129) })), None, NOW)), AuthErrorCode::ClaimInvalid);
-    assert_eq!(code(b.mint_at(claims(json!({ "sub": "u", "iss": "https://evil.example" })), None, NOW)), AuthErrorCode::ClaimInvalid);
+    assert_eq!(
+        code(b.mint_at(claims(json!({ "sub": "u", "iss": "https://evil.example" })), None, NOW)),
+        AuthErrorCode::ClaimInvalid
+    );
     let mut o = options(es256().to_value());
     o.allow_email_subject = true;
     TokenBroker::new(o).unwrap().mint_at(claims(json!({ "sub": "ada@example.com" })), None, NOW).unwrap();
@@ -68,18 +78,31 @@ fn subjects_follow_the_contract() {
 #[test]
 fn robots_and_delegation() {
     let b = broker(es256());
-    let robot = RobotGrant { id: "ci".into(), tenant_id: Some("t1".into()), perms: Some(vec!["doc.write".into()]), ..Default::default() };
+    let robot = RobotGrant {
+        id: "ci".into(),
+        tenant_id: Some("t1".into()),
+        perms: Some(vec!["doc.write".into()]),
+        ..Default::default()
+    };
     let p = jwt::decode(&b.mint_robot_at(robot, None, NOW).unwrap()).unwrap().payload;
-    assert_eq!((p["sub"].as_str(), p["tenant_id"].as_str(), &p["perms"]), (Some("robot:ci"), Some("t1"), &json!(["doc.write"])));
+    assert_eq!(
+        (p["sub"].as_str(), p["tenant_id"].as_str(), &p["perms"]),
+        (Some("robot:ci"), Some("t1"), &json!(["doc.write"]))
+    );
     for bad in ["", "a b", "robot:x"] {
         let robot = RobotGrant { id: bad.into(), ..Default::default() };
         assert_eq!(code(b.mint_robot_at(robot, None, NOW)), AuthErrorCode::ClaimInvalid, "{bad:?}");
     }
 
-    let p = jwt::decode(&b.mint_delegated_at(claims(json!({ "sub": "user_1" })), "robot:ci", None, NOW).unwrap()).unwrap().payload;
+    let p = jwt::decode(&b.mint_delegated_at(claims(json!({ "sub": "user_1" })), "robot:ci", None, NOW).unwrap())
+        .unwrap()
+        .payload;
     assert_eq!(p["act"], json!({ "sub": "robot:ci" }));
     assert_eq!(p["sub"], "user_1");
-    assert_eq!(code(b.mint_delegated_at(claims(json!({ "sub": "u", "act": {"sub": "x"} })), "robot:ci", None, NOW)), AuthErrorCode::ClaimInvalid);
+    assert_eq!(
+        code(b.mint_delegated_at(claims(json!({ "sub": "u", "act": {"sub": "x"} })), "robot:ci", None, NOW)),
+        AuthErrorCode::ClaimInvalid
+    );
     assert_eq!(code(b.mint_delegated_at(claims(json!({ "sub": "u" })), "", None, NOW)), AuthErrorCode::ClaimInvalid);
     assert_eq!(code(b.mint_delegated_at(claims(json!({ "sub": "u" })), "u", None, NOW)), AuthErrorCode::ClaimInvalid);
 }
@@ -108,9 +131,16 @@ fn construction_refuses_bad_issuers_and_keys() {
 
     let eddsa = json!({ "kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "d": "AA", "kid": "k" });
     assert_eq!(code(TokenBroker::new(options(eddsa))), AuthErrorCode::KeyUnsupported);
-    assert_eq!(code(TokenBroker::new(options(Value::String(es256().private_key_pem.clone())))), AuthErrorCode::KeyIdInvalid);
+    assert_eq!(
+        code(TokenBroker::new(options(Value::String(es256().private_key_pem.clone())))),
+        AuthErrorCode::KeyIdInvalid
+    );
     assert_eq!(code(TokenBroker::new(options(json!([es256().to_value()])))), AuthErrorCode::KeyInvalid);
-    assert_eq!(code(TokenBroker::new(options(es256().public_jwk.clone()))), AuthErrorCode::KeyInvalid, "the active key must sign");
+    assert_eq!(
+        code(TokenBroker::new(options(es256().public_jwk.clone()))),
+        AuthErrorCode::KeyInvalid,
+        "the active key must sign"
+    );
 }
 
 #[test]
@@ -137,7 +167,8 @@ fn documents_for_a_path_mounted_issuer() {
 fn rotation_publishes_retiring_keys_and_they_still_verify() {
     let old = broker(rs256());
     let old_token = old.mint_at(claims(json!({ "sub": "u" })), None, NOW).unwrap();
-    let rotated = TokenBroker::new(options(json!({ "active": es256().to_value(), "retiring": [rs256().public_jwk] }))).unwrap();
+    let rotated =
+        TokenBroker::new(options(json!({ "active": es256().to_value(), "retiring": [rs256().public_jwk] }))).unwrap();
     assert_eq!(rotated.active_kid(), "es-1");
     let jwks = rotated.jwks();
     let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();

@@ -2,7 +2,10 @@
 
 use serde_json::{json, Value};
 
-use super::support::{broker, claims, es256, header_of, hs256_token, raw_token, rs256, signed_token, valid_payload, TestServer, AUDIENCE, ISSUER, NOW};
+use super::support::{
+    broker, claims, es256, header_of, hs256_token, raw_token, rs256, signed_token, valid_payload, TestServer, AUDIENCE,
+    ISSUER, NOW,
+};
 use crate::auth::diagnose::{diagnose, diagnose_offline, has_errors, DiagnoseOptions, Finding, Severity};
 use crate::auth::identity::derive_identity;
 
@@ -32,7 +35,14 @@ fn payload_with(name: &str, value: Value) -> Value {
 fn a_broker_token_has_no_errors_and_names_its_identity() {
     let b = broker(es256());
     let token = b.mint_at(claims(json!({ "sub": "user_1" })), None, NOW).unwrap();
-    let findings = offline(&token, DiagnoseOptions { expected_issuer: Some(ISSUER.into()), expected_audience: vec![AUDIENCE.into()], ..Default::default() });
+    let findings = offline(
+        &token,
+        DiagnoseOptions {
+            expected_issuer: Some(ISSUER.into()),
+            expected_audience: vec![AUDIENCE.into()],
+            ..Default::default()
+        },
+    );
     assert!(!has_errors(&findings), "{findings:#?}");
     assert!(find(&findings, "IDENTITY").message.contains(&derive_identity(ISSUER, "user_1")));
 }
@@ -59,20 +69,39 @@ fn claim_findings() {
     let t = |p: Value| signed_token(es256(), header_of(es256()), p);
     let f = offline(&t(payload_with("iat", Value::Null)), Default::default());
     assert_eq!(find(&f, "IAT_MISSING").severity, Severity::Error);
-    assert!(codes(&offline(&t(payload_with("iat", json!(NOW as f64 + 0.5))), Default::default())).contains(&"IAT_INVALID"));
+    assert!(
+        codes(&offline(&t(payload_with("iat", json!(NOW as f64 + 0.5))), Default::default())).contains(&"IAT_INVALID")
+    );
     let expired = offline(&t(payload_with("exp", json!(NOW - 30))), Default::default());
     assert!(find(&expired, "TOKEN_EXPIRED").message.contains("60 s leeway"));
-    assert!(codes(&offline(&t(payload_with("nbf", json!(NOW + 100))), Default::default())).contains(&"TOKEN_NOT_YET_VALID"));
-    assert!(codes(&offline(&t(payload_with("iat", json!(NOW + 600))), Default::default())).contains(&"TOKEN_NOT_YET_VALID"));
-    assert_eq!(find(&offline(&t(payload_with("exp", Value::Null)), Default::default()), "EXP_MISSING").severity, Severity::Warning);
-    assert!(codes(&offline(&t(payload_with("exp", json!(NOW + 86_400))), Default::default())).contains(&"LIFETIME_LONG"));
-    assert_eq!(find(&offline(&t(payload_with("sub", json!("ada@example.com"))), Default::default()), "SUBJECT_EMAIL").severity, Severity::Warning);
+    assert!(
+        codes(&offline(&t(payload_with("nbf", json!(NOW + 100))), Default::default())).contains(&"TOKEN_NOT_YET_VALID")
+    );
+    assert!(
+        codes(&offline(&t(payload_with("iat", json!(NOW + 600))), Default::default())).contains(&"TOKEN_NOT_YET_VALID")
+    );
+    assert_eq!(
+        find(&offline(&t(payload_with("exp", Value::Null)), Default::default()), "EXP_MISSING").severity,
+        Severity::Warning
+    );
+    assert!(
+        codes(&offline(&t(payload_with("exp", json!(NOW + 86_400))), Default::default())).contains(&"LIFETIME_LONG")
+    );
+    assert_eq!(
+        find(&offline(&t(payload_with("sub", json!("ada@example.com"))), Default::default()), "SUBJECT_EMAIL").severity,
+        Severity::Warning
+    );
     assert!(codes(&offline(&t(payload_with("sub", Value::Null)), Default::default())).contains(&"SUBJECT_MISSING"));
     assert!(codes(&offline(&t(payload_with("aud", Value::Null)), Default::default())).contains(&"AUDIENCE_MISSING"));
-    let f = offline(&t(payload_with("aud", json!("other"))), DiagnoseOptions { expected_audience: vec![AUDIENCE.into()], ..Default::default() });
+    let f = offline(
+        &t(payload_with("aud", json!("other"))),
+        DiagnoseOptions { expected_audience: vec![AUDIENCE.into()], ..Default::default() },
+    );
     assert_eq!(find(&f, "AUDIENCE_MISMATCH").severity, Severity::Error);
-    assert!(codes(&offline(&t(payload_with("hex_identity", json!("c200ff"))), Default::default())).contains(&"HEX_IDENTITY_MISMATCH"));
-    assert!(codes(&offline(&t(payload_with("token_type", json!("id"))), Default::default())).contains(&"TOKEN_TYPE_UNEXPECTED"));
+    assert!(codes(&offline(&t(payload_with("hex_identity", json!("c200ff"))), Default::default()))
+        .contains(&"HEX_IDENTITY_MISMATCH"));
+    assert!(codes(&offline(&t(payload_with("token_type", json!("id"))), Default::default()))
+        .contains(&"TOKEN_TYPE_UNEXPECTED"));
     let no_kid = signed_token(es256(), json!({ "alg": "ES256" }), valid_payload());
     assert_eq!(find(&offline(&no_kid, Default::default()), "KID_MISSING").severity, Severity::Warning);
 }
@@ -83,22 +112,30 @@ fn issuer_findings() {
     let slash = format!("{ISSUER}/");
     let f = offline(&t(payload_with("iss", json!(slash))), Default::default());
     assert_eq!(find(&f, "ISSUER_TRAILING_SLASH").severity, Severity::Warning);
-    let f = offline(&t(payload_with("iss", json!(slash))), DiagnoseOptions { expected_issuer: Some(ISSUER.into()), ..Default::default() });
+    let f = offline(
+        &t(payload_with("iss", json!(slash))),
+        DiagnoseOptions { expected_issuer: Some(ISSUER.into()), ..Default::default() },
+    );
     assert!(find(&f, "ISSUER_MISMATCH").message.contains("trailing"));
     assert!(codes(&offline(&t(payload_with("iss", json!("my-app"))), Default::default())).contains(&"ISSUER_NOT_URL"));
     assert!(codes(&offline(&t(payload_with("iss", Value::Null)), Default::default())).contains(&"ISSUER_MISSING"));
-    assert!(codes(&offline(&t(payload_with("iss", json!("localhost"))), Default::default())).contains(&"ISSUER_SERVER_LOCAL"));
+    assert!(codes(&offline(&t(payload_with("iss", json!("localhost"))), Default::default()))
+        .contains(&"ISSUER_SERVER_LOCAL"));
 
     // A dev issuer is fine against a local server and fails closed against any other.
     let dev = t(payload_with("iss", json!("http://127.0.0.1:4000")));
-    let local = offline(&dev, DiagnoseOptions { spacetimedb_url: Some("http://localhost:3000".into()), ..Default::default() });
+    let local =
+        offline(&dev, DiagnoseOptions { spacetimedb_url: Some("http://localhost:3000".into()), ..Default::default() });
     assert_eq!(find(&local, "ISSUER_DEV").severity, Severity::Info);
     for remote in ["https://maincloud.spacetimedb.com", "http://10.1.2.3:3000"] {
         let f = offline(&dev, DiagnoseOptions { spacetimedb_url: Some(remote.into()), ..Default::default() });
         assert_eq!(find(&f, "ISSUER_DEV_FOR_REMOTE_SERVER").severity, Severity::Error, "{remote}");
     }
     let http_public = t(payload_with("iss", json!("http://auth.example.com")));
-    let f = offline(&http_public, DiagnoseOptions { spacetimedb_url: Some("https://db.example.com".into()), ..Default::default() });
+    let f = offline(
+        &http_public,
+        DiagnoseOptions { spacetimedb_url: Some("https://db.example.com".into()), ..Default::default() },
+    );
     assert!(codes(&f).contains(&"ISSUER_DEV_FOR_REMOTE_SERVER"));
 }
 
@@ -145,16 +182,27 @@ async fn issuer_documents_are_checked_like_spacetimedb_does() {
     // A JWKS key without kid breaks the whole JWKS for SpacetimeDB.
     let mut no_kid_key = es256().public_jwk.clone();
     no_kid_key.as_object_mut().unwrap().remove("kid");
-    let issuer2 = server.serve_issuer("/nokid", &json!({ "keys": [no_kid_key, json!({"kty": "OKP", "crv": "Ed25519", "x": "AA", "kid": "ed"})] }));
+    let issuer2 = server.serve_issuer(
+        "/nokid",
+        &json!({ "keys": [no_kid_key, json!({"kty": "OKP", "crv": "Ed25519", "x": "AA", "kid": "ed"})] }),
+    );
     let f = diagnose(&signed_token(es256(), header_of(es256()), payload_for(&issuer2)), &network_options(None)).await;
     assert!(codes(&f).contains(&"JWKS_KEY_WITHOUT_KID") && codes(&f).contains(&"JWKS_KEY_UNUSABLE"), "{f:#?}");
 
     // An issuer that serves a JWKS but no discovery document (Better Auth's jwt plugin alone).
     server.route("/plain/jwks", 200, json!({ "keys": [es256().public_jwk] }).to_string());
-    let f = diagnose(&signed_token(es256(), header_of(es256()), payload_for(&format!("{}/plain", server.base))), &network_options(None)).await;
+    let f = diagnose(
+        &signed_token(es256(), header_of(es256()), payload_for(&format!("{}/plain", server.base))),
+        &network_options(None),
+    )
+    .await;
     assert!(find(&f, "DISCOVERY_UNREACHABLE").fix.as_deref().unwrap().contains("openid-configuration"));
     server.route("/nojwksuri/.well-known/openid-configuration", 200, "{}");
-    let f = diagnose(&signed_token(es256(), header_of(es256()), payload_for(&format!("{}/nojwksuri", server.base))), &network_options(None)).await;
+    let f = diagnose(
+        &signed_token(es256(), header_of(es256()), payload_for(&format!("{}/nojwksuri", server.base))),
+        &network_options(None),
+    )
+    .await;
     assert!(codes(&f).contains(&"DISCOVERY_INVALID"));
     // Errors sort first.
     assert_eq!(f[0].severity, Severity::Error);

@@ -122,7 +122,10 @@ fn refuses_algorithms_spacetimedb_does_not_accept() {
     let cases: Vec<(Value, &str)> = vec![
         (json!({ "kid": "k", "pem": ed25519 }), "EdDSA"),
         (json!({ "kid": "k", "pem": p384 }), "ES384"),
-        (json!({ "kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "kid": "k" }), "EdDSA"),
+        (
+            json!({ "kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "kid": "k" }),
+            "EdDSA",
+        ),
         (json!({ "kty": "EC", "crv": "P-384", "x": "AA", "y": "AA", "kid": "k" }), "ES384"),
         (json!({ "kty": "oct", "k": "c2VjcmV0", "kid": "k", "alg": "HS256" }), "shared-secret"),
         (json!({ "kty": "oct", "k": "c2VjcmV0", "kid": "k" }), "shared-secret"),
@@ -193,7 +196,10 @@ fn malformed_keys_are_coded_errors() {
         let err = signing_key(&value).unwrap_err();
         let code = crate::auth::errors::auth_code(&err);
         assert!(
-            matches!(code, Some(AuthErrorCode::KeyInvalid | AuthErrorCode::KeyUnsupported | AuthErrorCode::KeyIdInvalid)),
+            matches!(
+                code,
+                Some(AuthErrorCode::KeyInvalid | AuthErrorCode::KeyUnsupported | AuthErrorCode::KeyIdInvalid)
+            ),
             "{value}: {err}"
         );
     }

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::support::{code, es256, header_of, hs256_token, rs256, signed_token, valid_payload, TestServer, AUDIENCE, NOW};
+use super::support::{
+    code, es256, header_of, hs256_token, rs256, signed_token, valid_payload, TestServer, AUDIENCE, NOW,
+};
 use crate::auth::broker::TokenBroker;
 use crate::auth::errors::AuthErrorCode;
 use crate::auth::remote_jwks::{RemoteJwks, RemoteSource};
@@ -43,7 +45,10 @@ async fn an_unknown_kid_refetches_once_per_cooldown() {
     server.route("/jwks", 200, json!({ "keys": [es256().public_jwk] }).to_string());
     let uri = format!("{}/jwks", server.base);
     let issuer = "https://app.example.com/api/auth";
-    let long = verifier(RemoteJwks::with_timing(RemoteSource::JwksUri(uri.clone()), Duration::from_secs(600), Duration::from_secs(30)), issuer);
+    let long = verifier(
+        RemoteJwks::with_timing(RemoteSource::JwksUri(uri.clone()), Duration::from_secs(600), Duration::from_secs(30)),
+        issuer,
+    );
     let es_token = signed_token(es256(), header_of(es256()), payload_for(issuer));
     let rs_token = signed_token(rs256(), header_of(rs256()), payload_for(issuer));
     long.verify(&es_token, NOW).await.unwrap();
@@ -54,7 +59,8 @@ async fn an_unknown_kid_refetches_once_per_cooldown() {
     assert_eq!(server.hits("/jwks"), 1);
 
     // Rotation with a verifier past its cool-down (zero here): a new kid triggers one refetch.
-    let short = verifier(RemoteJwks::with_timing(RemoteSource::JwksUri(uri), Duration::from_secs(600), Duration::ZERO), issuer);
+    let short =
+        verifier(RemoteJwks::with_timing(RemoteSource::JwksUri(uri), Duration::from_secs(600), Duration::ZERO), issuer);
     short.verify(&es_token, NOW).await.unwrap();
     assert_eq!(server.hits("/jwks"), 2);
     server.route("/jwks", 200, json!({ "keys": [es256().public_jwk, rs256().public_jwk] }).to_string());
@@ -69,7 +75,8 @@ async fn hmac_tokens_are_refused_before_any_request() {
     server.route("/jwks", 200, json!({ "keys": [rs256().public_jwk] }).to_string());
     let issuer = "https://app.example.com/api/auth";
     let v = verifier(RemoteJwks::new(RemoteSource::JwksUri(format!("{}/jwks", server.base))), issuer);
-    let forged = hs256_token(json!({ "alg": "HS256", "kid": "rs-1" }), payload_for(issuer), rs256().public_key_pem.as_bytes());
+    let forged =
+        hs256_token(json!({ "alg": "HS256", "kid": "rs-1" }), payload_for(issuer), rs256().public_key_pem.as_bytes());
     assert_eq!(code(v.verify(&forged, NOW).await), AuthErrorCode::TokenAlgRejected);
     assert_eq!(server.total.load(std::sync::atomic::Ordering::SeqCst), 0);
 }

@@ -4,11 +4,11 @@
 use serde_json::{json, Map, Value};
 
 use crate::auth::b64;
+use crate::auth::jwt;
 use crate::auth::key_import::{from_jwk, ImportedKey};
 use crate::auth::key_input::signing_key;
 use crate::auth::keys::{PublicKey, PublicMaterial};
 use crate::auth::keyset::KeySet;
-use crate::auth::jwt;
 
 /// The signing input of both appendices: `{"alg":…}` and the RFC's CRLF-formatted payload.
 const A2_INPUT: &str = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ";
@@ -77,7 +77,9 @@ fn es256_verifies_rfc7515_a3_and_round_trips_with_its_key() {
 
 #[test]
 fn the_rfc_tokens_pass_our_decoder_and_key_selection() {
-    for (input, signature, jwk) in [(A2_INPUT, A2_SIGNATURE, a2_private_jwk()), (A3_INPUT, A3_SIGNATURE, a3_private_jwk())] {
+    for (input, signature, jwk) in
+        [(A2_INPUT, A2_SIGNATURE, a2_private_jwk()), (A3_INPUT, A3_SIGNATURE, a3_private_jwk())]
+    {
         let token = format!("{input}.{signature}");
         let decoded = jwt::decode(&token).unwrap();
         assert_eq!(decoded.payload["iss"], "joe");

@@ -2,7 +2,9 @@
 
 use serde_json::{json, Value};
 
-use super::support::{code, es256, header_of, hs256_token, raw_token, rs256, signed_token, valid_payload, AUDIENCE, ISSUER, NOW};
+use super::support::{
+    code, es256, header_of, hs256_token, raw_token, rs256, signed_token, valid_payload, AUDIENCE, ISSUER, NOW,
+};
 use crate::auth::errors::AuthErrorCode;
 use crate::auth::key_input::public_key;
 use crate::auth::keys::PublicMaterial;
@@ -64,7 +66,8 @@ fn never_accepts_none_or_hmac() {
         assert_eq!(crate::auth::errors::auth_code(&err), Some(AuthErrorCode::TokenAlgRejected));
         assert!(err.message.contains("es-1") && err.message.contains("EC P-256"), "{}", err.message);
     }
-    let rsa_kid = hs256_token(json!({ "alg": "HS256", "kid": "rs-1" }), valid_payload(), rs256().public_key_pem.as_bytes());
+    let rsa_kid =
+        hs256_token(json!({ "alg": "HS256", "kid": "rs-1" }), valid_payload(), rs256().public_key_pem.as_bytes());
     assert_eq!(code(verify(&rsa_kid)), AuthErrorCode::TokenAlgRejected);
     for alg in ["HS384", "HS512", "EdDSA", "ES384", "PS256", "RS512", "foo"] {
         let token = raw_token(json!({ "alg": alg, "kid": "es-1" }), valid_payload(), &[1; 64]);
@@ -100,7 +103,10 @@ fn bad_signatures_and_unknown_keys() {
     let (_, sig) = good.rsplit_once('.').unwrap();
     assert_eq!(code(verify(&format!("{header}.{tampered_payload}.{sig}"))), AuthErrorCode::TokenBadSignature);
     // A DER-encoded or truncated ECDSA signature is not a JWS signature.
-    assert_eq!(code(verify(&format!("{input}.{}", crate::auth::b64::encode([0x30u8; 70])))), AuthErrorCode::TokenBadSignature);
+    assert_eq!(
+        code(verify(&format!("{input}.{}", crate::auth::b64::encode([0x30u8; 70])))),
+        AuthErrorCode::TokenBadSignature
+    );
     assert_eq!(code(verify(&format!("{input}."))), AuthErrorCode::TokenBadSignature);
 
     let unknown = signed_token(es256(), json!({ "alg": "ES256", "kid": "nope" }), valid_payload());
@@ -129,7 +135,10 @@ fn time_claims() {
     assert_eq!(code(verify(&token(with(valid_payload(), "exp", Value::Null)))), AuthErrorCode::TokenClaimInvalid);
     assert_eq!(code(verify(&token(with(valid_payload(), "exp", json!("soon"))))), AuthErrorCode::TokenClaimInvalid);
     assert_eq!(code(verify(&token(with(valid_payload(), "sub", Value::Null)))), AuthErrorCode::TokenClaimInvalid);
-    assert_eq!(code(verify(&token(with(valid_payload(), "sub", json!("x".repeat(129)))))), AuthErrorCode::TokenClaimInvalid);
+    assert_eq!(
+        code(verify(&token(with(valid_payload(), "sub", json!("x".repeat(129)))))),
+        AuthErrorCode::TokenClaimInvalid
+    );
 }
 
 #[test]
@@ -138,7 +147,10 @@ fn issuer_and_audience() {
     let slash = verify(&token(with(valid_payload(), "iss", json!(format!("{ISSUER}/"))))).unwrap_err();
     assert_eq!(crate::auth::errors::auth_code(&slash), Some(AuthErrorCode::TokenIssuer));
     assert!(slash.message.contains("trailing"));
-    assert_eq!(code(verify(&token(with(valid_payload(), "iss", json!("https://evil.example"))))), AuthErrorCode::TokenIssuer);
+    assert_eq!(
+        code(verify(&token(with(valid_payload(), "iss", json!("https://evil.example"))))),
+        AuthErrorCode::TokenIssuer
+    );
     assert_eq!(code(verify(&token(with(valid_payload(), "iss", Value::Null)))), AuthErrorCode::TokenIssuer);
     assert_eq!(code(verify(&token(with(valid_payload(), "aud", json!("other"))))), AuthErrorCode::TokenAudience);
     assert_eq!(code(verify(&token(with(valid_payload(), "aud", json!(["a", "b"]))))), AuthErrorCode::TokenAudience);
@@ -147,7 +159,8 @@ fn issuer_and_audience() {
 
 #[test]
 fn header_extensions_and_malformed_tokens() {
-    let crit = signed_token(es256(), json!({ "alg": "ES256", "kid": "es-1", "crit": ["exp"], "exp": 1 }), valid_payload());
+    let crit =
+        signed_token(es256(), json!({ "alg": "ES256", "kid": "es-1", "crit": ["exp"], "exp": 1 }), valid_payload());
     assert_eq!(code(verify(&crit)), AuthErrorCode::TokenMalformed);
     for token in ["", "a.b", "....", "x".repeat(20_000).as_str(), "e30.e30.", "!.!.!"] {
         assert_eq!(code(verify(token)), AuthErrorCode::TokenMalformed, "{token:.20}");
