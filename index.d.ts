@@ -11,6 +11,7 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /** The token broker (native half of `TokenBroker`). */
 export declare class NativeTokenBroker {
+  /** Checks the issuer, the keys and the lifetimes; throws a coded error for anything SpacetimeDB refuses. */
   constructor(options: NativeBrokerOptions)
   /** Mints a token from `JSON.stringify(claims)`. */
   mint(claimsJson: string, ttlSeconds?: number | undefined | null): string
@@ -28,15 +29,21 @@ export declare class NativeTokenBroker {
   identityFor(sub: string): string
   /** Verifies a token against this broker's keys, issuer and audience. */
   verify(token: string): Record<string, unknown>
+  /** The exact `iss` of every token. */
   get issuer(): string
+  /** The `aud` of every token. */
   get audience(): Array<string>
+  /** The `kid` new tokens are signed with. */
   get activeKid(): string
+  /** The default token lifetime. */
   get ttlSeconds(): number
+  /** The largest lifetime `mint` accepts. */
   get maxTtlSeconds(): number
 }
 
 /** A token verifier bound to its keys (native half of `TokenVerifier`). */
 export declare class NativeTokenVerifier {
+  /** Parses an in-memory JWKS, or binds to the process-wide cache of a remote one. */
   constructor(options: NativeVerifierOptions)
   /** Verifies synchronously against an in-memory JWKS; returns the payload. */
   verifySync(token: string): Record<string, unknown>

@@ -155,6 +155,7 @@ describe('TokenBroker', () => {
     expect((await jwks.json()).keys).toHaveLength(2);
     expect(broker.handleWellKnown(new Request('https://app.example.com/.well-known/openid-configuration'))).toBeNull();
     expect(broker.handleWellKnown(new Request(`${ISSUER}/.well-known/jwks.json`, { method: 'POST' }))).toBeNull();
+    expect(broker.handleWellKnown({ method: 'GET', url: 'http://[' })).toBeNull(); // never throws in a router
   });
 
   it('identityFor and deriveIdentity agree with the protocol vectors', () => {

@@ -130,7 +130,12 @@ class TokenBroker {
     const paths = this.wellKnown({ jwksUri });
     const method = request.method ?? 'GET';
     if (method !== 'GET' && method !== 'HEAD') return null;
-    const path = new URL(request.url, 'http://localhost').pathname;
+    let path;
+    try {
+      path = new URL(request.url, 'http://localhost').pathname;
+    } catch {
+      return null; // not a URL this handler serves (and no reason to throw in a router)
+    }
     let body;
     if (path === paths.discoveryPath) body = this.openidConfiguration({ jwksUri });
     else if (path === paths.jwksPath) body = this.jwks();

@@ -97,3 +97,21 @@ pub fn auth_code(err: &GatewayError) -> Option<AuthErrorCode> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_listed_in_the_public_types() {
+        let published = include_str!("../../lib/auth.d.ts");
+        let mut seen = std::collections::HashSet::new();
+        for code in AuthErrorCode::ALL {
+            let name = code.as_str();
+            assert!(seen.insert(name), "{name} twice");
+            assert!(name.chars().all(|c| c.is_ascii_uppercase() || c == '_'), "{name}");
+            assert!(published.contains(&format!("'{name}'")), "{name} is missing from the AuthErrorCode type");
+            assert_eq!(auth_error(code, "x").to_string(), format!("{name}: x"));
+        }
+    }
+}

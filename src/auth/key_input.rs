@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use super::alg::Alg;
 use super::errors::{auth_error, AuthErrorCode};
 use super::key_import::{self, ImportedKey};
-use super::keys::{invalid, validate_kid, PublicKey, PublicMaterial, SigningKey};
+use super::keys::{invalid, validate_kid, PublicKey, SigningKey};
 use crate::error::{GatewayError, Result};
 
 /// Prefixes an error's message with where the key came from (`keys.retiring[1]: …`).
@@ -174,10 +174,4 @@ impl KeyRing {
     pub fn published(&self) -> impl Iterator<Item = &PublicKey> {
         std::iter::once(self.active.public()).chain(self.retiring.iter())
     }
-}
-
-/// Re-export for callers that build a key from raw material.
-pub fn public_from_material(kid: String, material: PublicMaterial) -> Result<PublicKey> {
-    validate_kid(&kid)?;
-    Ok(PublicKey { kid, material })
 }

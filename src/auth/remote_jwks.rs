@@ -71,10 +71,6 @@ impl RemoteJwks {
         registry.entry(source.clone()).or_insert_with(|| Arc::new(RemoteJwks::new(source))).clone()
     }
 
-    pub fn source(&self) -> &RemoteSource {
-        &self.source
-    }
-
     /// Cached keys if they can answer for `kid` now (fresh, and either know the kid or are in cool-down).
     fn usable_cache(&self, kid: Option<&str>, fetched_after: Option<Instant>) -> Option<Arc<KeySet>> {
         let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());

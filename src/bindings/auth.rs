@@ -148,6 +148,7 @@ pub struct NativeTokenBroker {
 
 #[napi]
 impl NativeTokenBroker {
+    /// Checks the issuer, the keys and the lifetimes; throws a coded error for anything SpacetimeDB refuses.
     #[napi(constructor)]
     pub fn new(options: NativeBrokerOptions) -> Result<Self> {
         let broker = TokenBroker::new(BrokerOptions {
@@ -225,26 +226,31 @@ impl NativeTokenBroker {
         self.inner.verify(&token).map(Value::Object).map_err(to_napi_error)
     }
 
+    /// The exact `iss` of every token.
     #[napi(getter)]
     pub fn issuer(&self) -> String {
         self.inner.issuer().to_string()
     }
 
+    /// The `aud` of every token.
     #[napi(getter)]
     pub fn audience(&self) -> Vec<String> {
         self.inner.audience().to_vec()
     }
 
+    /// The `kid` new tokens are signed with.
     #[napi(getter)]
     pub fn active_kid(&self) -> String {
         self.inner.active_kid().to_string()
     }
 
+    /// The default token lifetime.
     #[napi(getter)]
     pub fn ttl_seconds(&self) -> u32 {
         self.inner.default_ttl() as u32
     }
 
+    /// The largest lifetime `mint` accepts.
     #[napi(getter)]
     pub fn max_ttl_seconds(&self) -> u32 {
         self.inner.max_ttl() as u32
@@ -272,6 +278,7 @@ pub struct NativeTokenVerifier {
 
 #[napi]
 impl NativeTokenVerifier {
+    /// Parses an in-memory JWKS, or binds to the process-wide cache of a remote one.
     #[napi(constructor)]
     pub fn new(options: NativeVerifierOptions) -> Result<Self> {
         let mut verify_options = VerifyOptions::new(options.issuer.clone(), options.audience).map_err(to_napi_error)?;
