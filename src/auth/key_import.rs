@@ -19,6 +19,16 @@ pub enum ImportedKey {
     Private(PrivateMaterial),
 }
 
+impl ImportedKey {
+    /// The public half, whichever half was imported.
+    pub fn public_material(&self) -> Result<PublicMaterial> {
+        match self {
+            ImportedKey::Public(material) => Ok(material.clone()),
+            ImportedKey::Private(private) => private.public_material(),
+        }
+    }
+}
+
 fn unsupported(alg: &str) -> crate::error::GatewayError {
     auth_error(AuthErrorCode::KeyUnsupported, rejection_reason(alg))
 }

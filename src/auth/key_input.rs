@@ -67,7 +67,7 @@ pub fn parse_key(value: &Value) -> Result<(String, ImportedKey)> {
     let imported = key_import::from_pem(text)?;
     let kid = kid_of(object)?;
     if let Some(declared) = string_member(object, "alg")? {
-        let actual = material_alg(&imported);
+        let actual = imported.public_material()?.alg();
         if Alg::parse(declared) != Some(actual) {
             return Err(auth_error(
                 AuthErrorCode::KeyUnsupported,
@@ -76,40 +76,20 @@ pub fn parse_key(value: &Value) -> Result<(String, ImportedKey)> {
         }
     }
     if let (Some(_), Some(public_text)) = (private, public) {
-        check_pair(&kid, &imported, public_text)?;
+        check_pair(&imported, public_text)?;
     }
     Ok((kid, imported))
 }
 
-fn material_alg(imported: &ImportedKey) -> Alg {
-    match imported {
-        ImportedKey::Public(material) => material.alg(),
-        ImportedKey::Private(super::keys::PrivateMaterial::Ec { .. }) => Alg::Es256,
-        ImportedKey::Private(super::keys::PrivateMaterial::RsaPkcs1(_)) => Alg::Rs256,
-    }
-}
-
 /// A `publicKeyPem` given next to a `privateKeyPem` must be the same key (catches mixed-up files).
-fn check_pair(kid: &str, private: &ImportedKey, public_text: &str) -> Result<()> {
+fn check_pair(private: &ImportedKey, public_text: &str) -> Result<()> {
     let ImportedKey::Public(given) = key_import::from_pem(public_text)? else {
         return Err(invalid("`publicKeyPem` holds a private key"));
     };
-    let ImportedKey::Private(material) = private else {
-        return Err(invalid("`privateKeyPem` holds a public key"));
-    };
-    let derived = SigningKey::new(kid.to_string(), clone_private(material))?;
-    if derived.public().material != given {
+    if private.public_material()? != given {
         return Err(invalid("`publicKeyPem` is not the public half of `privateKeyPem`"));
     }
     Ok(())
-}
-
-fn clone_private(material: &super::keys::PrivateMaterial) -> super::keys::PrivateMaterial {
-    use super::keys::PrivateMaterial::*;
-    match material {
-        Ec { d, point } => Ec { d: d.clone(), point: point.clone() },
-        RsaPkcs1(der) => RsaPkcs1(der.clone()),
-    }
 }
 
 /// A key that can sign (a private key in any accepted shape).

@@ -186,6 +186,20 @@ pub enum PrivateMaterial {
     RsaPkcs1(Vec<u8>),
 }
 
+impl PrivateMaterial {
+    /// The public half (checked for size and shape; the pair's consistency is checked by *ring* on load).
+    pub fn public_material(&self) -> Result<PublicMaterial> {
+        match self {
+            PrivateMaterial::Ec { point, .. } => PublicMaterial::ec_from_point(point),
+            PrivateMaterial::RsaPkcs1(pkcs1) => {
+                let (n, e) = rsa_public_of_pkcs1(pkcs1)
+                    .ok_or_else(|| invalid("the RSA private key is not a valid PKCS#1 structure"))?;
+                PublicMaterial::rsa(n, e)
+            }
+        }
+    }
+}
+
 enum Signer {
     Ec(EcdsaKeyPair),
     Rsa(RsaKeyPair),
@@ -211,9 +225,9 @@ impl SigningKey {
     /// Loads a private key; `kid` must already be validated.
     pub fn new(kid: String, private: PrivateMaterial) -> Result<Self> {
         let rng = SystemRandom::new();
-        let (signer, material) = match private {
+        let material = private.public_material()?;
+        let signer = match private {
             PrivateMaterial::Ec { d, point } => {
-                let material = PublicMaterial::ec_from_point(&point)?;
                 let pair = EcdsaKeyPair::from_private_key_and_public_key(
                     &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
                     &d,
@@ -223,13 +237,13 @@ impl SigningKey {
                 .map_err(|e| {
                     invalid(format!("the P-256 private key is not usable ({e}): is the public point its own?"))
                 })?;
-                (Signer::Ec(pair), material)
+                Signer::Ec(pair)
             }
             PrivateMaterial::RsaPkcs1(pkcs1) => {
-                let (n, e) = rsa_public_of_pkcs1(&pkcs1)
-                    .ok_or_else(|| invalid("the RSA private key is not a valid PKCS#1 structure"))?;
-                let material = PublicMaterial::rsa(n, e)?;
-                let bits = bit_length(strip_leading_zeros(n));
+                let bits = match &material {
+                    PublicMaterial::Rsa { n, .. } => bit_length(n),
+                    PublicMaterial::Ec { .. } => 0,
+                };
                 if bits > RSA_MAX_SIGN_BITS {
                     return Err(auth_error(
                         AuthErrorCode::KeyUnsupported,
@@ -238,7 +252,7 @@ impl SigningKey {
                 }
                 let pair = RsaKeyPair::from_der(&pkcs1)
                     .map_err(|e| invalid(format!("the RSA private key is not usable: {e}")))?;
-                (Signer::Rsa(pair), material)
+                Signer::Rsa(pair)
             }
         };
         let public = PublicKey { kid, material };
