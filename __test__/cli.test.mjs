@@ -42,7 +42,7 @@ describe('help and usage', () => {
   });
 
   it('reports usage errors with exit 2', async () => {
-    for (const args of [[], ['bogus'], ['token'], ['token', 'bogus'], ['identity', 'only-one'], ['token', 'verify', 'a.b.c'], ['token', 'decode', 'x', '--nope'], ['keys', 'generate', '--alg', 'EdDSA'], ['token', 'mint', '--ttl', '-5']]) {
+    for (const args of [[], ['bogus'], ['token'], ['token', 'bogus'], ['identity', 'only-one'], ['token', 'verify', 'a.b.c'], ['token', 'decode', 'x', '--nope'], ['keys', 'generate', '--alg', 'EdDSA'], ['token', 'mint', '--ttl', '-5'], ['token', 'mint', '--key', 'k', '--issuer', 'https://a.example', '--audience', 'a', '--sub', 'u', '--claims', '[1]']]) {
       const r = await runCli(args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr.length).toBeGreaterThan(0);

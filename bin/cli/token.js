@@ -147,6 +147,7 @@ async function mint(argv) {
     } catch (e) {
       throw usage(`--claims is not JSON: ${e.message}`);
     }
+    if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) throw usage('--claims must be a JSON object');
   }
   for (const text of values.claim ?? []) {
     const [name, value] = claimPair(text);
