@@ -34,6 +34,48 @@ export declare class NativeGateway {
   close(): Promise<void>
 }
 
+/** The token broker (native half of `TokenBroker`). */
+export declare class NativeTokenBroker {
+  /** Checks the issuer, the keys and the lifetimes; throws a coded error for anything SpacetimeDB refuses. */
+  constructor(options: NativeBrokerOptions)
+  /** Mints a token from `JSON.stringify(claims)`. */
+  mint(claimsJson: string, ttlSeconds?: number | undefined | null): string
+  /** Mints `sub = robot:<id>`. */
+  mintRobot(grant: NativeRobotGrant, ttlSeconds?: number | undefined | null): string
+  /** Mints `claims` with `act: { sub: actor }`. */
+  mintDelegated(claimsJson: string, actor: string, ttlSeconds?: number | undefined | null): string
+  /** The JWKS document. */
+  jwks(): { keys: Record<string, string>[] }
+  /** The OpenID discovery document. */
+  openidConfiguration(jwksUri?: string | undefined | null): Record<string, unknown>
+  /** Where the documents live. */
+  wellKnown(jwksUri?: string | undefined | null): WellKnown
+  /** The SpacetimeDB Identity of this issuer's tokens for `sub`. */
+  identityFor(sub: string): string
+  /** Verifies a token against this broker's keys, issuer and audience. */
+  verify(token: string): Record<string, unknown>
+  /** The exact `iss` of every token. */
+  get issuer(): string
+  /** The `aud` of every token. */
+  get audience(): Array<string>
+  /** The `kid` new tokens are signed with. */
+  get activeKid(): string
+  /** The default token lifetime. */
+  get ttlSeconds(): number
+  /** The largest lifetime `mint` accepts. */
+  get maxTtlSeconds(): number
+}
+
+/** A token verifier bound to its keys (native half of `TokenVerifier`). */
+export declare class NativeTokenVerifier {
+  /** Parses an in-memory JWKS, or binds to the process-wide cache of a remote one. */
+  constructor(options: NativeVerifierOptions)
+  /** Verifies synchronously against an in-memory JWKS; returns the payload. */
+  verifySync(token: string): Record<string, unknown>
+  /** Verifies, fetching the remote JWKS when needed; resolves with the payload. */
+  verify(token: string): Promise<Record<string, unknown>>
+}
+
 /** The result of a committed reducer call. */
 export interface CallResult {
   /** Always 'committed' (failures reject). */
@@ -51,6 +93,61 @@ export interface CallResult {
 /** Connects to a database and returns the native gateway handle. */
 export declare function connectGateway(options: NativeConnectOptions): Promise<NativeGateway>
 
+/** A token's header and payload, decoded without verification. */
+export interface DecodedToken {
+  header: Record<string, unknown>
+  payload: Record<string, unknown>
+}
+
+/** Decodes a JWT without verifying it (diagnostics only; never trust the result). */
+export declare function decodeToken(token: string): DecodedToken
+
+/** The SpacetimeDB Identity (64 lowercase hex digits) of tokens with this `iss` and `sub`. */
+export declare function deriveIdentity(issuer: string, subject: string): string
+
+/** Explains why SpacetimeDB or the gateway would refuse a token; errors sort first. */
+export declare function diagnoseToken(token: string, options?: NativeDiagnoseOptions | undefined | null): Promise<Array<Finding>>
+
+/** One finding of `diagnoseToken`. */
+export interface Finding {
+  /** Stable code, e.g. `ALG_UNSUPPORTED`. */
+  code: string
+  severity: 'error' | 'warning' | 'info'
+  message: string
+  /** One line saying what to do (absent for plain facts). */
+  fix?: string
+}
+
+/** A key pair from `generateKeyPair`, in the shape every key parameter accepts as-is. */
+export interface GeneratedKeyPair {
+  /** `ES256` or `RS256`. */
+  alg: 'ES256' | 'RS256'
+  /** The key id (default: the RFC 7638 thumbprint). */
+  kid: string
+  /** PKCS#8 PEM. Keep it secret. */
+  privateKeyPem: string
+  /** SPKI PEM. */
+  publicKeyPem: string
+  /** The public JWK as published in the JWKS (`kid`, `alg`, `use: "sig"`). */
+  publicJwk: Record<string, string>
+}
+
+/** Generates an ES256 (P-256) or RS256 (RSA-2048) key pair. RSA generation takes up to a second. */
+export declare function generateKeyPair(alg: string, kid?: string | undefined | null): GeneratedKeyPair
+
+/** Options of the native broker (the JS layer normalises `audience` and serialises `keys`). */
+export interface NativeBrokerOptions {
+  issuer: string
+  audience: Array<string>
+  /** `JSON.stringify(keys)`. */
+  keysJson: string
+  ttlSeconds?: number
+  maxTtlSeconds?: number
+  allowEmailSubject?: boolean
+  canonicalIssuer?: string
+  allowIssuerTrailingSlash?: boolean
+}
+
 /** Options of `connectGateway` (validated again here: the JS layer is not the only possible caller). */
 export interface NativeConnectOptions {
   uri: string
@@ -61,5 +158,44 @@ export interface NativeConnectOptions {
   timeoutMs: number
 }
 
+/** Options of `diagnoseToken`. */
+export interface NativeDiagnoseOptions {
+  spacetimedbUrl?: string
+  expectedIssuer?: string
+  expectedAudience?: Array<string>
+  /** Fetch the issuer's documents and probe the server (default true). */
+  network?: boolean
+}
+
+/** A robot's token request. */
+export interface NativeRobotGrant {
+  id: string
+  tenantId?: string
+  perms?: Array<string>
+  /** `JSON.stringify` of further claims. */
+  claimsJson?: string
+}
+
+/** Options of the native verifier: exactly one of `jwksJson`, `jwksUri`, `discovery`. */
+export interface NativeVerifierOptions {
+  issuer: string
+  audience: Array<string>
+  /** `JSON.stringify(jwks)` for an in-memory JWKS. */
+  jwksJson?: string
+  jwksUri?: string
+  discovery?: boolean
+  algorithms?: Array<string>
+  clockToleranceSeconds?: number
+}
+
 /** The version of the native addon (the crate version), for diagnostics. */
 export declare function nativeVersion(): string
+
+/** Where a broker's discovery document and JWKS live. */
+export interface WellKnown {
+  discoveryUrl: string
+  /** The path to route (e.g. `/api/auth/.well-known/openid-configuration`). */
+  discoveryPath: string
+  jwksUrl: string
+  jwksPath: string
+}

@@ -836,5 +836,11 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeGateway = nativeBinding.NativeGateway
+module.exports.NativeTokenBroker = nativeBinding.NativeTokenBroker
+module.exports.NativeTokenVerifier = nativeBinding.NativeTokenVerifier
 module.exports.connectGateway = nativeBinding.connectGateway
+module.exports.decodeToken = nativeBinding.decodeToken
+module.exports.deriveIdentity = nativeBinding.deriveIdentity
+module.exports.diagnoseToken = nativeBinding.diagnoseToken
+module.exports.generateKeyPair = nativeBinding.generateKeyPair
 module.exports.nativeVersion = nativeBinding.nativeVersion

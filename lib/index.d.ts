@@ -137,3 +137,5 @@ export declare class Gateway {
   /** Closes the connection; pending calls reject with CLOSED. */
   close(): Promise<void>;
 }
+
+export * from './auth.js';

@@ -12,4 +12,5 @@ function nativeVersion() {
   return native.nativeVersion();
 }
 
-module.exports = { Gateway, GatewayError, nativeVersion };
+// `...require()` (not a spread of a variable): Node's ESM loader then sees the names as exports.
+module.exports = { Gateway, GatewayError, nativeVersion, ...require('./auth.js') };

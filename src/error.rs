@@ -33,6 +33,8 @@ pub enum ErrorCode {
     Protocol,
     /// A bug or an unexpected state inside the gateway; the message says what happened.
     Internal,
+    /// A failure of the auth part (keys, tokens, JWKS); see [`crate::auth::AuthErrorCode`].
+    Auth(crate::auth::AuthErrorCode),
 }
 
 impl ErrorCode {
@@ -49,6 +51,7 @@ impl ErrorCode {
             ErrorCode::Closed => "CLOSED",
             ErrorCode::Protocol => "PROTOCOL",
             ErrorCode::Internal => "INTERNAL",
+            ErrorCode::Auth(code) => code.as_str(),
         }
     }
 }

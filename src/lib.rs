@@ -8,6 +8,7 @@
 //!
 //! and [`bindings`] is the thin `#[napi]` layer that converts, validates and maps errors.
 
+pub mod auth;
 pub mod bindings;
 pub mod client;
 pub mod error;

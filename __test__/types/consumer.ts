@@ -6,3 +6,79 @@ const e = new GatewayError('TIMEOUT', 'x');
 const code: string = e.code;
 void v;
 void code;
+
+// The auth part.
+import {
+  TokenBroker,
+  TokenVerifier,
+  decodeToken,
+  deriveIdentity,
+  diagnoseToken,
+  generateKeyPair,
+  verifyToken,
+  verifyTokenSync,
+  type AccessClaims,
+  type Finding,
+  type GeneratedKeyPair,
+  type JwtPayload,
+  type TokenBrokerOptions,
+  type WellKnown,
+} from 'spacetime-gateway';
+
+const pair: GeneratedKeyPair = generateKeyPair({ alg: 'RS256', kid: 'k1' });
+const next = generateKeyPair();
+const options: TokenBrokerOptions = {
+  issuer: 'https://app.example.com/api/auth',
+  audience: ['spacetimedb', 'gateway'],
+  keys: { active: next, retiring: [pair.publicJwk, { kid: 'old', publicKeyPem: pair.publicKeyPem }] },
+  ttlSeconds: 120,
+};
+const broker = new TokenBroker(options);
+const claims: AccessClaims = { sub: 'user_1', tenant_id: 't1', perms: ['doc.read'], membership_version: 2 };
+const token: string = broker.mint(claims, { ttlSeconds: 60 });
+const robot: string = broker.mintRobot({ id: 'ci', tenantId: 't1', perms: ['doc.write'] });
+const delegated: string = broker.mintDelegated({ sub: 'user_1', actor: 'robot:ci' });
+const kids: string[] = broker.jwks().keys.map((k) => k.kid);
+const jwksUri: string = broker.openidConfiguration({ jwksUri: 'https://app.example.com/api/auth/jwks' }).jwks_uri;
+const paths: WellKnown = broker.wellKnown();
+const response: Response | null = broker.handleWellKnown(new Request(paths.discoveryUrl));
+const identity: string = broker.identityFor('user_1') + deriveIdentity(broker.issuer, 'user_1');
+const decodedSub: string | undefined = decodeToken(token).payload.sub;
+const payload: JwtPayload = verifyTokenSync(token, { issuer: broker.issuer, audience: 'spacetimedb', jwks: broker.jwks() });
+const verifier = new TokenVerifier({ issuer: broker.issuer, audience: 'spacetimedb', discovery: true, algorithms: ['ES256'] });
+async function checks(): Promise<void> {
+  const remote: JwtPayload = await verifyToken(robot, { issuer: broker.issuer, audience: 'spacetimedb', jwksUri });
+  const again: JwtPayload = await verifier.verify(delegated);
+  const findings: Finding[] = await diagnoseToken(token, { spacetimedbUrl: 'http://127.0.0.1:3000', expectedAudience: 'spacetimedb' });
+  const severity: 'error' | 'warning' | 'info' | undefined = findings[0]?.severity;
+  void remote;
+  void again;
+  void severity;
+}
+void kids;
+void response;
+void identity;
+void decodedSub;
+void payload;
+void checks;
+
+// The client part.
+import { Gateway, type CallResult, type Change, type ChangeMeta, type Row, type Schema } from 'spacetime-gateway';
+
+async function client(): Promise<void> {
+  const gateway: Gateway = await Gateway.connect({ uri: 'http://127.0.0.1:3000', database: 'db', token, subscriptions: ['SELECT * FROM document'], compression: 'gzip', timeoutMs: 5000 });
+  const schema: Schema = gateway.schema();
+  const firstColumn: string = schema.tables[0].columns[0].type;
+  await gateway.subscribe(['SELECT * FROM tenant']);
+  type Doc = { id: string; title: string };
+  const docs: Doc[] = gateway.rows<Doc & Row>('document', { tenant_id: 't1', id: 5n });
+  const stop: () => void = gateway.onChange((changes: Change[], meta: ChangeMeta) => {
+    for (const c of changes) void [c.table, c.op, c.row, c.oldRow, meta.reducer];
+  });
+  const result: CallResult = await gateway.callReducer('create_document', { tenant_id: 't1', title: 'T', body: new Uint8Array([1]) }, { timeoutMs: 1000 });
+  const at: string = result.timestamp + gateway.identity + gateway.connectionId;
+  stop();
+  await gateway.close();
+  void [firstColumn, docs, at];
+}
+void client;

@@ -3,6 +3,7 @@
 
 use napi_derive::napi;
 
+pub mod auth;
 mod gateway;
 
 use crate::error::GatewayError;

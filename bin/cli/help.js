@@ -1,0 +1,129 @@
+'use strict';
+// Help texts, one per command. `--help` on any command prints its text and exits 0.
+
+const EXIT_CODES = `Exit codes:
+  0  success (valid token, no error findings, done)
+  1  the token is bad (verification refused it, diagnose found an error, cannot be decoded)
+  2  usage error (unknown command or option, missing or invalid argument)
+  3  environment error (unreadable or invalid key file, unreachable issuer/JWKS, port in use)`;
+
+const TOKEN_ARG = `<jwt>  the token; \`-\` (or nothing, with a pipe) reads it from standard input`;
+
+const HELP = {
+  main: `Usage: spacetime-gateway <command> [options]
+
+Commands:
+  token decode <jwt>        Show a token's header and payload (no verification)
+  token verify <jwt>        Verify a token's signature and claims
+  token diagnose <jwt>      Explain why SpacetimeDB (or the gateway) would refuse a token
+  token mint                Mint a SpacetimeDB access token with a key file
+  identity <iss> <sub>      Print the SpacetimeDB Identity of an issuer and subject
+  keys generate             Generate an ES256 or RS256 key pair (a JSON key file)
+  issuer serve              Serve OIDC discovery + JWKS for key files on 127.0.0.1 (development)
+
+Every command takes --help, and --json for machine-readable output.
+
+${EXIT_CODES}`,
+  token: `Usage: spacetime-gateway token <decode|verify|diagnose|mint> [options]
+
+  decode <jwt>     Show the header and payload (no verification)
+  verify <jwt>     Verify signature and claims
+  diagnose <jwt>   Findings with severity and a one-line fix
+  mint             Mint a token with a key file
+
+Run \`spacetime-gateway token <command> --help\` for options.`,
+  'token decode': `Usage: spacetime-gateway token decode <jwt> [--json]
+
+Prints the token's header and payload without checking its signature, plus the SpacetimeDB
+Identity its iss/sub give. Never trust what it shows: use \`token verify\`.
+
+  ${TOKEN_ARG}
+  --json   print {"header", "payload", "identity"}
+
+${EXIT_CODES}`,
+  'token verify': `Usage: spacetime-gateway token verify <jwt> --issuer ISS --audience AUD [options]
+
+Verifies the signature (algorithm pinned to the key: ES256 for P-256, RS256 for RSA; never none/HS*)
+and the claims (iss, aud, exp, nbf, iat, sub).
+
+  ${TOKEN_ARG}
+  --issuer ISS              the exact expected iss (required)
+  --audience AUD            an accepted audience (required; repeat for several)
+  --jwks FILE|URL           the keys: a JWKS file, a JWK or key file, or a JWKS URL
+                            (default: discover them at <issuer>/.well-known/openid-configuration)
+  --alg ES256|RS256         restrict the algorithms (repeatable)
+  --clock-tolerance SECS    tolerated clock skew for exp/nbf/iat (default 0)
+  --json                    print {"valid", "payload", "identity"} or {"valid": false, "error"}
+
+${EXIT_CODES}`,
+  'token diagnose': `Usage: spacetime-gateway token diagnose <jwt> [options]
+
+Lists findings (error / warning / info), each with a stable code and a one-line fix: algorithms
+SpacetimeDB refuses (EdDSA, HS*), missing iat/kid, expiry, opaque tokens, issuer problems, audience,
+e-mail subjects, dev issuers used against remote servers. It fetches the issuer's discovery document
+and JWKS like SpacetimeDB does and, with --spacetimedb-url, asks the server (HS* tokens are never sent).
+
+  ${TOKEN_ARG}
+  --spacetimedb-url URL     the SpacetimeDB server the token is for
+  --issuer ISS              the expected issuer (other issuers are not fetched)
+  --audience AUD            the expected audience (repeatable)
+  --offline                 no network: check the token alone
+  --json                    print {"ok", "findings": [{code, severity, message, fix}]}
+
+${EXIT_CODES}`,
+  'token mint': `Usage: spacetime-gateway token mint --key FILE --issuer ISS --audience AUD --sub SUB [options]
+
+Mints a SpacetimeDB access token (for development, tests and scripts) and prints it.
+
+  --key FILE                key file from \`keys generate\` (or a private JWK with kid)
+  --issuer ISS              the issuer URL (where discovery is served)
+  --audience AUD            the audience (repeatable)
+  --sub SUB                 the subject (stable user id; robots: robot:<id>)
+  --claim NAME=VALUE        an extra claim (repeatable; VALUE is parsed as JSON when it can be)
+  --claims JSON             extra claims as a JSON object
+  --ttl SECS                lifetime (default 300)
+  --json                    print {"token", "identity", "expiresAt"}
+
+${EXIT_CODES}`,
+  identity: `Usage: spacetime-gateway identity <iss> <sub> [--json]
+
+Prints the SpacetimeDB Identity (hex) that tokens with this iss and sub get. The issuer is used
+verbatim: a trailing "/" gives a different Identity.
+
+  --json   print {"identity", "issuer", "subject"}
+
+${EXIT_CODES}`,
+  keys: `Usage: spacetime-gateway keys generate [options]
+
+Run \`spacetime-gateway keys generate --help\` for options.`,
+  'keys generate': `Usage: spacetime-gateway keys generate [--alg ES256|RS256] [--kid KID] [--out FILE] [--force] [--json]
+
+Generates a key pair and prints (or writes, mode 0600) a JSON key file:
+{ alg, kid, privateKeyPem, publicKeyPem, publicJwk }. TokenBroker accepts it as-is.
+
+  --alg ES256|RS256   the algorithm (default ES256; RS256 uses RSA-2048)
+  --kid KID           the key id (default: its RFC 7638 thumbprint)
+  --out FILE          write the key file there instead of printing it
+  --force             overwrite FILE
+  --json              with --out: print {"alg", "kid", "file", "publicJwk"}
+
+${EXIT_CODES}`,
+  issuer: `Usage: spacetime-gateway issuer serve --key FILE [options]
+
+Run \`spacetime-gateway issuer serve --help\` for options.`,
+  'issuer serve': `Usage: spacetime-gateway issuer serve --key FILE [--key FILE...] [options]
+
+A local OIDC issuer for development and tests: serves <issuer>/.well-known/openid-configuration and
+the JWKS of the key files on 127.0.0.1. The first key is the active one; the others are published as
+retiring keys. Runs until interrupted. Never expose it: it is for local SpacetimeDB servers only.
+
+  --key FILE        key file (repeatable)
+  --port PORT       port (default 0: any free port)
+  --host HOST       loopback address to bind (default 127.0.0.1)
+  --path PATH       mount path, e.g. /api/auth (default: none)
+  --json            print one line {"issuer", "discoveryUrl", "jwksUrl"} when ready
+
+${EXIT_CODES}`,
+};
+
+module.exports = { HELP };

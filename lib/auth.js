@@ -1,0 +1,248 @@
+'use strict';
+// The auth part of the public API: key pairs, the token broker, verification, diagnostics, identities.
+// The logic is native (src/auth/); this layer normalises arguments, serialises free-form JSON once
+// (JSON.stringify drops `undefined` members, as users expect) and turns native errors into
+// GatewayErrors with stable codes.
+
+const native = require('../index.js');
+const { GatewayError, callNative, awaitNative, fromNative } = require('./errors.js');
+
+/** Recommended `Cache-Control` for the JWKS and discovery documents (see docs/auth.md, rotation). */
+const WELL_KNOWN_CACHE_CONTROL = 'public, max-age=300, stale-while-revalidate=60';
+
+function invalid(message) {
+  return new GatewayError('INVALID_ARGUMENT', message);
+}
+
+function toList(value) {
+  if (value == null) return undefined;
+  return Array.isArray(value) ? value : [value];
+}
+
+/** `JSON.stringify` of a plain object (or of any JSON value when `anyValue`), with coded errors. */
+function json(name, value, anyValue = false) {
+  if (value == null || (!anyValue && (typeof value !== 'object' || Array.isArray(value)))) {
+    throw invalid(`${name} must be an object`);
+  }
+  try {
+    return JSON.stringify(value);
+  } catch (e) {
+    throw invalid(`${name} cannot be serialised to JSON: ${e.message}`);
+  }
+}
+
+function options(value, name) {
+  if (value == null) return {};
+  if (typeof value !== 'object') throw invalid(`${name} must be an object`);
+  return value;
+}
+
+/**
+ * Generates a key pair SpacetimeDB accepts: ES256 (P-256, default) or RS256 (RSA-2048).
+ * @param {{ alg?: 'ES256' | 'RS256', kid?: string }} [opts]
+ */
+function generateKeyPair(opts) {
+  const { alg = 'ES256', kid } = options(opts, 'generateKeyPair options');
+  return callNative(() => native.generateKeyPair(alg, kid));
+}
+
+/** The SpacetimeDB Identity (64 hex digits) of tokens with this `iss` and `sub`. */
+function deriveIdentity(issuer, subject) {
+  return callNative(() => native.deriveIdentity(issuer, subject));
+}
+
+/** Decodes a JWT without verifying it: `{ header, payload }`. For diagnostics only. */
+function decodeToken(token) {
+  return callNative(() => native.decodeToken(token));
+}
+
+/** Mints, publishes and checks SpacetimeDB access tokens for one issuer. */
+class TokenBroker {
+  #native;
+
+  constructor(opts) {
+    if (opts == null || typeof opts !== 'object') throw invalid('TokenBroker: options are required');
+    this.#native = callNative(
+      () =>
+        new native.NativeTokenBroker({
+          issuer: opts.issuer,
+          audience: toList(opts.audience),
+          keysJson: json('keys', opts.keys, true),
+          ttlSeconds: opts.ttlSeconds,
+          maxTtlSeconds: opts.maxTtlSeconds,
+          allowEmailSubject: opts.allowEmailSubject,
+          canonicalIssuer: opts.canonicalIssuer,
+          allowIssuerTrailingSlash: opts.allowIssuerTrailingSlash,
+        }),
+    );
+  }
+
+  /** Mints a token for `claims` (`sub` required). Synchronous: no I/O happens. */
+  mint(claims, opts) {
+    const ttl = opts == null ? undefined : options(opts, 'mint options').ttlSeconds;
+    const text = json('claims', claims);
+    try {
+      return this.#native.mint(text, ttl);
+    } catch (e) {
+      throw fromNative(e);
+    }
+  }
+
+  /** Mints a token for a machine actor: `sub = robot:<id>`. */
+  mintRobot(grant, opts) {
+    const { id, tenantId, perms, claims } = options(grant, 'mintRobot grant');
+    const ttl = options(opts, 'mint options').ttlSeconds;
+    const claimsJson = claims == null ? undefined : json('claims', claims);
+    return callNative(() => this.#native.mintRobot({ id, tenantId, perms, claimsJson }, ttl));
+  }
+
+  /** Mints a token for `sub` with `act: { sub: actor }` (a robot or an admin acting for `sub`). */
+  mintDelegated(claims, opts) {
+    const { actor, ...rest } = options(claims, 'mintDelegated claims');
+    const ttl = options(opts, 'mint options').ttlSeconds;
+    if (typeof actor !== 'string') throw invalid('mintDelegated: `actor` (the acting party\'s sub) is required');
+    return callNative(() => this.#native.mintDelegated(json('claims', rest), actor, ttl));
+  }
+
+  /** The JWKS document to serve (active key first, then retiring keys). */
+  jwks() {
+    return this.#native.jwks();
+  }
+
+  /** The OpenID discovery document to serve at `<issuer>/.well-known/openid-configuration`. */
+  openidConfiguration(opts) {
+    const { jwksUri } = options(opts, 'openidConfiguration options');
+    return callNative(() => this.#native.openidConfiguration(jwksUri));
+  }
+
+  /** Where the documents live: `{ discoveryUrl, discoveryPath, jwksUrl, jwksPath }`. */
+  wellKnown(opts) {
+    const { jwksUri } = options(opts, 'wellKnown options');
+    return callNative(() => this.#native.wellKnown(jwksUri));
+  }
+
+  /**
+   * A Web-standard handler for both documents: returns a `Response` for GET/HEAD of the discovery or
+   * JWKS path, `null` for any other request (so it can sit in front of other routes).
+   */
+  handleWellKnown(request, opts) {
+    const { jwksUri } = options(opts, 'handleWellKnown options');
+    const paths = this.wellKnown({ jwksUri });
+    const method = request.method ?? 'GET';
+    if (method !== 'GET' && method !== 'HEAD') return null;
+    let path;
+    try {
+      path = new URL(request.url, 'http://localhost').pathname;
+    } catch {
+      return null; // not a URL this handler serves (and no reason to throw in a router)
+    }
+    let body;
+    if (path === paths.discoveryPath) body = this.openidConfiguration({ jwksUri });
+    else if (path === paths.jwksPath) body = this.jwks();
+    else return null;
+    return new Response(method === 'HEAD' ? null : JSON.stringify(body), {
+      status: 200,
+      headers: { 'content-type': 'application/json', 'cache-control': WELL_KNOWN_CACHE_CONTROL },
+    });
+  }
+
+  /** The SpacetimeDB Identity (hex) of this issuer's tokens for `sub`. */
+  identityFor(sub) {
+    return callNative(() => this.#native.identityFor(sub));
+  }
+
+  /** Verifies a token against this broker's own keys, issuer and audience (sync). */
+  verify(token) {
+    try {
+      return this.#native.verify(token);
+    } catch (e) {
+      throw fromNative(e);
+    }
+  }
+
+  get issuer() {
+    return this.#native.issuer;
+  }
+  get audience() {
+    return this.#native.audience;
+  }
+  get activeKid() {
+    return this.#native.activeKid;
+  }
+  get ttlSeconds() {
+    return this.#native.ttlSeconds;
+  }
+  get maxTtlSeconds() {
+    return this.#native.maxTtlSeconds;
+  }
+}
+
+/** Verification options bound to a key source; build once, verify many. */
+class TokenVerifier {
+  #native;
+
+  constructor(opts) {
+    if (opts == null || typeof opts !== 'object') throw invalid('TokenVerifier: options are required');
+    this.#native = callNative(
+      () =>
+        new native.NativeTokenVerifier({
+          issuer: opts.issuer,
+          audience: toList(opts.audience),
+          jwksJson: opts.jwks == null ? undefined : json('jwks', opts.jwks),
+          jwksUri: opts.jwksUri,
+          discovery: opts.discovery,
+          algorithms: toList(opts.algorithms),
+          clockToleranceSeconds: opts.clockToleranceSeconds,
+        }),
+    );
+  }
+
+  /** Verifies; resolves with the payload (fetches a remote JWKS when needed, cached). */
+  verify(token) {
+    return awaitNative(() => this.#native.verify(token));
+  }
+
+  /** Verifies synchronously; only with an in-memory `jwks`. */
+  verifySync(token) {
+    try {
+      return this.#native.verifySync(token);
+    } catch (e) {
+      throw fromNative(e);
+    }
+  }
+}
+
+/** Verifies a token; resolves with its payload. Remote JWKS are cached per URI across calls. */
+async function verifyToken(token, opts) {
+  return new TokenVerifier(opts).verify(token);
+}
+
+/** Synchronous `verifyToken` for an in-memory `jwks`. */
+function verifyTokenSync(token, opts) {
+  return new TokenVerifier(opts).verifySync(token);
+}
+
+/** Explains why SpacetimeDB or the gateway would refuse a token: findings with code, severity and fix. */
+async function diagnoseToken(token, opts) {
+  const o = options(opts, 'diagnoseToken options');
+  return awaitNative(() =>
+    native.diagnoseToken(token, {
+      spacetimedbUrl: o.spacetimedbUrl,
+      expectedIssuer: o.expectedIssuer,
+      expectedAudience: toList(o.expectedAudience),
+      network: o.network,
+    }),
+  );
+}
+
+module.exports = {
+  WELL_KNOWN_CACHE_CONTROL,
+  TokenBroker,
+  TokenVerifier,
+  decodeToken,
+  deriveIdentity,
+  diagnoseToken,
+  generateKeyPair,
+  verifyToken,
+  verifyTokenSync,
+};

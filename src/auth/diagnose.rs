@@ -1,0 +1,412 @@
+//! Token diagnostics: why SpacetimeDB (or the gateway) would refuse a token, each finding with a
+//! stable code, a severity and a one-line fix.
+//!
+//! [`diagnose_offline`] reads only the token and the options; [`diagnose`] adds network checks
+//! (the issuer's discovery document and JWKS, and optionally asking the SpacetimeDB server itself).
+
+use serde_json::{Map, Value};
+
+use super::alg::{is_hmac, rejection_reason, Alg};
+use super::claims::{audiences, looks_like_email, TOKEN_TYPE};
+use super::identity::derive_identity;
+use super::issuer::{differ_only_by_trailing_slash, is_dev_issuer, is_http_url, is_local_server, MAX_CLAIM_BYTES};
+use super::jwt::{self, shape_problem};
+
+/// How bad a finding is. `Error`: SpacetimeDB or the gateway will refuse the token, or using it is
+/// unsafe. `Warning`: works, but is fragile or risky. `Info`: facts worth knowing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// One diagnostic finding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// Stable code, e.g. `ALG_UNSUPPORTED`.
+    pub code: &'static str,
+    pub severity: Severity,
+    /// What is wrong (or what is the case), naming the values involved.
+    pub message: String,
+    /// One line saying what to do; `None` for facts that need no action.
+    pub fix: Option<String>,
+}
+
+impl Finding {
+    pub fn error(code: &'static str, message: impl Into<String>, fix: impl Into<String>) -> Self {
+        Finding { code, severity: Severity::Error, message: message.into(), fix: Some(fix.into()) }
+    }
+
+    pub fn warning(code: &'static str, message: impl Into<String>, fix: impl Into<String>) -> Self {
+        Finding { code, severity: Severity::Warning, message: message.into(), fix: Some(fix.into()) }
+    }
+
+    pub fn info(code: &'static str, message: impl Into<String>) -> Self {
+        Finding { code, severity: Severity::Info, message: message.into(), fix: None }
+    }
+}
+
+/// What to check the token against.
+#[derive(Clone, Debug, Default)]
+pub struct DiagnoseOptions {
+    /// The SpacetimeDB server the token is meant for (enables the local-issuer check and the probe).
+    pub spacetimedb_url: Option<String>,
+    pub expected_issuer: Option<String>,
+    pub expected_audience: Vec<String>,
+    /// Fetch the issuer's discovery document and JWKS (and probe `spacetimedb_url`).
+    pub network: bool,
+    /// Seconds since the epoch to judge `exp`/`nbf`/`iat` against.
+    pub now: u64,
+}
+
+/// SpacetimeDB's leeway on `exp` (protocol doc §5.1).
+pub const SPACETIMEDB_EXP_LEEWAY_SECONDS: f64 = 60.0;
+/// Lifetimes above this are flagged: an access token is checked only at connect, keep it short.
+pub const LONG_LIFETIME_SECONDS: f64 = 3600.0;
+
+/// The parts of a decodable token that the network stage needs.
+pub struct TokenFacts {
+    pub header: Map<String, Value>,
+    pub payload: Map<String, Value>,
+    pub alg: String,
+    /// The issuer, when it is a string.
+    pub iss: Option<String>,
+    /// The signing input and signature, to check against fetched keys.
+    pub signing_input: String,
+    pub signature: Vec<u8>,
+}
+
+impl TokenFacts {
+    pub fn kid(&self) -> Option<&str> {
+        self.header.get("kid").and_then(Value::as_str)
+    }
+}
+
+/// Looks like an opaque OAuth access token: no dots, a long run of token characters.
+fn looks_opaque(token: &str) -> bool {
+    !token.contains('.')
+        && token.len() >= 16
+        && token.chars().all(|c| c.is_ascii_alphanumeric() || "-_~+/=".contains(c))
+}
+
+/// The checks that need only the token and the options.
+pub fn diagnose_offline(token: &str, options: &DiagnoseOptions) -> (Vec<Finding>, Option<TokenFacts>) {
+    let token = token.trim();
+    let mut findings = Vec::new();
+    if looks_opaque(token) {
+        findings.push(Finding::error(
+            "TOKEN_OPAQUE",
+            "this is an opaque access token, not a JWT: SpacetimeDB cannot verify it",
+            "with Better Auth's OAuth provider, request the token with a `resource` (audience) so it is issued as a JWT, or mint one with TokenBroker.mint",
+        ));
+        return (findings, None);
+    }
+    if let Some(problem) = shape_problem(token) {
+        findings.push(Finding::error(
+            "TOKEN_MALFORMED",
+            problem,
+            "pass the compact JWT itself: header.payload.signature",
+        ));
+        return (findings, None);
+    }
+    let jwt = match jwt::decode(token) {
+        Ok(jwt) => jwt,
+        Err(e) => {
+            findings.push(Finding::error(
+                "TOKEN_MALFORMED",
+                e.message,
+                "pass the compact JWT itself: header.payload.signature",
+            ));
+            return (findings, None);
+        }
+    };
+    check_algorithm(&jwt.alg, jwt.kid().is_some(), &mut findings);
+    check_times(&jwt.payload, options.now as f64, &mut findings);
+    let iss = check_issuer(&jwt.payload, options, &mut findings);
+    check_subject_and_identity(&jwt.payload, iss.as_deref(), &mut findings);
+    check_audience(&jwt.payload, &options.expected_audience, &mut findings);
+    if let Some(kind) = jwt.payload.get("token_type").and_then(Value::as_str) {
+        if kind != TOKEN_TYPE {
+            findings.push(Finding::info(
+                "TOKEN_TYPE_UNEXPECTED",
+                format!("token_type is `{kind}`, not `{TOKEN_TYPE}`: this is not a gateway access token (a session or ID token reused?)"),
+            ));
+        }
+    }
+    let facts = TokenFacts {
+        header: jwt.header.clone(),
+        payload: jwt.payload.clone(),
+        alg: jwt.alg.clone(),
+        iss,
+        signing_input: jwt.signing_input.to_string(),
+        signature: jwt.signature.clone(),
+    };
+    (findings, Some(facts))
+}
+
+fn check_algorithm(alg: &str, has_kid: bool, findings: &mut Vec<Finding>) {
+    let fix = "sign with ES256 (P-256) or RS256 (RSA ≥ 2048) and publish the key in a JWKS (TokenBroker does both)";
+    if alg.eq_ignore_ascii_case("none") {
+        findings.push(Finding::error("ALG_NONE", rejection_reason(alg), fix));
+    } else if is_hmac(alg) {
+        findings.push(Finding::error(
+            "ALG_HMAC",
+            format!(
+                "{alg}: {} An HS256 token naming an RSA kid crashes a SpacetimeDB 1.3.0 server.",
+                "shared-secret tokens cannot be verified through a JWKS, and SpacetimeDB 1.3.0 accepts HS256 signed with a *public* key (anyone can forge tokens)."
+            ),
+            "never use HS*: switch to ES256/RS256, rotate the secret, and keep SpacetimeDB 1.3.0 away from untrusted clients",
+        ));
+    } else if Alg::parse(alg).is_none() {
+        let fix = if alg == "EdDSA" {
+            "Better Auth: jwt({ jwks: { keyPairConfig: { alg: \"ES256\" } } }) — then delete the old EdDSA keys from the jwks table"
+        } else {
+            fix
+        };
+        findings.push(Finding::error("ALG_UNSUPPORTED", rejection_reason(alg), fix));
+    }
+    if !has_kid {
+        findings.push(Finding::warning(
+            "KID_MISSING",
+            "the header has no `kid`: verifiers must try every key, and key rotation becomes ambiguous",
+            "put the signing key's kid in the header (TokenBroker always does)",
+        ));
+    }
+}
+
+fn number(payload: &Map<String, Value>, name: &str) -> Option<Option<f64>> {
+    payload.get(name).map(Value::as_f64)
+}
+
+fn check_times(payload: &Map<String, Value>, now: f64, findings: &mut Vec<Finding>) {
+    let iat = match number(payload, "iat") {
+        None => {
+            findings.push(Finding::error(
+                "IAT_MISSING",
+                "the token has no `iat`: SpacetimeDB rejects it",
+                "add `iat` (issued-at, integer seconds)",
+            ));
+            None
+        }
+        Some(None) => {
+            findings.push(Finding::error(
+                "IAT_INVALID",
+                "`iat` is not a number: SpacetimeDB rejects it",
+                "set `iat` to integer seconds since 1970",
+            ));
+            None
+        }
+        Some(Some(iat)) => {
+            if iat.fract() != 0.0 {
+                findings.push(Finding::error(
+                    "IAT_INVALID",
+                    format!("`iat` is {iat}, not an integer: SpacetimeDB reads whole seconds"),
+                    "set `iat` to integer seconds since 1970",
+                ));
+            }
+            if iat > now + SPACETIMEDB_EXP_LEEWAY_SECONDS {
+                findings.push(Finding::error(
+                    "TOKEN_NOT_YET_VALID",
+                    format!("`iat` is {} s in the future", (iat - now) as i64),
+                    "sync the clocks of the issuing server (NTP); verifiers refuse tokens from the future",
+                ));
+            }
+            Some(iat)
+        }
+    };
+    match number(payload, "exp") {
+        None => findings.push(Finding::warning(
+            "EXP_MISSING",
+            "the token has no `exp`: SpacetimeDB accepts it, and it never expires",
+            "give access tokens a short lifetime (TokenBroker: 5 minutes by default)",
+        )),
+        Some(None) => {
+            findings.push(Finding::error("EXP_INVALID", "`exp` is not a number", "set `exp` to seconds since 1970"))
+        }
+        Some(Some(exp)) => {
+            if exp <= now {
+                let leeway = if exp + SPACETIMEDB_EXP_LEEWAY_SECONDS > now {
+                    " (SpacetimeDB still accepts it within its 60 s leeway; the gateway does not)"
+                } else {
+                    ""
+                };
+                findings.push(Finding::error(
+                    "TOKEN_EXPIRED",
+                    format!("the token expired {} s ago{leeway}", (now - exp) as i64),
+                    "mint a fresh token right before connecting (TokenBroker.mint)",
+                ));
+            }
+            if let Some(iat) = iat {
+                if exp - iat > LONG_LIFETIME_SECONDS {
+                    findings.push(Finding::warning(
+                        "LIFETIME_LONG",
+                        format!("the token lives {} s; SpacetimeDB checks it only at connect, so a leaked token stays usable that long", (exp - iat) as i64),
+                        "keep access tokens short (minutes) and mint a new one per connection",
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(Some(nbf)) = number(payload, "nbf") {
+        if nbf > now {
+            findings.push(Finding::error(
+                "TOKEN_NOT_YET_VALID",
+                format!(
+                    "`nbf` is {} s in the future (SpacetimeDB ignores nbf; the gateway does not)",
+                    (nbf - now) as i64
+                ),
+                "do not set nbf in the future, or wait; check the issuer's clock",
+            ));
+        }
+    }
+}
+
+/// Issuer checks; returns the issuer string when there is one.
+fn check_issuer(
+    payload: &Map<String, Value>,
+    options: &DiagnoseOptions,
+    findings: &mut Vec<Finding>,
+) -> Option<String> {
+    let Some(iss) = payload.get("iss").and_then(Value::as_str) else {
+        findings.push(Finding::error(
+            "ISSUER_MISSING",
+            "the token has no string `iss`: SpacetimeDB requires it",
+            "set `iss` to your issuer URL",
+        ));
+        return None;
+    };
+    if iss.is_empty() || iss.len() > MAX_CLAIM_BYTES {
+        findings.push(Finding::error(
+            "ISSUER_INVALID",
+            format!("`iss` is {} bytes; SpacetimeDB accepts 1 to {MAX_CLAIM_BYTES}", iss.len()),
+            "use a shorter issuer URL",
+        ));
+    }
+    if iss == "localhost" {
+        findings.push(Finding::info(
+            "ISSUER_SERVER_LOCAL",
+            "`iss` is `localhost`, the SpacetimeDB server's own issuer: only tokens signed with the server's private key pass",
+        ));
+    } else if !is_http_url(iss) {
+        findings.push(Finding::error(
+            "ISSUER_NOT_URL",
+            format!("`iss` {iss:?} is not an http(s) URL: SpacetimeDB cannot discover its keys at <iss>/.well-known/openid-configuration"),
+            "use the URL where your app serves discovery, e.g. https://app.example.com/api/auth",
+        ));
+    }
+    if iss.ends_with('/') && iss.len() > 1 {
+        findings.push(Finding::warning(
+            "ISSUER_TRAILING_SLASH",
+            format!("`iss` {iss:?} ends with `/`: the Identity includes it, so `…/` and `…` are different users"),
+            "pick one form and never change it (the broker refuses the other unless allowIssuerTrailingSlash)",
+        ));
+    }
+    if let Some(expected) = &options.expected_issuer {
+        if iss != expected {
+            let hint = if differ_only_by_trailing_slash(iss, expected) {
+                " — only the trailing `/` differs, and it changes every Identity"
+            } else {
+                ""
+            };
+            findings.push(Finding::error(
+                "ISSUER_MISMATCH",
+                format!("`iss` is {iss:?}, expected {expected:?}{hint}"),
+                "mint with the exact expected issuer string",
+            ));
+        }
+    }
+    if is_dev_issuer(iss) {
+        match &options.spacetimedb_url {
+            Some(server) if !is_local_server(server) => findings.push(Finding::error(
+                "ISSUER_DEV_FOR_REMOTE_SERVER",
+                format!("`iss` {iss:?} is a local/development issuer (http or loopback) but the SpacetimeDB server {server} is not local: refusing it (fail closed)"),
+                "use an https issuer reachable by that server; keep `issuer serve` and http issuers for local development",
+            )),
+            _ => findings.push(Finding::info(
+                "ISSUER_DEV",
+                format!("`iss` {iss:?} is a local/development issuer (http or loopback): fine against a local SpacetimeDB only"),
+            )),
+        }
+    }
+    Some(iss.to_string())
+}
+
+fn check_subject_and_identity(payload: &Map<String, Value>, iss: Option<&str>, findings: &mut Vec<Finding>) {
+    let Some(sub) = payload.get("sub").and_then(Value::as_str) else {
+        findings.push(Finding::error(
+            "SUBJECT_MISSING",
+            "the token has no string `sub`: SpacetimeDB requires it",
+            "set `sub` to the stable user id",
+        ));
+        return;
+    };
+    if sub.is_empty() || sub.len() > MAX_CLAIM_BYTES {
+        findings.push(Finding::error(
+            "SUBJECT_INVALID",
+            format!("`sub` is {} bytes; SpacetimeDB accepts 1 to {MAX_CLAIM_BYTES}", sub.len()),
+            "use a short stable id (the user id)",
+        ));
+    }
+    if looks_like_email(sub) {
+        findings.push(Finding::warning(
+            "SUBJECT_EMAIL",
+            format!("`sub` {sub:?} is an e-mail address: when the user changes it, their SpacetimeDB Identity changes"),
+            "use the stable user id as `sub`",
+        ));
+    }
+    let Some(iss) = iss else { return };
+    let identity = derive_identity(iss, sub);
+    if let Some(claimed) = payload.get("hex_identity").and_then(Value::as_str) {
+        if claimed != identity {
+            findings.push(Finding::error(
+                "HEX_IDENTITY_MISMATCH",
+                format!("`hex_identity` is {claimed}, but SpacetimeDB derives {identity} from iss and sub and rejects the mismatch"),
+                "remove `hex_identity` (it is optional) or compute it with deriveIdentity(iss, sub)",
+            ));
+        }
+    }
+    findings.push(Finding::info("IDENTITY", format!("SpacetimeDB Identity for this token: {identity}")));
+}
+
+fn check_audience(payload: &Map<String, Value>, expected: &[String], findings: &mut Vec<Finding>) {
+    let audiences = audiences(payload);
+    if audiences.is_empty() {
+        findings.push(Finding::warning(
+            "AUDIENCE_MISSING",
+            "the token has no `aud`: SpacetimeDB never checks it, so nothing ties the token to your gateway",
+            "set `aud` (TokenBroker requires an audience) and check it in the gateway",
+        ));
+    } else if !expected.is_empty() && !audiences.iter().any(|a| expected.iter().any(|e| e == a)) {
+        findings.push(Finding::error(
+            "AUDIENCE_MISMATCH",
+            format!("`aud` is {audiences:?}, expected one of {expected:?}"),
+            "mint the token for the expected audience (TokenBroker `audience`)",
+        ));
+    }
+}
+
+/// All checks: offline, then (with `options.network`) the issuer's documents and the server probe.
+pub async fn diagnose(token: &str, options: &DiagnoseOptions) -> Vec<Finding> {
+    let (mut findings, facts) = diagnose_offline(token, options);
+    if let (true, Some(facts)) = (options.network, facts) {
+        super::diagnose_network::check_remote(token.trim(), &facts, options, &mut findings).await;
+    }
+    findings.sort_by_key(|f| f.severity);
+    findings
+}
+
+/// Whether any finding is an error (the CLI's exit status).
+pub fn has_errors(findings: &[Finding]) -> bool {
+    findings.iter().any(|f| f.severity == Severity::Error)
+}

@@ -1,0 +1,10 @@
+//! Tests that cross modules: known-answer vectors, the broker, every verification rejection, the
+//! remote JWKS cache and the diagnostics. Module-local tests sit beside their code.
+
+mod broker;
+mod diagnose;
+mod keys;
+mod remote;
+mod support;
+mod vectors;
+mod verify;
