@@ -24,14 +24,26 @@ export declare class NativeGateway {
    * equalities) when given.
    */
   rowsJson(table: string, whereJson?: string | undefined | null): string
-  /** Calls a reducer with JSON arguments (array or object); resolves once committed. */
+  /**
+   * Calls a reducer with JSON arguments (array or object); resolves once committed. The call is
+   * validated and sent (or queued while reconnecting) before this returns.
+   */
   callReducer(name: string, argsJson: string, timeoutMs: number): Promise<CallResult>
   /** Installs the one JS function that receives change batches (replacing any previous one). */
   setChangeListener(listener: (json: string) => void): void
   /** Removes the change listener, releasing its hold on the Node event loop. */
   clearChangeListener(): void
-  /** Closes the connection; pending requests reject with CLOSED. */
-  close(): Promise<void>
+  /** The connection state as JSON: `{"status","reason"?,"attempt","since"}`. */
+  stateJson(): string
+  /** Installs the one JS function that receives state changes (replacing any previous one). */
+  setStateListener(listener: (json: string) => void): void
+  /** Removes the state listener. */
+  clearStateListener(): void
+  /**
+   * Closes the gateway: no new calls; calls in flight get up to `drainMs` to settle, then reject with
+   * CLOSED; sockets close.
+   */
+  close(drainMs: number): Promise<void>
 }
 
 /** The token broker (native half of `TokenBroker`). */
@@ -90,8 +102,11 @@ export interface CallResult {
   durationMicros: number
 }
 
-/** Connects to a database and returns the native gateway handle. */
-export declare function connectGateway(options: NativeConnectOptions): Promise<NativeGateway>
+/**
+ * Connects to a database and returns the native gateway handle. `tokenFunction`, when given, is
+ * called (it returns a promise of a token) before every connect, and ahead of each token's expiry.
+ */
+export declare function connectGateway(options: NativeConnectOptions, tokenFunction?: () => Promise<string>): Promise<NativeGateway>
 
 /** A token's header and payload, decoded without verification. */
 export interface DecodedToken {
@@ -152,10 +167,13 @@ export interface NativeBrokerOptions {
 export interface NativeConnectOptions {
   uri: string
   database: string
+  /** A fixed token (a token function is passed to `connectGateway` separately). */
   token?: string
   /** 'none' | 'gzip' | 'brotli' */
   compression?: string
   timeoutMs: number
+  /** Reconnect settings; `enabled: false` turns reconnecting off. */
+  reconnect?: NativeReconnectOptions
 }
 
 /** Options of `diagnoseToken`. */
@@ -165,6 +183,21 @@ export interface NativeDiagnoseOptions {
   expectedAudience?: Array<string>
   /** Fetch the issuer's documents and probe the server (default true). */
   network?: boolean
+}
+
+/** How the gateway reconnects (all durations in ms). */
+export interface NativeReconnectOptions {
+  enabled: boolean
+  initialDelayMs: number
+  maxDelayMs: number
+  multiplier: number
+  jitter: number
+  /** How long a reducer call made while disconnected waits for the connection. */
+  callWaitMs: number
+  /** A connection silent for this long (the server pings every 15 s) is considered dead. */
+  idleTimeoutMs: number
+  /** How long a token refresh may search for its switch point before falling back to a diff. */
+  alignTimeoutMs: number
 }
 
 /** A robot's token request. */

@@ -7,6 +7,16 @@ const { toWireJson } = require('./values.js');
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+const DEFAULT_CLOSE_DEADLINE_MS = 5_000;
+const RECONNECT_DEFAULTS = {
+  initialDelayMs: 200,
+  maxDelayMs: 10_000,
+  multiplier: 2,
+  jitter: 0.5,
+  callWaitMs: 10_000,
+  idleTimeoutMs: 45_000,
+  alignTimeoutMs: 5_000,
+};
 
 function invalid(message) {
   return new GatewayError('INVALID_ARGUMENT', message);
@@ -38,6 +48,8 @@ function checkQueries(queries, name) {
 class Gateway {
   #native;
   #listeners = new Set();
+  #stateListeners = new Set();
+  #lastStatus = null;
   #schema = null;
   #closed = false;
   #callTimeoutMs = DEFAULT_CALL_TIMEOUT_MS;
@@ -57,7 +69,9 @@ class Gateway {
     if (options === null || typeof options !== 'object') throw invalid('Gateway.connect needs an options object');
     const uri = checkString(options.uri, 'options.uri');
     const database = checkString(options.database, 'options.database');
-    const token = checkString(options.token, 'options.token', { optional: true });
+    const tokenFunction = typeof options.token === 'function' ? tokenFunctionOf(options.token) : undefined;
+    const token = tokenFunction ? undefined : checkString(options.token, 'options.token', { optional: true });
+    const reconnect = reconnectOptions(options.reconnect);
     const timeoutMs = checkTimeout(options.timeoutMs, 'options.timeoutMs', DEFAULT_TIMEOUT_MS);
     const compression = options.compression === undefined ? 'none' : options.compression;
     if (!['none', 'gzip', 'brotli'].includes(compression)) {
@@ -65,7 +79,7 @@ class Gateway {
     }
     const subscriptions = options.subscriptions === undefined ? [] : checkQueries(options.subscriptions, 'options.subscriptions');
     const callTimeoutMs = checkTimeout(options.callTimeoutMs, 'options.callTimeoutMs', DEFAULT_CALL_TIMEOUT_MS);
-    const handle = await awaitNative(() => native.connectGateway({ uri, database, token, compression, timeoutMs }));
+    const handle = await awaitNative(() => native.connectGateway({ uri, database, token, compression, timeoutMs, reconnect }, tokenFunction));
     const gateway = new Gateway(handle);
     gateway.#callTimeoutMs = callTimeoutMs;
     gateway.#subscribeTimeoutMs = timeoutMs;
@@ -85,9 +99,29 @@ class Gateway {
     return this.#native.identity;
   }
 
-  /** This connection's id, 32 hex characters. */
+  /** The id of the connection that carries requests now, 32 hex characters (it changes on reconnect). */
   get connectionId() {
     return this.#native.connectionId;
+  }
+
+  /** The connection state: `{ status: 'connecting'|'live'|'reconnecting'|'closed', reason?, attempt, since }`. */
+  get state() {
+    return JSON.parse(this.#native.stateJson());
+  }
+
+  /**
+   * Calls `listener(state)` on every state change (see `state`). Returns a function that removes it.
+   * Listeners never keep the process alive.
+   */
+  onState(listener) {
+    if (typeof listener !== 'function') throw invalid('onState needs a function');
+    this.#stateListeners.add(listener);
+    if (this.#stateListeners.size === 1) {
+      this.#native.setStateListener((json) => this.#dispatchState(JSON.parse(json)));
+    }
+    return () => {
+      if (this.#stateListeners.delete(listener) && this.#stateListeners.size === 0) this.#native.clearStateListener();
+    };
   }
 
   /** Tables and reducers of the module, with column and parameter types. */
@@ -134,18 +168,14 @@ class Gateway {
     };
   }
 
+  #dispatchState(state) {
+    this.#lastStatus = state.status;
+    dispatch(this.#stateListeners, [state]);
+  }
+
   #dispatch(json) {
     const { changes, ...meta } = JSON.parse(json);
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(changes, meta);
-      } catch (e) {
-        // A failing listener must not break the others or the gateway; surface it like Node does.
-        process.nextTick(() => {
-          throw e;
-        });
-      }
-    }
+    dispatch(this.#listeners, [changes, meta]);
   }
 
   /**
@@ -159,12 +189,82 @@ class Gateway {
     return awaitNative(() => this.#native.callReducer(name, toWireJson(args), timeoutMs));
   }
 
-  /** Closes the connection. Pending calls reject with CLOSED; afterwards nothing keeps Node alive. */
-  async close() {
+  /**
+   * Closes the gateway: new calls reject with CLOSED; calls in flight get up to `deadlineMs` (default
+   * 5000) to settle, then reject with CLOSED; sockets close. Afterwards nothing keeps Node alive.
+   */
+  async close({ deadlineMs = DEFAULT_CLOSE_DEADLINE_MS } = {}) {
+    if (typeof deadlineMs !== 'number' || !Number.isFinite(deadlineMs) || deadlineMs < 0) {
+      throw invalid(`deadlineMs must be a number of milliseconds ≥ 0, got ${String(deadlineMs)}`);
+    }
     this.#closed = true;
+    await awaitNative(() => this.#native.close(deadlineMs));
     this.#listeners.clear();
-    await awaitNative(() => this.#native.close());
+    // The native side's last state notification may still be queued: give listeners the final state
+    // now, and ignore anything that arrives later.
+    const final = this.state;
+    if (this.#lastStatus !== final.status) this.#dispatchState(final);
+    this.#stateListeners.clear();
   }
+}
+
+/** Calls every listener with `args`; one that throws does not stop the others (its error surfaces like
+ * an uncaught exception, as in Node's EventEmitter). */
+function dispatch(listeners, args) {
+  for (const listener of [...listeners]) {
+    try {
+      listener(...args);
+    } catch (e) {
+      process.nextTick(() => {
+        throw e;
+      });
+    }
+  }
+}
+
+/** Wraps the user's token function: always a promise of a non-empty string. */
+function tokenFunctionOf(fn) {
+  return async () => {
+    const token = await fn();
+    if (typeof token !== 'string' || token.length === 0) {
+      throw new Error(`the token function must return a non-empty string, got ${token === '' ? 'an empty string' : typeof token}`);
+    }
+    return token;
+  };
+}
+
+function reconnectOptions(value) {
+  if (value === false) return { ...RECONNECT_DEFAULTS, enabled: false };
+  if (value === undefined || value === true) return { ...RECONNECT_DEFAULTS, enabled: true };
+  if (value === null || typeof value !== 'object') throw invalid('options.reconnect must be an object or false');
+  const out = { ...RECONNECT_DEFAULTS, enabled: true };
+  for (const [key, v] of Object.entries(value)) {
+    if (!(key in RECONNECT_DEFAULTS)) throw invalid(`unknown option reconnect.${key} (known: ${Object.keys(RECONNECT_DEFAULTS).join(', ')})`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(`reconnect.${key} must be a number`);
+    out[key] = v;
+  }
+  return out;
+}
+
+/**
+ * Closes `gateways` cleanly (draining calls up to `deadlineMs`) when the process receives one of
+ * `signals` (default SIGTERM and SIGINT), then exits with code 0 — or, with `exit: false`, leaves exiting
+ * to the app. Returns a function that removes the hooks.
+ */
+function installShutdownHooks(gateways, { signals = ['SIGTERM', 'SIGINT'], deadlineMs = 10_000, exit = true } = {}) {
+  const list = Array.isArray(gateways) ? gateways : [gateways];
+  if (!list.every((g) => g instanceof Gateway)) throw invalid('installShutdownHooks needs a Gateway or an array of them');
+  let closing = null;
+  const handler = (signal) => {
+    closing ??= Promise.allSettled(list.map((g) => g.close({ deadlineMs }))).then(() => {
+      if (exit) process.exit(0);
+    });
+    return closing;
+  };
+  for (const signal of signals) process.once(signal, handler);
+  return () => {
+    for (const signal of signals) process.removeListener(signal, handler);
+  };
 }
 
 function deepFreeze(value) {
@@ -175,4 +275,4 @@ function deepFreeze(value) {
   return value;
 }
 
-module.exports = { Gateway };
+module.exports = { Gateway, installShutdownHooks };

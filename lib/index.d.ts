@@ -41,8 +41,13 @@ export interface ConnectOptions {
   uri: string;
   /** The database name or identity. */
   database: string;
-  /** A SpacetimeDB access token (JWT). Without one the server mints an anonymous identity. */
-  token?: string;
+  /**
+   * A SpacetimeDB access token (JWT), or a function returning one (sync or async). A function is called
+   * before every connect and again before each token expires (at 80 % of its lifetime): the gateway then
+   * opens a new connection with the fresh token and switches to it only once it is live. Without a token
+   * the server mints an anonymous identity, which the gateway keeps across reconnects.
+   */
+  token?: string | (() => string | Promise<string>);
   /** Queries to subscribe to before `connect` resolves. */
   subscriptions?: string[];
   /** Compression the server applies to large messages. Default `'none'` (loopback and LAN). */
@@ -51,7 +56,58 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Default deadline of `callReducer`, in ms. Default 30000. */
   callTimeoutMs?: number;
+  /** Reconnecting after a lost connection (on by default), or `false` to close the gateway instead. */
+  reconnect?: false | ReconnectOptions;
 }
+
+export interface ReconnectOptions {
+  /** Delay before the first retry, ms. Default 200. */
+  initialDelayMs?: number;
+  /** Longest delay between retries, ms. Default 10000. */
+  maxDelayMs?: number;
+  /** Growth of the delay per failed attempt. Default 2. */
+  multiplier?: number;
+  /** Random fraction of each delay (0–1), so many gateways do not retry in step. Default 0.5. */
+  jitter?: number;
+  /** How long a `callReducer` made while disconnected waits for the connection before failing with
+   * DISCONNECTED (not sent). Default 10000. */
+  callWaitMs?: number;
+  /** A connection silent this long (SpacetimeDB pings every 15 s) is considered dead. Default 45000. */
+  idleTimeoutMs?: number;
+  /** How long a token refresh may look for its exact switch point before falling back to a diff. Default 5000. */
+  alignTimeoutMs?: number;
+}
+
+/** The connection state of a gateway. */
+export interface GatewayState {
+  status: 'connecting' | 'live' | 'reconnecting' | 'closed';
+  /** Why the state changed: the lost connection's cause, 'reconnected', 'token refreshed', 'closed'. */
+  reason?: string;
+  /** Reconnect attempts so far (0 when live). */
+  attempt: number;
+  /** When the state began, ms since the Unix epoch. */
+  since: number;
+}
+
+export interface CloseOptions {
+  /** How long calls in flight may take to settle before they reject with CLOSED, ms. Default 5000. */
+  deadlineMs?: number;
+}
+
+export interface ShutdownHookOptions {
+  /** Default ['SIGTERM', 'SIGINT']. */
+  signals?: NodeJS.Signals[];
+  /** Passed to `close`. Default 10000. */
+  deadlineMs?: number;
+  /** Exit the process (code 0) once the gateways are closed. Default true. */
+  exit?: boolean;
+}
+
+/**
+ * Closes the gateways cleanly when the process receives one of `signals`, then exits (unless
+ * `exit: false`). Returns a function that removes the hooks.
+ */
+export declare function installShutdownHooks(gateways: Gateway | Gateway[], options?: ShutdownHookOptions): () => void;
 
 export interface ColumnSchema {
   name: string;
@@ -94,6 +150,9 @@ export interface ChangeMeta {
   reducer?: string;
   callerIdentity?: string;
   callerConnectionId?: string;
+  /** The batch is the difference between what the gateway held and what it found after a reconnect
+   * (everything that changed while it was away), not one transaction. */
+  rehydrated?: boolean;
 }
 
 export interface CallOptions {
@@ -121,8 +180,12 @@ export declare class Gateway {
   static connect(options: ConnectOptions): Promise<Gateway>;
   /** This connection's identity, 64 hex characters. */
   readonly identity: string;
-  /** This connection's id, 32 hex characters. */
+  /** The id of the connection that carries requests now, 32 hex characters (it changes on reconnect). */
   readonly connectionId: string;
+  /** The connection state. */
+  readonly state: GatewayState;
+  /** Calls `listener` on every state change; returns a function that removes it. Never keeps Node alive. */
+  onState(listener: (state: GatewayState) => void): () => void;
   /** Tables and reducers of the module. */
   schema(): Schema;
   /** Adds subscriptions; resolves when their initial rows are in the projection. */
@@ -134,8 +197,9 @@ export declare class Gateway {
   onChange(listener: (changes: Change[], meta: ChangeMeta) => void): () => void;
   /** Calls a reducer; `args` in parameter order, or keyed by parameter name. */
   callReducer(name: string, args?: ValueInput[] | { [param: string]: ValueInput }, opts?: CallOptions): Promise<CallResult>;
-  /** Closes the connection; pending calls reject with CLOSED. */
-  close(): Promise<void>;
+  /** Closes the gateway: new calls reject with CLOSED, calls in flight get `deadlineMs` to settle, then
+   * reject with CLOSED; sockets close and nothing keeps Node alive. */
+  close(options?: CloseOptions): Promise<void>;
 }
 
 export * from './auth.js';

@@ -5,7 +5,7 @@
 
 const native = require('../index.js');
 const { GatewayError } = require('./errors.js');
-const { Gateway } = require('./gateway.js');
+const { Gateway, installShutdownHooks } = require('./gateway.js');
 
 /** The version of the native addon. */
 function nativeVersion() {
@@ -13,4 +13,4 @@ function nativeVersion() {
 }
 
 // `...require()` (not a spread of a variable): Node's ESM loader then sees the names as exports.
-module.exports = { Gateway, GatewayError, nativeVersion, ...require('./auth.js') };
+module.exports = { Gateway, GatewayError, installShutdownHooks, nativeVersion, ...require('./auth.js') };

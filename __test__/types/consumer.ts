@@ -63,7 +63,7 @@ void payload;
 void checks;
 
 // The client part.
-import { Gateway, type CallResult, type Change, type ChangeMeta, type Row, type Schema } from 'spacetime-gateway';
+import { Gateway, installShutdownHooks, type CallResult, type Change, type ChangeMeta, type GatewayState, type Row, type Schema } from 'spacetime-gateway';
 
 async function client(): Promise<void> {
   const gateway: Gateway = await Gateway.connect({ uri: 'http://127.0.0.1:3000', database: 'db', token, subscriptions: ['SELECT * FROM document'], compression: 'gzip', timeoutMs: 5000 });
@@ -78,7 +78,14 @@ async function client(): Promise<void> {
   const result: CallResult = await gateway.callReducer('create_document', { tenant_id: 't1', title: 'T', body: new Uint8Array([1]) }, { timeoutMs: 1000 });
   const at: string = result.timestamp + gateway.identity + gateway.connectionId;
   stop();
-  await gateway.close();
-  void [firstColumn, docs, at];
+  const rotating = await Gateway.connect({ uri: 'wss://db.example.com', database: 'db', token: async () => broker.mint({ sub: 'svc' }), reconnect: { initialDelayMs: 100, callWaitMs: 2000 } });
+  const state: GatewayState = rotating.state;
+  const off: () => void = rotating.onState((s) => void [s.status, s.reason, s.attempt]);
+  const unhook: () => void = installShutdownHooks([gateway, rotating], { deadlineMs: 3000 });
+  off();
+  unhook();
+  await Gateway.connect({ uri: 'ws://x', database: 'db', reconnect: false });
+  await gateway.close({ deadlineMs: 1000 });
+  void [firstColumn, docs, at, state];
 }
 void client;

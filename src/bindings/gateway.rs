@@ -8,24 +8,47 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
 use super::to_napi_error;
+use crate::client::backoff::BackoffPolicy;
 use crate::client::connection::ConnectParams;
 use crate::client::http;
 use crate::client::json_io::{encode_call_args, rows_json, transaction_json};
 use crate::client::schema::Schema;
 use crate::client::session::{ChangeSink, Session, SessionOptions, Transaction};
+use crate::client::state::{SessionState, StateSink};
+use crate::client::token::{TokenProvider, TokenSource};
 use crate::client::uri::{Compression, ServerAddress};
 use crate::client::value::format_timestamp;
 use crate::error::{ErrorCode, GatewayError};
+use futures_util::future::BoxFuture;
 
 /// Options of `connectGateway` (validated again here: the JS layer is not the only possible caller).
 #[napi(object)]
 pub struct NativeConnectOptions {
     pub uri: String,
     pub database: String,
+    /// A fixed token (a token function is passed to `connectGateway` separately).
     pub token: Option<String>,
     /// 'none' | 'gzip' | 'brotli'
     pub compression: Option<String>,
     pub timeout_ms: f64,
+    /// Reconnect settings; `enabled: false` turns reconnecting off.
+    pub reconnect: Option<NativeReconnectOptions>,
+}
+
+/// How the gateway reconnects (all durations in ms).
+#[napi(object)]
+pub struct NativeReconnectOptions {
+    pub enabled: bool,
+    pub initial_delay_ms: f64,
+    pub max_delay_ms: f64,
+    pub multiplier: f64,
+    pub jitter: f64,
+    /// How long a reducer call made while disconnected waits for the connection.
+    pub call_wait_ms: f64,
+    /// A connection silent for this long (the server pings every 15 s) is considered dead.
+    pub idle_timeout_ms: f64,
+    /// How long a token refresh may search for its switch point before falling back to a diff.
+    pub align_timeout_ms: f64,
 }
 
 /// The result of a committed reducer call.
@@ -45,6 +68,40 @@ pub struct CallResult {
 
 /// The JS `onChange` listener: receives one JSON string per transaction.
 type ChangeListener = ThreadsafeFunction<String, (), String, Status, false>;
+/// The JS `onState` listener: receives the state as JSON; weak, so it never keeps Node alive.
+type StateListener = ThreadsafeFunction<String, (), String, Status, false, true>;
+/// The JS token function: returns a promise of a token; weak.
+type TokenFunction = ThreadsafeFunction<(), Promise<String>, (), Status, false, true>;
+
+struct JsTokenProvider {
+    function: Arc<TokenFunction>,
+}
+
+impl TokenProvider for JsTokenProvider {
+    fn token(&self) -> BoxFuture<'static, crate::error::Result<String>> {
+        let function = self.function.clone();
+        Box::pin(async move {
+            let failed = |e: napi::Error| {
+                GatewayError::new(ErrorCode::Unauthorized, format!("the token function failed: {}", e.reason))
+            };
+            let token = function.call_async(()).await.map_err(failed)?.await.map_err(failed)?;
+            if token.is_empty() {
+                return Err(GatewayError::new(ErrorCode::Unauthorized, "the token function returned an empty token"));
+            }
+            Ok(token)
+        })
+    }
+}
+
+struct JsStateSink {
+    listener: StateListener,
+}
+
+impl StateSink for JsStateSink {
+    fn on_state(&self, state: &SessionState) {
+        self.listener.call(state.to_json(), ThreadsafeFunctionCallMode::NonBlocking);
+    }
+}
 
 struct JsChangeSink {
     listener: ChangeListener,
@@ -66,23 +123,62 @@ fn duration_from_ms(ms: f64, what: &str) -> Result<Duration> {
     Ok(Duration::from_secs_f64(ms / 1000.0))
 }
 
-/// Connects to a database and returns the native gateway handle.
-#[napi]
-pub async fn connect_gateway(options: NativeConnectOptions) -> Result<NativeGateway> {
+fn reconnect_options(options: &mut SessionOptions, reconnect: Option<NativeReconnectOptions>) -> Result<()> {
+    let Some(r) = reconnect else { return Ok(()) };
+    if !r.enabled {
+        options.reconnect = None;
+        return Ok(());
+    }
+    let (initial, max) = (
+        duration_from_ms(r.initial_delay_ms, "reconnect.initialDelayMs")?,
+        duration_from_ms(r.max_delay_ms, "reconnect.maxDelayMs")?,
+    );
+    if !(r.multiplier.is_finite() && r.multiplier >= 1.0 && (0.0..=1.0).contains(&r.jitter)) {
+        return Err(to_napi_error(GatewayError::invalid_argument(
+            "reconnect.multiplier must be ≥ 1 and reconnect.jitter in [0, 1]",
+        )));
+    }
+    options.reconnect =
+        Some(BackoffPolicy { initial, max: max.max(initial), multiplier: r.multiplier, jitter: r.jitter });
+    options.call_wait = duration_from_ms(r.call_wait_ms, "reconnect.callWaitMs")?;
+    options.idle_timeout = duration_from_ms(r.idle_timeout_ms, "reconnect.idleTimeoutMs")?;
+    options.align_timeout = duration_from_ms(r.align_timeout_ms, "reconnect.alignTimeoutMs")?;
+    Ok(())
+}
+
+/// Connects to a database and returns the native gateway handle. `tokenFunction`, when given, is
+/// called (it returns a promise of a token) before every connect, and ahead of each token's expiry.
+#[napi(ts_args_type = "options: NativeConnectOptions, tokenFunction?: () => Promise<string>")]
+pub async fn connect_gateway(
+    options: NativeConnectOptions,
+    token_function: Option<TokenFunction>,
+) -> Result<NativeGateway> {
     let timeout = duration_from_ms(options.timeout_ms, "timeoutMs")?;
     let address = ServerAddress::parse(&options.uri).map_err(to_napi_error)?;
     let compression = Compression::parse(options.compression.as_deref().unwrap_or("none")).map_err(to_napi_error)?;
     if options.database.is_empty() {
         return Err(to_napi_error(GatewayError::invalid_argument("database must not be empty")));
     }
-    let schema_json = http::fetch_schema(&address, &options.database, options.token.as_deref(), timeout)
+    let token = match (token_function, options.token) {
+        (Some(function), _) => TokenSource::Provider(Arc::new(JsTokenProvider { function: Arc::new(function) })),
+        (None, Some(token)) => TokenSource::Fixed(token),
+        (None, None) => TokenSource::Anonymous,
+    };
+    let schema_token = match &token {
+        TokenSource::Provider(provider) => Some(provider.token().await.map_err(to_napi_error)?),
+        TokenSource::Fixed(token) => Some(token.clone()),
+        TokenSource::Anonymous => None,
+    };
+    let schema_json = http::fetch_schema(&address, &options.database, schema_token.as_deref(), timeout)
         .await
         .map_err(to_napi_error)?;
     let schema = Arc::new(Schema::from_json(&schema_json).map_err(to_napi_error)?);
     let connect =
-        ConnectParams { address, database: options.database, token: options.token, compression, light: false, timeout };
-    let session = Session::open(SessionOptions { connect }, schema).await.map_err(to_napi_error)?;
-    Ok(NativeGateway { session, change_sink: Mutex::new(None) })
+        ConnectParams { address, database: options.database, token: None, compression, light: false, timeout };
+    let mut session_options = SessionOptions::new(connect, token);
+    reconnect_options(&mut session_options, options.reconnect)?;
+    let session = Session::open(session_options, schema, schema_token).await.map_err(to_napi_error)?;
+    Ok(NativeGateway { session, change_sink: Mutex::new(None), state_sink: Mutex::new(None) })
 }
 
 /// A connection to one database, with its projection. Use `Gateway` from the package instead.
@@ -90,6 +186,7 @@ pub async fn connect_gateway(options: NativeConnectOptions) -> Result<NativeGate
 pub struct NativeGateway {
     session: Session,
     change_sink: Mutex<Option<Arc<dyn ChangeSink>>>,
+    state_sink: Mutex<Option<Arc<dyn StateSink>>>,
 }
 
 #[napi]
@@ -126,18 +223,28 @@ impl NativeGateway {
         rows_json(&self.session, &table, where_json.as_deref()).map_err(to_napi_error)
     }
 
-    /// Calls a reducer with JSON arguments (array or object); resolves once committed.
-    #[napi]
-    pub async fn call_reducer(&self, name: String, args_json: String, timeout_ms: f64) -> Result<CallResult> {
+    /// Calls a reducer with JSON arguments (array or object); resolves once committed. The call is
+    /// validated and sent (or queued while reconnecting) before this returns.
+    #[napi(ts_return_type = "Promise<CallResult>")]
+    pub fn call_reducer<'env>(
+        &self,
+        env: &'env Env,
+        name: String,
+        args_json: String,
+        timeout_ms: f64,
+    ) -> Result<PromiseRaw<'env, CallResult>> {
         let timeout = duration_from_ms(timeout_ms, "timeoutMs")?;
         let args = encode_call_args(self.session.schema(), &name, &args_json).map_err(to_napi_error)?;
-        let outcome = self.session.call_reducer(&name, args, timeout).await.map_err(to_napi_error)?;
-        Ok(CallResult {
-            status: "committed".to_string(),
-            timestamp: format_timestamp(outcome.timestamp_micros),
-            request_id: outcome.request_id,
-            energy_used: outcome.energy_quanta_used.to_string(),
-            duration_micros: outcome.duration_micros as f64,
+        let call = self.session.start_call(&name, args, timeout).map_err(to_napi_error)?;
+        env.spawn_future(async move {
+            let outcome = call.finish().await.map_err(to_napi_error)?;
+            Ok(CallResult {
+                status: "committed".to_string(),
+                timestamp: format_timestamp(outcome.timestamp_micros),
+                request_id: outcome.request_id,
+                energy_used: outcome.energy_quanta_used.to_string(),
+                duration_micros: outcome.duration_micros as f64,
+            })
         })
     }
 
@@ -164,11 +271,38 @@ impl NativeGateway {
         }
     }
 
-    /// Closes the connection; pending requests reject with CLOSED.
+    /// The connection state as JSON: `{"status","reason"?,"attempt","since"}`.
     #[napi]
-    pub async fn close(&self) -> Result<()> {
+    pub fn state_json(&self) -> String {
+        self.session.state().to_json()
+    }
+
+    /// Installs the one JS function that receives state changes (replacing any previous one).
+    #[napi(ts_args_type = "listener: (json: string) => void")]
+    pub fn set_state_listener(&self, listener: StateListener) {
+        let sink: Arc<dyn StateSink> = Arc::new(JsStateSink { listener });
+        if let Some(previous) = self.state_sink.lock().unwrap().replace(sink.clone()) {
+            self.session.remove_state_sink(&previous);
+        }
+        self.session.add_state_sink(sink);
+    }
+
+    /// Removes the state listener.
+    #[napi]
+    pub fn clear_state_listener(&self) {
+        if let Some(previous) = self.state_sink.lock().unwrap().take() {
+            self.session.remove_state_sink(&previous);
+        }
+    }
+
+    /// Closes the gateway: no new calls; calls in flight get up to `drainMs` to settle, then reject with
+    /// CLOSED; sockets close.
+    #[napi]
+    pub async fn close(&self, drain_ms: f64) -> Result<()> {
+        let drain = if drain_ms == 0.0 { Duration::ZERO } else { duration_from_ms(drain_ms, "deadlineMs")? };
+        self.session.close(drain).await;
         self.change_sink.lock().unwrap().take();
-        self.session.close().await;
+        self.state_sink.lock().unwrap().take();
         Ok(())
     }
 }

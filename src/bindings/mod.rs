@@ -4,7 +4,7 @@
 use napi_derive::napi;
 
 pub mod auth;
-mod gateway;
+pub mod gateway;
 
 use crate::error::GatewayError;
 

@@ -49,19 +49,25 @@ impl<T> PendingRequests<T> {
     /// Delivers `outcome` to the request it answers. `request_id = 0` selects the oldest pending request
     /// for `reducer`. Returns false when no pending request matches (e.g. it timed out already).
     pub fn resolve(&mut self, request_id: u32, reducer: &str, outcome: T) -> bool {
+        match self.take(request_id, reducer) {
+            // The receiver may be gone (its caller timed out or was dropped): nothing to do.
+            Some(reply) => {
+                let _ = reply.send(outcome);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes the request a reply answers (same rules as [`PendingRequests::resolve`]) and returns its
+    /// reply channel, for a caller that answers it later.
+    pub fn take(&mut self, request_id: u32, reducer: &str) -> Option<oneshot::Sender<T>> {
         let index = if request_id != 0 {
             self.pending.iter().position(|p| p.request_id == request_id)
         } else {
             self.pending.iter().position(|p| &*p.reducer == reducer)
         };
-        match index.and_then(|i| self.pending.remove(i)) {
-            // The receiver may be gone (its caller timed out or was dropped): nothing to do.
-            Some(p) => {
-                let _ = p.reply.send(outcome);
-                true
-            }
-            None => false,
-        }
+        index.and_then(|i| self.pending.remove(i)).map(|p| p.reply)
     }
 
     /// Forgets a request whose caller stopped waiting (timeout).
@@ -91,8 +97,7 @@ mod tests {
 
     #[test]
     fn ids_are_never_zero_and_wrap() {
-        let mut p = PendingRequests::<u8>::default();
-        p.next_request_id = u32::MAX;
+        let mut p = PendingRequests::<u8> { next_request_id: u32::MAX, ..Default::default() };
         let (a, _ra) = p.register("r");
         let (b, _rb) = p.register("r");
         assert_eq!((a, b), (u32::MAX, 1));

@@ -108,19 +108,13 @@ pub async fn open(params: &ConnectParams) -> Result<OpenConnection> {
 /// Reads until the `IdentityToken` arrives. The server sends it first; anything else before it is a
 /// protocol violation we report rather than guess about.
 async fn first_identity(reader: &mut FrameReader) -> Result<ws::IdentityToken> {
-    loop {
-        match next_message(reader).await? {
-            Some(ServerMessage::IdentityToken(token)) => return Ok(token),
-            Some(_) => {
-                return Err(GatewayError::protocol("the server sent another message before its IdentityToken"))
-            }
-            None => {
-                return Err(GatewayError::new(
-                    ErrorCode::ConnectFailed,
-                    "the server closed the connection right after the handshake (its client_connected reducer may have rejected this identity)",
-                ))
-            }
-        }
+    match next_message(reader).await? {
+        Some(ServerMessage::IdentityToken(token)) => Ok(token),
+        Some(_) => Err(GatewayError::protocol("the server sent another message before its IdentityToken")),
+        None => Err(GatewayError::new(
+            ErrorCode::ConnectFailed,
+            "the server closed the connection right after the handshake (its client_connected reducer may have rejected this identity)",
+        )),
     }
 }
 

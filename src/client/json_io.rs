@@ -123,6 +123,9 @@ pub fn transaction_json(tx: &Transaction) -> String {
     if let Some(connection_id) = &meta.caller_connection_id {
         write_field(&mut out, "callerConnectionId", &connection_id.to_hex());
     }
+    if meta.rehydrated {
+        out.extend_from_slice(b",\"rehydrated\":true");
+    }
     out.push(b'}');
     // Only valid UTF-8 is ever written (JSON from the codec and escaped strings).
     String::from_utf8(out).expect("change JSON is UTF-8")

@@ -8,14 +8,20 @@
 //!   that applies what the server sends to the projection and resolves requests ([`calls`]);
 //! - [`json_io`]: the JSON the JS surface reads and writes; [`http`], [`uri`]: addresses and HTTP.
 
+pub mod alignment;
+pub mod backoff;
 pub mod calls;
 pub mod connection;
+pub(crate) mod driver;
 pub mod http;
 pub mod json_io;
+pub mod link;
 pub mod protocol;
 pub mod query_table;
 pub mod schema;
 pub mod session;
+pub mod state;
+pub mod token;
 pub mod uri;
 pub mod value;
 

@@ -1,29 +1,25 @@
-//! A session with one database: the connection, the projection, pending requests, and the task that
-//! applies what the server sends, in order.
-//!
-//! One task per session reads the socket and handles every message to completion before the next
-//! (transactions arrive in commit order, §3 of the protocol doc, and must be applied in that order).
-//! Requests (reducer calls, subscriptions) are registered in their pending lists and written to the
-//! socket directly by the caller; the task resolves them when their replies arrive.
+//! A session with one database: the projection, the subscriptions, pending requests, and the task that
+//! keeps a connection live (`driver`): it applies what the server sends in commit order, reconnects with
+//! backoff after an outage (rehydrating the projection by diff), and refreshes the token ahead of expiry
+//! by switching to a new connection only once it is live (make-before-break).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use spacetimedb_client_api_messages::websocket::v1 as ws;
 use spacetimedb_lib::{ConnectionId, Identity};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, oneshot, watch, Notify};
 use tokio::task::JoinHandle;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::Message;
 
-use super::calls::PendingRequests;
-use super::connection::{self, ConnectParams, FrameReader};
-use super::protocol::{self, DatabaseUpdate, ServerMessage};
+use super::backoff::BackoffPolicy;
+use super::connection::{self, ConnectParams};
+use super::driver::{self, Command};
+use super::link::{Link, LinkId};
 use super::query_table::query_table;
 use super::schema::{Schema, TableDef};
+use super::state::{SessionState, StateSink, Status};
+use super::token::TokenSource;
 use crate::error::{ErrorCode, GatewayError, Result};
 use crate::projection::{Projection, RowChange};
 
@@ -45,6 +41,9 @@ pub struct TransactionMeta {
     pub reducer: Option<Box<str>>,
     pub caller_identity: Option<Identity>,
     pub caller_connection_id: Option<ConnectionId>,
+    /// The batch is not one transaction but the difference between what the gateway held and what a new
+    /// connection found (after a reconnect): everything that changed while it was away.
+    pub rehydrated: bool,
 }
 
 /// The changes one table saw in one transaction.
@@ -53,7 +52,8 @@ pub struct TableChanges {
     pub changes: Vec<RowChange>,
 }
 
-/// Everything the projection saw change in one transaction (or one subscription change).
+/// Everything the projection saw change in one transaction (or one subscription change, or one
+/// rehydration after a reconnect).
 pub struct Transaction {
     pub meta: TransactionMeta,
     pub tables: Vec<TableChanges>,
@@ -67,34 +67,204 @@ pub trait ChangeSink: Send + Sync {
 }
 
 /// What it takes to open a session.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct SessionOptions {
+    /// Where to connect (its `token` field is ignored: tokens come from `token`).
     pub connect: ConnectParams,
+    pub token: TokenSource,
+    /// How to wait between reconnect attempts; `None` disables reconnecting (a lost connection closes
+    /// the session).
+    pub reconnect: Option<BackoffPolicy>,
+    /// How long a reducer call made while disconnected waits for the connection to come back.
+    pub call_wait: Duration,
+    /// How long a token refresh may take to find the switch point before it falls back to a diff.
+    pub align_timeout: Duration,
+    /// A connection that sends nothing (not even the server's 15 s pings) for this long is dead.
+    pub idle_timeout: Duration,
 }
 
-/// The subscription bookkeeping.
+impl SessionOptions {
+    pub fn new(connect: ConnectParams, token: TokenSource) -> Self {
+        SessionOptions {
+            connect,
+            token,
+            reconnect: Some(BackoffPolicy::default()),
+            call_wait: Duration::from_secs(10),
+            align_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(45),
+        }
+    }
+}
+
+/// One subscribed query set.
+pub(crate) struct QuerySet {
+    pub queries: Vec<String>,
+    /// Callers of `subscribe` waiting for its first application.
+    pub waiters: Vec<oneshot::Sender<Result<()>>>,
+}
+
 #[derive(Default)]
-struct Subscriptions {
-    pending: PendingRequests<Result<()>>,
-    next_query_id: u32,
+pub(crate) struct Subscriptions {
+    pub sets: BTreeMap<u32, QuerySet>,
+    pub next_query_id: u32,
     /// Tables some applied query set covers; `rows()` of other tables is an error.
-    tables: HashSet<Box<str>>,
-    /// The tables each pending subscribe request's queries read (see `query_table`), by request id.
-    awaiting_tables: HashMap<u32, Vec<Box<str>>>,
+    pub tables: HashSet<Box<str>>,
 }
 
-struct Shared {
-    schema: Arc<Schema>,
-    database: String,
-    identity: Identity,
-    connection_id: ConnectionId,
-    projection: RwLock<Projection>,
-    calls: Mutex<PendingRequests<Result<CallOutcome>>>,
-    subscriptions: Mutex<Subscriptions>,
-    writer: Mutex<Option<mpsc::UnboundedSender<Message>>>,
-    sinks: RwLock<Vec<Arc<dyn ChangeSink>>>,
-    closed: AtomicBool,
-    shutdown: Notify,
+impl Subscriptions {
+    /// Marks a set applied: its tables become readable and its waiters are answered.
+    pub fn applied(&mut self, query_id: u32, tables_with_rows: impl Iterator<Item = Box<str>>) {
+        self.tables.extend(tables_with_rows);
+        if let Some(set) = self.sets.get_mut(&query_id) {
+            // The server's reply lists only tables with matching rows; the queries name the others.
+            self.tables.extend(set.queries.iter().filter_map(|q| query_table(q)).map(Box::from));
+            for waiter in set.waiters.drain(..) {
+                let _ = waiter.send(Ok(()));
+            }
+        }
+    }
+
+    /// Drops a set the server rejected, answering its waiters with `error`.
+    pub fn rejected(&mut self, query_id: u32, error: GatewayError) {
+        if let Some(set) = self.sets.remove(&query_id) {
+            for waiter in set.waiters {
+                let _ = waiter.send(Err(error.clone()));
+            }
+        }
+    }
+}
+
+/// The links of a session: the active one (which carries new requests) and the others.
+#[derive(Default)]
+pub(crate) struct Links {
+    pub active: Option<LinkId>,
+    pub all: HashMap<LinkId, Link>,
+}
+
+impl Links {
+    pub fn active(&self) -> Option<&Link> {
+        self.active.and_then(|id| self.all.get(&id))
+    }
+
+    fn pending_calls(&self) -> usize {
+        self.all.values().map(|l| l.calls.len()).sum()
+    }
+}
+
+pub(crate) struct Shared {
+    pub schema: Arc<Schema>,
+    pub options: SessionOptions,
+    /// The identity of the session (the same on every connection it opens).
+    pub identity: Identity,
+    pub projection: RwLock<Projection>,
+    pub links: Mutex<Links>,
+    pub subscriptions: Mutex<Subscriptions>,
+    pub state: Mutex<SessionState>,
+    pub status: watch::Sender<Status>,
+    pub sinks: RwLock<Vec<Arc<dyn ChangeSink>>>,
+    pub state_sinks: RwLock<Vec<Arc<dyn StateSink>>>,
+    /// Set by `close`: no new requests.
+    pub closing: AtomicBool,
+    pub commands: mpsc::UnboundedSender<Command>,
+    /// Notified whenever a reducer call settles (for draining on close).
+    pub call_settled: Notify,
+}
+
+impl Shared {
+    pub fn closed_error(&self) -> GatewayError {
+        GatewayError::new(
+            ErrorCode::Closed,
+            format!("the gateway for database '{}' is closed", self.options.connect.database),
+        )
+    }
+
+    /// Moves to a new state and tells every observer.
+    pub fn set_state(&self, status: Status, reason: Option<String>, attempt: u32) {
+        let state = SessionState::new(status, reason, attempt);
+        *self.state.lock().unwrap() = state.clone();
+        self.status.send_replace(status);
+        for sink in self.state_sinks.read().unwrap().iter() {
+            sink.on_state(&state);
+        }
+    }
+}
+
+enum CallState {
+    /// Not sent yet: the session is reconnecting.
+    Waiting(Vec<u8>),
+    Sent {
+        link: LinkId,
+        request_id: u32,
+        reply: oneshot::Receiver<Result<CallOutcome>>,
+    },
+}
+
+/// A reducer call that has been started (see [`Session::start_call`]).
+pub struct PendingCall {
+    shared: Arc<Shared>,
+    reducer: String,
+    timeout: Duration,
+    deadline: tokio::time::Instant,
+    wait_until: tokio::time::Instant,
+    state: CallState,
+}
+
+impl PendingCall {
+    /// Sends the call on the active link, if there is one. Register and send under one lock: the send
+    /// order must equal the registration order for the 1.3.0 `request_id = 0` rule (see `calls`).
+    fn try_send(&mut self) -> Result<()> {
+        let CallState::Waiting(args) = &mut self.state else { return Ok(()) };
+        let mut links = self.shared.links.lock().unwrap();
+        let active = links.active;
+        let Some(link) = active.and_then(|id| links.all.get_mut(&id)) else { return Ok(()) };
+        let (request_id, reply) = link.calls.register(&self.reducer);
+        let frame = super::protocol::encode_call_reducer(&self.reducer, std::mem::take(args), request_id);
+        if let Err(e) = link.send(frame) {
+            link.calls.forget(request_id);
+            return Err(e);
+        }
+        self.state = CallState::Sent { link: link.id, request_id, reply };
+        Ok(())
+    }
+
+    /// Waits for the connection if needed, then for the result.
+    pub async fn finish(mut self) -> Result<CallOutcome> {
+        let mut status = self.shared.status.subscribe();
+        while matches!(self.state, CallState::Waiting(_)) {
+            if self.shared.closing.load(Ordering::Acquire) {
+                return Err(self.shared.closed_error());
+            }
+            let changed = tokio::time::timeout_at(self.wait_until, status.changed()).await;
+            if !matches!(changed, Ok(Ok(()))) {
+                let reason = self.shared.state.lock().unwrap().reason.clone().unwrap_or_else(|| "reconnecting".into());
+                return Err(GatewayError::new(
+                    ErrorCode::Disconnected,
+                    format!("not connected to SpacetimeDB ({reason}); reducer '{}' was not sent", self.reducer),
+                ));
+            }
+            self.try_send()?;
+        }
+        let CallState::Sent { link, request_id, reply } = self.state else { unreachable!("sent above") };
+        let result = match tokio::time::timeout_at(self.deadline, reply).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(self.shared.closed_error()),
+            Err(_) => {
+                if let Some(link) = self.shared.links.lock().unwrap().all.get_mut(&link) {
+                    link.calls.forget(request_id);
+                }
+                Err(GatewayError::new(
+                    ErrorCode::Timeout,
+                    format!(
+                        "no result for reducer '{}' within {} ms; it may still commit",
+                        self.reducer,
+                        self.timeout.as_millis()
+                    ),
+                ))
+            }
+        };
+        self.shared.call_settled.notify_waiters();
+        result
+    }
 }
 
 /// A live session; cheap to clone (all clones share it).
@@ -106,23 +276,31 @@ pub struct Session {
 
 impl Session {
     /// Connects, waits for the identity, and starts the session task. `schema` is the module schema
-    /// fetched beforehand (see `http::fetch_schema`).
-    pub async fn open(options: SessionOptions, schema: Arc<Schema>) -> Result<Session> {
-        let open = connection::open(&options.connect).await?;
+    /// fetched beforehand (see `http::fetch_schema`); `first_token`, if given, is the token to connect
+    /// with this first time (the caller already fetched one from `options.token`).
+    pub async fn open(options: SessionOptions, schema: Arc<Schema>, first_token: Option<String>) -> Result<Session> {
+        let open = match first_token {
+            Some(token) => connection::open(&ConnectParams { token: Some(token), ..options.connect.clone() }).await?,
+            None => driver::open_link(&options.connect, &options.token, None).await?,
+        };
+        let (commands, command_rx) = mpsc::unbounded_channel();
+        let link = Link::new(1, &open);
         let shared = Arc::new(Shared {
             projection: RwLock::new(Projection::new(&schema)),
             schema,
-            database: options.connect.database.clone(),
             identity: open.identity,
-            connection_id: open.connection_id,
-            calls: Mutex::new(PendingRequests::default()),
+            links: Mutex::new(Links { active: Some(1), all: HashMap::from([(1, link)]) }),
             subscriptions: Mutex::new(Subscriptions::default()),
-            writer: Mutex::new(Some(open.writer)),
+            state: Mutex::new(SessionState::new(Status::Live, None, 0)),
+            status: watch::channel(Status::Live).0,
             sinks: RwLock::new(Vec::new()),
-            closed: AtomicBool::new(false),
-            shutdown: Notify::new(),
+            state_sinks: RwLock::new(Vec::new()),
+            closing: AtomicBool::new(false),
+            commands,
+            call_settled: Notify::new(),
+            options,
         });
-        let task = tokio::spawn(run(shared.clone(), open.reader));
+        let task = tokio::spawn(driver::run(shared.clone(), 1, open.reader, command_rx));
         Ok(Session { shared, task: Arc::new(Mutex::new(Some(task))) })
     }
 
@@ -134,12 +312,17 @@ impl Session {
         self.shared.identity
     }
 
+    /// The id of the connection that currently carries requests (it changes on reconnect and refresh).
     pub fn connection_id(&self) -> ConnectionId {
-        self.shared.connection_id
+        self.shared.links.lock().unwrap().active().map(|l| l.connection_id).unwrap_or(ConnectionId::ZERO)
+    }
+
+    pub fn state(&self) -> SessionState {
+        self.shared.state.lock().unwrap().clone()
     }
 
     pub fn is_closed(&self) -> bool {
-        self.shared.closed.load(Ordering::Acquire)
+        self.shared.closing.load(Ordering::Acquire)
     }
 
     /// Registers an observer of the projection's changes.
@@ -150,6 +333,16 @@ impl Session {
     /// Removes an observer registered with [`Session::add_sink`] (compared by pointer).
     pub fn remove_sink(&self, sink: &Arc<dyn ChangeSink>) {
         self.shared.sinks.write().unwrap().retain(|s| !Arc::ptr_eq(s, sink));
+    }
+
+    /// Registers an observer of state changes.
+    pub fn add_state_sink(&self, sink: Arc<dyn StateSink>) {
+        self.shared.state_sinks.write().unwrap().push(sink);
+    }
+
+    /// Removes an observer registered with [`Session::add_state_sink`].
+    pub fn remove_state_sink(&self, sink: &Arc<dyn StateSink>) {
+        self.shared.state_sinks.write().unwrap().retain(|s| !Arc::ptr_eq(s, sink));
     }
 
     /// Reads the projection.
@@ -163,252 +356,75 @@ impl Session {
     }
 
     /// Adds a query set and resolves once the server applied it and its rows are in the projection.
+    /// The set is kept: after a reconnect it is subscribed again.
     pub async fn subscribe(&self, queries: Vec<String>, timeout: Duration) -> Result<()> {
         if queries.is_empty() {
             return Err(GatewayError::invalid_argument("subscribe needs at least one query"));
         }
-        let (request_id, reply) = {
-            let mut subs = self.shared.subscriptions.lock().unwrap();
-            subs.next_query_id += 1;
-            let query_id = subs.next_query_id;
-            let (request_id, reply) = subs.pending.register("");
-            if let Err(e) = self.send(protocol::encode_subscribe_multi(&queries, request_id, query_id)) {
-                subs.pending.forget(request_id);
-                return Err(e);
-            }
-            let tables = queries.iter().filter_map(|q| query_table(q)).map(Box::from).collect();
-            subs.awaiting_tables.insert(request_id, tables);
-            (request_id, reply)
-        };
-        match tokio::time::timeout(timeout, reply).await {
+        if self.is_closed() {
+            return Err(self.shared.closed_error());
+        }
+        let (reply, applied) = oneshot::channel();
+        let description = queries.join("; ");
+        self.shared.commands.send(Command::Subscribe { queries, reply }).map_err(|_| self.shared.closed_error())?;
+        match tokio::time::timeout(timeout, applied).await {
             Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(self.closed_error()),
-            Err(_) => {
-                let mut subs = self.shared.subscriptions.lock().unwrap();
-                subs.pending.forget(request_id);
-                subs.awaiting_tables.remove(&request_id);
-                Err(GatewayError::new(
-                    ErrorCode::Timeout,
-                    format!(
-                        "the server did not apply the subscription within {} ms: {}",
-                        timeout.as_millis(),
-                        queries.join("; ")
-                    ),
-                ))
-            }
+            Ok(Err(_)) => Err(self.shared.closed_error()),
+            Err(_) => Err(GatewayError::new(
+                ErrorCode::Timeout,
+                format!("the server did not apply the subscription within {} ms: {description}", timeout.as_millis()),
+            )),
         }
     }
 
     /// Calls a reducer with BSATN-encoded arguments (see `ReducerDef::encode_args`) and resolves when the
-    /// transaction committed; `REDUCER_FAILED` carries the module's error message.
+    /// transaction committed and is in the projection; `REDUCER_FAILED` carries the module's message.
+    /// The same as [`Session::start_call`] followed by [`PendingCall::finish`].
     pub async fn call_reducer(&self, reducer: &str, args: Vec<u8>, timeout: Duration) -> Result<CallOutcome> {
-        let (request_id, reply) = {
-            // Register and send under one lock: the send order must equal the registration order for the
-            // 1.3.0 `request_id = 0` rule (see `calls`).
-            let mut calls = self.shared.calls.lock().unwrap();
-            let (request_id, reply) = calls.register(reducer);
-            if let Err(e) = self.send(protocol::encode_call_reducer(reducer, args, request_id)) {
-                calls.forget(request_id);
-                return Err(e);
-            }
-            (request_id, reply)
-        };
-        match tokio::time::timeout(timeout, reply).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(self.closed_error()),
-            Err(_) => {
-                self.shared.calls.lock().unwrap().forget(request_id);
-                Err(GatewayError::new(
-                    ErrorCode::Timeout,
-                    format!("no result for reducer '{reducer}' within {} ms; it may still commit", timeout.as_millis()),
-                ))
-            }
-        }
+        self.start_call(reducer, args, timeout)?.finish().await
     }
 
-    fn send(&self, frame: Vec<u8>) -> Result<()> {
+    /// Starts a reducer call now (synchronously): sends it if the session is connected, or prepares to
+    /// send it once it is. Calls started before `close` count as in flight and are drained by it.
+    ///
+    /// At most once: the call is sent on one connection, once. While disconnected it waits up to
+    /// `call_wait` for the connection (then `DISCONNECTED`, not sent); if the connection drops after
+    /// sending and before the result, it fails with `DISCONNECTED` saying the outcome is unknown.
+    pub fn start_call(&self, reducer: &str, args: Vec<u8>, timeout: Duration) -> Result<PendingCall> {
         if self.is_closed() {
-            return Err(self.closed_error());
+            return Err(self.shared.closed_error());
         }
-        let writer = self.shared.writer.lock().unwrap();
-        match writer.as_ref() {
-            Some(w) if w.send(Message::Binary(frame.into())).is_ok() => Ok(()),
-            _ => Err(GatewayError::new(ErrorCode::Disconnected, "the connection to SpacetimeDB is lost")),
-        }
+        let now = tokio::time::Instant::now();
+        let mut call = PendingCall {
+            shared: self.shared.clone(),
+            reducer: reducer.to_string(),
+            timeout,
+            deadline: now + timeout,
+            wait_until: now + self.shared.options.call_wait.min(timeout),
+            state: CallState::Waiting(args),
+        };
+        call.try_send()?;
+        Ok(call)
     }
-
-    fn closed_error(&self) -> GatewayError {
-        GatewayError::new(ErrorCode::Closed, format!("the gateway for database '{}' is closed", self.shared.database))
-    }
-
-    /// Closes the session: pending requests fail with `CLOSED`, observers are dropped, the socket is
-    /// closed, and the session task has ended when this returns.
-    pub async fn close(&self) {
-        if self.shared.closed.swap(true, Ordering::AcqRel) {
-            return self.join().await;
+    /// Closes the session: no new requests; calls in flight get up to `drain` to settle (then `CLOSED`);
+    /// observers are dropped, sockets closed, and the session task has ended when this returns.
+    pub async fn close(&self, drain: Duration) {
+        if !self.shared.closing.swap(true, Ordering::AcqRel) {
+            let deadline = tokio::time::Instant::now() + drain;
+            loop {
+                let settled = self.shared.call_settled.notified();
+                if self.shared.links.lock().unwrap().pending_calls() == 0 {
+                    break;
+                }
+                if tokio::time::timeout_at(deadline, settled).await.is_err() {
+                    break;
+                }
+            }
+            let _ = self.shared.commands.send(Command::Close);
         }
-        if let Some(writer) = self.shared.writer.lock().unwrap().take() {
-            let _ = writer
-                .send(Message::Close(Some(CloseFrame { code: CloseCode::Normal, reason: "gateway closed".into() })));
-        }
-        self.shared.shutdown.notify_one();
-        fail_pending(&self.shared, || self.closed_error());
-        self.shared.sinks.write().unwrap().clear();
-        self.join().await;
-    }
-
-    async fn join(&self) {
         let task = self.task.lock().unwrap().take();
         if let Some(task) = task {
             let _ = task.await;
         }
     }
-}
-
-fn fail_pending(shared: &Shared, make: impl Fn() -> GatewayError) {
-    shared.calls.lock().unwrap().fail_all(|| Err(make()));
-    shared.subscriptions.lock().unwrap().pending.fail_all(|| Err(make()));
-}
-
-/// The session task: reads messages and handles each one completely, until closed or disconnected.
-async fn run(shared: Arc<Shared>, mut reader: FrameReader) {
-    loop {
-        let next = tokio::select! {
-            _ = shared.shutdown.notified() => return,
-            next = connection::next_message(&mut reader) => next,
-        };
-        match next {
-            Ok(Some(message)) => handle(&shared, message),
-            Ok(None) => return connection_lost(&shared, "the server closed the connection"),
-            Err(e) => return connection_lost(&shared, &e.message),
-        }
-    }
-}
-
-fn connection_lost(shared: &Shared, why: &str) {
-    shared.writer.lock().unwrap().take();
-    if shared.closed.load(Ordering::Acquire) {
-        return;
-    }
-    fail_pending(shared, || {
-        GatewayError::new(
-            ErrorCode::Disconnected,
-            format!("the connection to SpacetimeDB was lost ({why}); the outcome of this request is unknown"),
-        )
-    });
-}
-
-fn handle(shared: &Shared, message: ServerMessage) {
-    match message {
-        ServerMessage::TransactionUpdate(tx) => on_transaction_update(shared, tx),
-        ServerMessage::TransactionUpdateLight(tx) => apply_and_notify(shared, &tx.update, TransactionMeta::default()),
-        ServerMessage::SubscribeMultiApplied(applied) => {
-            apply_and_notify(shared, &applied.update, TransactionMeta::default());
-            let mut subs = shared.subscriptions.lock().unwrap();
-            // The reply lists only tables with matching rows; the queries name the others.
-            let named = subs.awaiting_tables.remove(&applied.request_id).unwrap_or_default();
-            subs.tables.extend(named);
-            subs.tables.extend(applied.update.tables.iter().map(|t| Box::<str>::from(&*t.table_name)));
-            subs.pending.resolve(applied.request_id, "", Ok(()));
-        }
-        ServerMessage::UnsubscribeMultiApplied(applied) => {
-            apply_and_notify(shared, &applied.update, TransactionMeta::default())
-        }
-        ServerMessage::SubscriptionError(err) => {
-            let error = GatewayError::new(ErrorCode::SubscriptionFailed, err.error.to_string());
-            match err.request_id {
-                Some(request_id) => {
-                    let mut subs = shared.subscriptions.lock().unwrap();
-                    subs.awaiting_tables.remove(&request_id);
-                    subs.pending.resolve(request_id, "", Err(error));
-                }
-                // Without a request id the error arose while evaluating a transaction: the server dropped
-                // every subscription of this connection (protocol doc §2.3). Until resubscription exists
-                // (connection manager), the projection stops changing; say so loudly.
-                None => eprintln!(
-                    "spacetime-gateway: SpacetimeDB dropped all subscriptions of this connection: {}",
-                    err.error
-                ),
-            }
-        }
-        // Only sent after connecting (handled by `connection::open`), or for request kinds we do not send.
-        ServerMessage::IdentityToken(_)
-        | ServerMessage::InitialSubscription(_)
-        | ServerMessage::SubscribeApplied(_)
-        | ServerMessage::UnsubscribeApplied(_)
-        | ServerMessage::OneOffQueryResponse(_)
-        | ServerMessage::ProcedureResult(_) => {}
-    }
-}
-
-fn on_transaction_update(shared: &Shared, tx: ws::TransactionUpdate<ws::BsatnFormat>) {
-    let mine = tx.caller_connection_id == shared.connection_id && tx.caller_identity == shared.identity;
-    let meta = TransactionMeta {
-        timestamp_micros: Some(tx.timestamp.to_micros_since_unix_epoch()),
-        reducer: Some((*tx.reducer_call.reducer_name).into()),
-        caller_identity: Some(tx.caller_identity),
-        caller_connection_id: tx.caller_connection_id.none_if_zero(),
-    };
-    let outcome = match &tx.status {
-        ws::UpdateStatus::Committed(update) => {
-            // Apply first: when a caller's `callReducer` resolves, the projection already holds its writes.
-            apply_and_notify(shared, update, meta);
-            Ok(CallOutcome {
-                request_id: tx.reducer_call.request_id,
-                timestamp_micros: tx.timestamp.to_micros_since_unix_epoch(),
-                energy_quanta_used: tx.energy_quanta_used.quanta,
-                duration_micros: tx.total_host_execution_duration.to_micros(),
-            })
-        }
-        ws::UpdateStatus::Failed(message) => Err(GatewayError::new(ErrorCode::ReducerFailed, message.to_string())),
-        ws::UpdateStatus::OutOfEnergy => Err(GatewayError::new(
-            ErrorCode::ReducerFailed,
-            format!("reducer '{}' ran out of energy", &*tx.reducer_call.reducer_name),
-        )),
-    };
-    if mine {
-        shared.calls.lock().unwrap().resolve(tx.reducer_call.request_id, &tx.reducer_call.reducer_name, outcome);
-    }
-}
-
-/// Applies a database update to the projection and tells every observer what changed.
-fn apply_and_notify(shared: &Shared, update: &DatabaseUpdate, meta: TransactionMeta) {
-    let mut projection = shared.projection.write().unwrap();
-    let mut tables = Vec::with_capacity(update.tables.len());
-    for table_update in &update.tables {
-        match apply_table(&mut projection, table_update) {
-            Ok(Some(changes)) => tables.push(changes),
-            Ok(None) => {}
-            // A malformed update of one table must not corrupt the others; it is reported, and the
-            // projection of that table stays as it was before this transaction.
-            Err(e) => eprintln!("spacetime-gateway: ignored an update of table '{}': {e}", &*table_update.table_name),
-        }
-    }
-    if tables.is_empty() {
-        return;
-    }
-    // Observers are told while the projection is still locked for writing: whoever reads the projection
-    // (e.g. the relay taking a stream's snapshot) sees either the state before this transaction and
-    // then its changes, or the state after it and not its changes — never both, never neither.
-    let tx = Transaction { meta, tables };
-    for sink in shared.sinks.read().unwrap().iter() {
-        sink.on_transaction(&tx);
-    }
-    drop(projection);
-}
-
-fn apply_table(projection: &mut Projection, table_update: &protocol::TableUpdate) -> Result<Option<TableChanges>> {
-    let name = &*table_update.table_name;
-    let mut deletes = Vec::new();
-    let mut inserts = Vec::new();
-    for query_update in protocol::query_updates(table_update)? {
-        deletes.extend(protocol::rows(&query_update.deletes)?);
-        inserts.extend(protocol::rows(&query_update.inserts)?);
-    }
-    let changes = projection.apply(name, &deletes, &inserts)?;
-    if changes.is_empty() {
-        return Ok(None);
-    }
-    let table = projection.table(name).expect("apply succeeded, so the table exists").def().clone();
-    Ok(Some(TableChanges { table, changes }))
 }

@@ -194,5 +194,7 @@ impl Projection {
     }
 }
 
+mod diff;
+
 #[cfg(test)]
 mod tests;

@@ -31,13 +31,13 @@ fn insert_update_delete_by_primary_key() {
     let mut p = projection();
     let v1 = doc(1, "t", "a", 1);
     let v2 = doc(1, "t", "b", 2);
-    assert_eq!(p.apply("document", NONE, &[v1.clone()]).unwrap(), vec![RowChange::Insert { row: Row::from(&v1[..]) }]);
+    assert_eq!(p.apply("document", NONE, std::slice::from_ref(&v1)).unwrap(), vec![RowChange::Insert { row: Row::from(&v1[..]) }]);
     assert_eq!(
-        p.apply("document", &[v1.clone()], &[v2.clone()]).unwrap(),
+        p.apply("document", std::slice::from_ref(&v1), std::slice::from_ref(&v2)).unwrap(),
         vec![RowChange::Update { old: Row::from(&v1[..]), new: Row::from(&v2[..]) }]
     );
     assert_eq!(p.table("document").unwrap().len(), 1);
-    assert_eq!(p.apply("document", &[v2.clone()], NONE).unwrap(), vec![RowChange::Delete { row: Row::from(&v2[..]) }]);
+    assert_eq!(p.apply("document", std::slice::from_ref(&v2), NONE).unwrap(), vec![RowChange::Delete { row: Row::from(&v2[..]) }]);
     assert!(p.table("document").unwrap().is_empty());
 }
 
@@ -45,14 +45,14 @@ fn insert_update_delete_by_primary_key() {
 fn a_row_matched_by_two_queries_leaves_only_with_the_last() {
     let mut p = projection();
     let row = doc(7, "t", "shared", 1);
-    assert_eq!(p.apply("document", NONE, &[row.clone()]).unwrap().len(), 1);
+    assert_eq!(p.apply("document", NONE, std::slice::from_ref(&row)).unwrap().len(), 1);
     // A second query set that also matches the row: no visible change.
-    assert!(p.apply("document", NONE, &[row.clone()]).unwrap().is_empty());
+    assert!(p.apply("document", NONE, std::slice::from_ref(&row)).unwrap().is_empty());
     // The row is deleted from one query's view only (e.g. that query set was unsubscribed).
-    assert!(p.apply("document", &[row.clone()], NONE).unwrap().is_empty());
+    assert!(p.apply("document", std::slice::from_ref(&row), NONE).unwrap().is_empty());
     assert_eq!(p.table("document").unwrap().len(), 1);
     assert_eq!(
-        p.apply("document", &[row.clone()], NONE).unwrap(),
+        p.apply("document", std::slice::from_ref(&row), NONE).unwrap(),
         vec![RowChange::Delete { row: Row::from(&row[..]) }]
     );
 }
@@ -65,7 +65,7 @@ fn an_update_seen_by_two_queries_is_one_update() {
     let changes = p.apply("document", &[old.clone(), old.clone()], &[new.clone(), new.clone()]).unwrap();
     assert_eq!(changes, vec![RowChange::Update { old: Row::from(&old[..]), new: Row::from(&new[..]) }]);
     // Both queries still hold the row.
-    p.apply("document", &[new.clone()], NONE).unwrap();
+    p.apply("document", std::slice::from_ref(&new), NONE).unwrap();
     assert_eq!(p.table("document").unwrap().len(), 1);
 }
 
@@ -76,8 +76,8 @@ fn tables_without_a_primary_key_are_keyed_by_the_whole_row() {
     def.primary_key = None;
     let mut rows = TableRows::new(Arc::new(def));
     let (a, b) = (doc(1, "t", "a", 1), doc(1, "t", "b", 1));
-    rows.apply(&[] as &[Vec<u8>], &[a.clone()]).unwrap();
-    let changes = rows.apply(&[a.clone()], &[b.clone()]).unwrap();
+    rows.apply(&[] as &[Vec<u8>], std::slice::from_ref(&a)).unwrap();
+    let changes = rows.apply(std::slice::from_ref(&a), std::slice::from_ref(&b)).unwrap();
     // Without a key, "same row" means "same bytes": the change is a delete and an insert.
     assert_eq!(
         changes,
@@ -89,8 +89,8 @@ fn tables_without_a_primary_key_are_keyed_by_the_whole_row() {
 fn a_malformed_row_is_an_error_and_changes_nothing() {
     let mut p = projection();
     let good = doc(1, "t", "a", 1);
-    p.apply("document", NONE, &[good.clone()]).unwrap();
-    let err = p.apply("document", &[good.clone()], &[vec![1, 2, 3]]).unwrap_err();
+    p.apply("document", NONE, std::slice::from_ref(&good)).unwrap();
+    let err = p.apply("document", std::slice::from_ref(&good), &[vec![1, 2, 3]]).unwrap_err();
     assert_eq!(err.code, crate::error::ErrorCode::Protocol);
     assert_eq!(p.table("document").unwrap().iter().next().map(|r| &r[..]), Some(&good[..]));
     assert_eq!(p.apply("no_such_table", NONE, &[good]).unwrap_err().code, crate::error::ErrorCode::Protocol);
@@ -101,4 +101,48 @@ fn deleting_a_row_that_is_not_held_is_ignored() {
     let mut p = projection();
     assert!(p.apply("document", &[doc(9, "t", "ghost", 1)], NONE).unwrap().is_empty());
     assert!(p.table("document").unwrap().is_empty());
+}
+
+#[test]
+fn the_diff_of_two_projections_turns_one_into_the_other() {
+    let (mut before, mut after) = (projection(), projection());
+    let (kept, changed_old, changed_new, gone, new) = (
+        doc(1, "t", "same", 1),
+        doc(2, "t", "old", 1),
+        doc(2, "t", "new", 2),
+        doc(3, "t", "gone", 1),
+        doc(4, "t", "new", 1),
+    );
+    before.apply("document", NONE, &[kept.clone(), changed_old.clone(), gone.clone()]).unwrap();
+    after.apply("document", NONE, &[kept.clone(), changed_new.clone(), new.clone()]).unwrap();
+    assert!(!before.same_rows(&after));
+
+    let diff = before.changes_to(&after);
+    assert_eq!(diff.len(), 1);
+    let (table, mut changes) = diff.into_iter().next().unwrap();
+    assert_eq!(table.name, "document");
+    changes.sort_by_key(|c| format!("{c:?}"));
+    let mut expected = vec![
+        RowChange::Delete { row: Row::from(&gone[..]) },
+        RowChange::Update { old: Row::from(&changed_old[..]), new: Row::from(&changed_new[..]) },
+        RowChange::Insert { row: Row::from(&new[..]) },
+    ];
+    expected.sort_by_key(|c| format!("{c:?}"));
+    assert_eq!(changes, expected);
+
+    // Applying the diff to `before` yields `after`.
+    let (mut deletes, mut inserts) = (Vec::new(), Vec::new());
+    for change in &changes {
+        match change {
+            RowChange::Insert { row } => inserts.push(row.to_vec()),
+            RowChange::Delete { row } => deletes.push(row.to_vec()),
+            RowChange::Update { old, new } => {
+                deletes.push(old.to_vec());
+                inserts.push(new.to_vec());
+            }
+        }
+    }
+    before.apply("document", &deletes, &inserts).unwrap();
+    assert!(before.same_rows(&after) && after.same_rows(&before));
+    assert!(before.changes_to(&after).is_empty());
 }
