@@ -5,6 +5,12 @@
 //! only through a `membership` row, and may change a document only as its owner or as a tenant admin.
 //! Every write leaves an `audit_event` row, so tests can see who did what.
 //!
+//! Actor attribution (docs/actors.md): a gateway holding one service connection may act for a user only
+//! through reducers that take the user's stable actor id as their first parameter, `actor: String`, and
+//! only while `ctx.sender` is in `trusted_gateway` (maintained by the database owner). The actor id is
+//! resolved to an Identity through `actor_identity_map`, so a document created *as* a user through the
+//! gateway belongs to the same Identity as one the user creates over their own connection.
+//!
 //! `all_types` exists for the gateway's generic decoder: it holds one column of every type a module can
 //! declare, and `insert_all_types` / `set_scalars` take those types as reducer arguments.
 
@@ -82,13 +88,15 @@ pub struct AuditEvent {
     pub id: u64,
     #[index(btree)]
     pub tenant_id: String,
-    /// Who acted (the caller's identity).
+    /// Who acted: the caller's identity, or the identity of the actor a trusted gateway acted for.
     pub actor: Identity,
     /// What happened, e.g. `document.create`.
     pub action: String,
     /// What it happened to, e.g. a document id.
     pub subject: String,
     pub at: Timestamp,
+    /// The trusted gateway that acted for `actor`; `None` when the actor called directly.
+    pub via: Option<Identity>,
 }
 
 const MAX_TITLE_BYTES: usize = 200;
@@ -104,10 +112,21 @@ fn role_of(ctx: &ReducerContext, tenant_id: &str, who: Identity) -> Option<Role>
 }
 
 fn require_role(ctx: &ReducerContext, tenant_id: &str, allowed: fn(Role) -> bool, what: &str) -> Result<Role, String> {
+    require_role_of(ctx, ctx.sender, tenant_id, allowed, what)
+}
+
+/// Like `require_role`, for `who` (the caller, or the actor a trusted gateway acts for).
+fn require_role_of(
+    ctx: &ReducerContext,
+    who: Identity,
+    tenant_id: &str,
+    allowed: fn(Role) -> bool,
+    what: &str,
+) -> Result<Role, String> {
     if ctx.db.tenant().id().find(tenant_id.to_string()).is_none() {
         return Err(format!("no such tenant: {tenant_id}"));
     }
-    match role_of(ctx, tenant_id, ctx.sender) {
+    match role_of(ctx, tenant_id, who) {
         None => Err(format!("not a member of tenant {tenant_id}")),
         Some(role) if !allowed(role) => Err(format!("role {role:?} may not {what} in tenant {tenant_id}")),
         Some(role) => Ok(role),
@@ -115,13 +134,18 @@ fn require_role(ctx: &ReducerContext, tenant_id: &str, allowed: fn(Role) -> bool
 }
 
 fn audit(ctx: &ReducerContext, tenant_id: &str, action: &str, subject: String) {
+    audit_as(ctx, Actor { identity: ctx.sender, via: None }, tenant_id, action, subject);
+}
+
+fn audit_as(ctx: &ReducerContext, actor: Actor, tenant_id: &str, action: &str, subject: String) {
     ctx.db.audit_event().insert(AuditEvent {
         id: 0,
         tenant_id: tenant_id.to_string(),
-        actor: ctx.sender,
+        actor: actor.identity,
         action: action.to_string(),
         subject,
         at: ctx.timestamp,
+        via: actor.via,
     });
 }
 
@@ -206,7 +230,25 @@ pub fn remove_member(ctx: &ReducerContext, tenant_id: String, member: Identity) 
 
 #[reducer]
 pub fn create_document(ctx: &ReducerContext, tenant_id: String, title: String, body: String) -> Result<(), String> {
-    require_role(ctx, &tenant_id, Role::can_write, "write documents")?;
+    insert_document(ctx, Actor { identity: ctx.sender, via: None }, tenant_id, title, body)
+}
+
+/// `create_document` for an actor a trusted gateway acts for (see `acting_for`): the document belongs to
+/// the actor's identity, and the audit row names both the actor and the gateway.
+#[reducer]
+pub fn create_document_as(
+    ctx: &ReducerContext,
+    actor: String,
+    tenant_id: String,
+    title: String,
+    body: String,
+) -> Result<(), String> {
+    let actor = acting_for(ctx, &actor)?;
+    insert_document(ctx, actor, tenant_id, title, body)
+}
+
+fn insert_document(ctx: &ReducerContext, actor: Actor, tenant_id: String, title: String, body: String) -> Result<(), String> {
+    require_role_of(ctx, actor.identity, &tenant_id, Role::can_write, "write documents")?;
     check_title(&title)?;
     check_body(&body)?;
     let doc = ctx.db.document().insert(Document {
@@ -214,11 +256,11 @@ pub fn create_document(ctx: &ReducerContext, tenant_id: String, title: String, b
         tenant_id: tenant_id.clone(),
         title,
         body,
-        owner: ctx.sender,
+        owner: actor.identity,
         updated_at: ctx.timestamp,
         version: 1,
     });
-    audit(ctx, &tenant_id, "document.create", doc.id.to_string());
+    audit_as(ctx, actor, &tenant_id, "document.create", doc.id.to_string());
     Ok(())
 }
 
@@ -277,6 +319,152 @@ pub fn seed_documents(ctx: &ReducerContext, tenant_id: String, count: u32, body_
         });
     }
     audit(ctx, &tenant_id, "document.seed", count.to_string());
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Actor attribution: trusted gateways acting for users (docs/actors.md)
+// ---------------------------------------------------------------------------------------------------
+
+/// The module's settings, one row (`id = 0`), written once by `init`.
+#[table(name = config)]
+pub struct Config {
+    #[primary_key]
+    pub id: u32,
+    /// The identity that published the database: the only one allowed to manage trusted gateways.
+    pub owner: Identity,
+}
+
+/// Identities allowed to pass an `actor` argument: gateways holding a service connection. Private: only
+/// the owner reads it.
+#[table(name = trusted_gateway)]
+pub struct TrustedGateway {
+    #[primary_key]
+    pub identity: Identity,
+    /// What this gateway is (deployment, environment), for whoever reviews the list.
+    pub note: String,
+    pub added_at: Timestamp,
+}
+
+/// The identity each app actor id (a token `sub`, e.g. `user_123`) acts as, so membership checks and
+/// ownership are the same whether the user calls directly or a trusted gateway calls for them.
+#[table(name = actor_identity_map)]
+pub struct ActorIdentityMap {
+    #[primary_key]
+    pub actor: String,
+    pub identity: Identity,
+    pub updated_at: Timestamp,
+}
+
+/// Who a reducer acts for: `identity` (owner of what it creates, actor of its audit rows), and the
+/// trusted gateway that asserted it, if any.
+#[derive(Clone, Copy)]
+struct Actor {
+    identity: Identity,
+    via: Option<Identity>,
+}
+
+/// SpacetimeDB's limit for `sub`; actor ids are token subjects.
+const MAX_ACTOR_BYTES: usize = 128;
+
+#[reducer(init)]
+pub fn init(ctx: &ReducerContext) {
+    ctx.db.config().insert(Config { id: 0, owner: ctx.sender });
+}
+
+fn require_owner(ctx: &ReducerContext, what: &str) -> Result<(), String> {
+    match ctx.db.config().id().find(0) {
+        Some(config) if config.owner == ctx.sender => Ok(()),
+        Some(_) => Err(format!("only the database owner may {what}")),
+        None => Err("the module has no config row (it was not initialised by init)".into()),
+    }
+}
+
+fn is_trusted_gateway(ctx: &ReducerContext, who: Identity) -> bool {
+    ctx.db.trusted_gateway().identity().find(who).is_some()
+}
+
+/// The actor a reducer acts for when it takes an `actor` argument: accepted only from a trusted gateway
+/// (anyone else could name any actor), and resolved through `actor_identity_map`.
+fn acting_for(ctx: &ReducerContext, actor: &str) -> Result<Actor, String> {
+    if !is_trusted_gateway(ctx, ctx.sender) {
+        return Err(format!(
+            "the caller {} is not a trusted gateway: an actor argument is accepted only from identities in trusted_gateway",
+            ctx.sender.to_hex()
+        ));
+    }
+    let mapped = ctx.db.actor_identity_map().actor().find(actor.to_string());
+    let identity = mapped.map(|m| m.identity).ok_or_else(|| format!("actor {actor} is not mapped to an identity (call map_actor first)"))?;
+    Ok(Actor { identity, via: Some(ctx.sender) })
+}
+
+/// Lets `identity` act for others through `actor` arguments (owner only). Calling it again updates the note.
+#[reducer]
+pub fn trust_gateway(ctx: &ReducerContext, identity: Identity, note: String) -> Result<(), String> {
+    require_owner(ctx, "trust a gateway")?;
+    let row = TrustedGateway { identity, note, added_at: ctx.timestamp };
+    if ctx.db.trusted_gateway().identity().find(identity).is_some() {
+        ctx.db.trusted_gateway().identity().update(row);
+    } else {
+        ctx.db.trusted_gateway().insert(row);
+    }
+    Ok(())
+}
+
+/// Withdraws the trust given by `trust_gateway` (owner only); from the next call on, `identity`'s actor
+/// arguments are refused.
+#[reducer]
+pub fn distrust_gateway(ctx: &ReducerContext, identity: Identity) -> Result<(), String> {
+    require_owner(ctx, "distrust a gateway")?;
+    if !ctx.db.trusted_gateway().identity().delete(identity) {
+        return Err(format!("{} is not a trusted gateway", identity.to_hex()));
+    }
+    Ok(())
+}
+
+/// Records which identity an actor id acts as (the owner or a trusted gateway; a gateway computes it with
+/// `broker.identityFor(sub)`, the identity the user's own tokens have).
+#[reducer]
+pub fn map_actor(ctx: &ReducerContext, actor: String, identity: Identity) -> Result<(), String> {
+    if require_owner(ctx, "map actors").is_err() && !is_trusted_gateway(ctx, ctx.sender) {
+        return Err("only the database owner or a trusted gateway may map actors".into());
+    }
+    if actor.is_empty() || actor.len() > MAX_ACTOR_BYTES {
+        return Err(format!("an actor id must be 1 to {MAX_ACTOR_BYTES} bytes"));
+    }
+    let row = ActorIdentityMap { actor: actor.clone(), identity, updated_at: ctx.timestamp };
+    if ctx.db.actor_identity_map().actor().find(&actor).is_some() {
+        ctx.db.actor_identity_map().actor().update(row);
+    } else {
+        ctx.db.actor_identity_map().insert(row);
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Idempotence probe for outage tests: how often did a call with this key execute?
+// ---------------------------------------------------------------------------------------------------
+
+#[table(name = once_marker, public)]
+pub struct OnceMarker {
+    #[primary_key]
+    pub key: String,
+    /// 1 after the first execution; more means the same call was executed again.
+    pub executions: u32,
+    pub first_at: Timestamp,
+}
+
+/// Counts executions per `key`: a test sends each key once and checks `executions` stays 1.
+#[reducer]
+pub fn record_once(ctx: &ReducerContext, key: String) -> Result<(), String> {
+    match ctx.db.once_marker().key().find(&key) {
+        Some(marker) => {
+            ctx.db.once_marker().key().update(OnceMarker { executions: marker.executions + 1, ..marker });
+        }
+        None => {
+            ctx.db.once_marker().insert(OnceMarker { key, executions: 1, first_at: ctx.timestamp });
+        }
+    }
     Ok(())
 }
 
