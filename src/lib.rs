@@ -2,6 +2,7 @@
 //!
 //! Each part of the product is a module of plain Rust that `cargo test` covers without Node:
 //! - [`client`]: a generic SpacetimeDB client (no per-module code generation),
+//! - [`connection`]: actor attribution — the per-user pool, the HTTP call route, the actor convention,
 //! - [`auth`]: the token broker, verification and diagnostics,
 //! - [`projection`]: the server-side cache of subscribed rows,
 //! - [`relay`]: the SSE event log and fan-out,
@@ -11,6 +12,7 @@
 pub mod auth;
 pub mod bindings;
 pub mod client;
+pub mod connection;
 pub mod error;
 pub mod projection;
 

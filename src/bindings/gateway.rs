@@ -173,8 +173,15 @@ pub async fn connect_gateway(
         .await
         .map_err(to_napi_error)?;
     let schema = Arc::new(Schema::from_json(&schema_json).map_err(to_napi_error)?);
-    let connect =
-        ConnectParams { address, database: options.database, token: None, compression, light: false, timeout };
+    let connect = ConnectParams {
+        address,
+        database: options.database,
+        token: None,
+        compression,
+        light: false,
+        timeout,
+        buffer_size: None,
+    };
     let mut session_options = SessionOptions::new(connect, token);
     reconnect_options(&mut session_options, options.reconnect)?;
     let session = Session::open(session_options, schema, schema_token).await.map_err(to_napi_error)?;

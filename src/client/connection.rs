@@ -35,6 +35,9 @@ pub struct ConnectParams {
     /// Ask for `TransactionUpdateLight` for other callers' transactions (no reducer name or caller).
     pub light: bool,
     pub timeout: Duration,
+    /// The websocket read and write buffer size; `None` keeps tungstenite's default (128 KiB each). A
+    /// connection that only carries small reducer calls (the per-user pool's) needs far less.
+    pub buffer_size: Option<usize>,
 }
 
 /// An open connection whose `IdentityToken` has arrived.
@@ -65,9 +68,12 @@ pub async fn open(params: &ConnectParams) -> Result<OpenConnection> {
             })?;
             headers.insert(header::AUTHORIZATION, value);
         }
-        let config = WebSocketConfig::default()
+        let mut config = WebSocketConfig::default()
             .max_message_size(Some(MAX_MESSAGE_BYTES))
             .max_frame_size(Some(MAX_MESSAGE_BYTES));
+        if let Some(size) = params.buffer_size {
+            config = config.read_buffer_size(size).write_buffer_size(size);
+        }
         let (socket, response) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
             .await
             .map_err(|e| handshake_error(e, &params.address.http_base, &params.database))?;
