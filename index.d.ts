@@ -25,10 +25,12 @@ export declare class NativeGateway {
    */
   rowsJson(table: string, whereJson?: string | undefined | null): string
   /**
-   * Calls a reducer with JSON arguments (array or object); resolves once committed. The call is
-   * validated and sent (or queued while reconnecting) before this returns.
+   * Calls a reducer with JSON arguments (array or object); resolves once committed. `route.actor` fills
+   * the reducer's `actor` parameter; with `route.token` the call runs as the token's holder (per-user),
+   * otherwise on the gateway's own connection. A service call is validated and sent (or queued while
+   * reconnecting) before this returns.
    */
-  callReducer(name: string, argsJson: string, timeoutMs: number): Promise<CallResult>
+  callReducer(name: string, argsJson: string, timeoutMs: number, route?: NativeCallRoute | undefined | null): Promise<CallResult>
   /** Installs the one JS function that receives change batches (replacing any previous one). */
   setChangeListener(listener: (json: string) => void): void
   /** Removes the change listener, releasing its hold on the Node event loop. */
@@ -44,6 +46,12 @@ export declare class NativeGateway {
    * CLOSED; sockets close.
    */
   close(drainMs: number): Promise<void>
+  /** The per-user pool's counters. */
+  poolStats(): PoolStats
+  /** Per-user tokens must verify with this broker (its keys, issuer, audience) before they are used. */
+  setUserCallBroker(broker: NativeTokenBroker): void
+  /** Per-user tokens must verify with this verifier before they are used. */
+  setUserCallVerifier(verifier: NativeTokenVerifier): void
 }
 
 /** The token broker (native half of `TokenBroker`). */
@@ -92,14 +100,16 @@ export declare class NativeTokenVerifier {
 export interface CallResult {
   /** Always 'committed' (failures reject). */
   status: string
-  /** When the reducer started (RFC 3339, microseconds). */
-  timestamp: string
-  /** The request id the call used on the connection. */
-  requestId: number
+  /** Which connection carried the call. */
+  via: 'service' | 'pool' | 'http'
+  /** When the reducer started (RFC 3339, microseconds); absent over HTTP. */
+  timestamp?: string
+  /** The request id the call used on its connection; absent over HTTP. */
+  requestId?: number
   /** Energy used, as a decimal string (a u128). */
-  energyUsed: string
+  energyUsed?: string
   /** How long the reducer ran, in microseconds. */
-  durationMicros: number
+  durationMicros?: number
 }
 
 /**
@@ -163,6 +173,16 @@ export interface NativeBrokerOptions {
   allowIssuerTrailingSlash?: boolean
 }
 
+/**
+ * Who a call acts as: `actor` fills the reducer's `actor` parameter; `token` runs the call as the
+ * token's holder (per-user), over `via` (default: `userCalls.via`).
+ */
+export interface NativeCallRoute {
+  actor?: string
+  token?: string
+  via?: string
+}
+
 /** Options of `connectGateway` (validated again here: the JS layer is not the only possible caller). */
 export interface NativeConnectOptions {
   uri: string
@@ -174,6 +194,8 @@ export interface NativeConnectOptions {
   timeoutMs: number
   /** Reconnect settings; `enabled: false` turns reconnecting off. */
   reconnect?: NativeReconnectOptions
+  /** How calls with a user's token reach SpacetimeDB (the per-user pool or the HTTP route). */
+  userCalls?: NativeUserCallsOptions
 }
 
 /** Options of `diagnoseToken`. */
@@ -209,6 +231,16 @@ export interface NativeRobotGrant {
   claimsJson?: string
 }
 
+/** `userCalls` of `Gateway.connect`: how calls with a user's token reach SpacetimeDB. */
+export interface NativeUserCallsOptions {
+  /** 'pool' (default) or 'http'. */
+  via?: string
+  /** Most pooled sockets at once (default 100). */
+  maxConnections?: number
+  /** A pooled connection without calls for this long closes (default 60 000 ms). */
+  idleTimeoutMs?: number
+}
+
 /** Options of the native verifier: exactly one of `jwksJson`, `jwksUri`, `discovery`. */
 export interface NativeVerifierOptions {
   issuer: string
@@ -223,6 +255,20 @@ export interface NativeVerifierOptions {
 
 /** The version of the native addon (the crate version), for diagnostics. */
 export declare function nativeVersion(): string
+
+/** `gateway.poolStats()`. */
+export interface PoolStats {
+  /** Sockets held: open, being opened or being closed. */
+  connections: number
+  /** Open connections with a call in flight. */
+  busy: number
+  /** Open connections without one. */
+  idle: number
+  /** Connections closed for room or after the idle timeout, since connect. */
+  evicted: number
+  /** Connections opened since connect. */
+  opened: number
+}
 
 /** Where a broker's discovery document and JWKS live. */
 export interface WellKnown {

@@ -6,6 +6,7 @@
 
 const native = require('../index.js');
 const { GatewayError, callNative, awaitNative, fromNative } = require('./errors.js');
+const { nativeHandles } = require('./internal.js');
 
 /** Recommended `Cache-Control` for the JWKS and discovery documents (see docs/auth.md, rotation). */
 const WELL_KNOWN_CACHE_CONTROL = 'public, max-age=300, stale-while-revalidate=60';
@@ -75,6 +76,7 @@ class TokenBroker {
           allowIssuerTrailingSlash: opts.allowIssuerTrailingSlash,
         }),
     );
+    nativeHandles.set(this, this.#native);
   }
 
   /** Mints a token for `claims` (`sub` required). Synchronous: no I/O happens. */
@@ -195,6 +197,7 @@ class TokenVerifier {
           clockToleranceSeconds: opts.clockToleranceSeconds,
         }),
     );
+    nativeHandles.set(this, this.#native);
   }
 
   /** Verifies; resolves with the payload (fetches a remote JWKS when needed, cached). */

@@ -4,6 +4,7 @@
 const native = require('../index.js');
 const { GatewayError, awaitNative, callNative } = require('./errors.js');
 const { toWireJson } = require('./values.js');
+const { nativeHandles } = require('./internal.js');
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
@@ -36,6 +37,59 @@ function checkString(value, name, { optional = false } = {}) {
     throw invalid(`${name} must be a non-empty string, got ${value === '' ? 'an empty string' : typeof value}`);
   }
   return value;
+}
+
+const USER_CALL_DEFAULTS = { via: 'pool', maxConnections: 100, idleTimeoutMs: 60_000 };
+const USER_ROUTES = ['pool', 'http'];
+
+/** Validates `options.userCalls`; returns the native options and the verifier's native handle. */
+function userCallOptions(value) {
+  if (value === undefined) return { native: undefined, verifier: undefined };
+  if (value === null || typeof value !== 'object') throw invalid('options.userCalls must be an object');
+  const known = [...Object.keys(USER_CALL_DEFAULTS), 'verifier'];
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) throw invalid(`unknown option userCalls.${key} (known: ${known.join(', ')})`);
+  }
+  const { via = USER_CALL_DEFAULTS.via, maxConnections = USER_CALL_DEFAULTS.maxConnections, verifier } = value;
+  if (!USER_ROUTES.includes(via)) throw invalid(`userCalls.via must be 'pool' or 'http', got ${String(via)}`);
+  if (!Number.isInteger(maxConnections) || maxConnections < 1 || maxConnections > 100_000) {
+    throw invalid(`userCalls.maxConnections must be a whole number from 1 to 100000, got ${String(maxConnections)}`);
+  }
+  const idleTimeoutMs = checkTimeout(value.idleTimeoutMs, 'userCalls.idleTimeoutMs', USER_CALL_DEFAULTS.idleTimeoutMs);
+  const handle = verifier === undefined ? undefined : nativeHandles.get(verifier);
+  if (verifier !== undefined && handle === undefined) {
+    throw invalid('userCalls.verifier must be a TokenBroker or a TokenVerifier of this package');
+  }
+  return { native: { via, maxConnections, idleTimeoutMs }, verifier: handle };
+}
+
+/** Validates the actor-attribution options of `callReducer`; returns the native route or undefined. */
+function callRoute(opts) {
+  const { actor, token, via } = opts;
+  if (actor === undefined && token === undefined && via === undefined) return undefined;
+  if (actor !== undefined && (typeof actor !== 'string' || actor.length === 0)) {
+    throw invalid(`opts.actor must be a non-empty string (derive it from the verified session, never from browser input), got ${actor === '' ? 'an empty string' : typeof actor}`);
+  }
+  if (token !== undefined && (typeof token !== 'string' || token.length === 0)) {
+    throw invalid(`opts.token must be a non-empty string (a SpacetimeDB access token for the user), got ${token === '' ? 'an empty string' : typeof token}`);
+  }
+  if (via !== undefined) {
+    if (!USER_ROUTES.includes(via)) throw invalid(`opts.via must be 'pool' or 'http', got ${String(via)}`);
+    if (token === undefined) throw invalid('opts.via applies only to calls with opts.token (per-user calls)');
+  }
+  return { actor, token, via };
+}
+
+/** The native call result with absent facts as `null` (the HTTP route reports no timestamp or request id). */
+function callResult(r) {
+  return {
+    status: r.status,
+    via: r.via,
+    timestamp: r.timestamp ?? null,
+    requestId: r.requestId ?? null,
+    energyUsed: r.energyUsed ?? null,
+    durationMicros: r.durationMicros ?? null,
+  };
 }
 
 function checkQueries(queries, name) {
@@ -79,7 +133,12 @@ class Gateway {
     }
     const subscriptions = options.subscriptions === undefined ? [] : checkQueries(options.subscriptions, 'options.subscriptions');
     const callTimeoutMs = checkTimeout(options.callTimeoutMs, 'options.callTimeoutMs', DEFAULT_CALL_TIMEOUT_MS);
-    const handle = await awaitNative(() => native.connectGateway({ uri, database, token, compression, timeoutMs, reconnect }, tokenFunction));
+    const userCalls = userCallOptions(options.userCalls);
+    const handle = await awaitNative(() =>
+      native.connectGateway({ uri, database, token, compression, timeoutMs, reconnect, userCalls: userCalls.native }, tokenFunction),
+    );
+    if (userCalls.verifier instanceof native.NativeTokenBroker) handle.setUserCallBroker(userCalls.verifier);
+    else if (userCalls.verifier instanceof native.NativeTokenVerifier) handle.setUserCallVerifier(userCalls.verifier);
     const gateway = new Gateway(handle);
     gateway.#callTimeoutMs = callTimeoutMs;
     gateway.#subscribeTimeoutMs = timeoutMs;
@@ -180,13 +239,28 @@ class Gateway {
 
   /**
    * Calls a reducer. `args` is an array (in parameter order) or an object keyed by parameter name.
-   * Resolves `{ status: 'committed', timestamp, … }` once the transaction committed.
+   * Resolves `{ status: 'committed', via, timestamp, … }` once the transaction committed.
+   *
+   * Who the module sees as the caller (docs/actors.md): without `opts.token`, the gateway's own identity
+   * (the service connection), and `opts.actor` fills the reducer's `actor` parameter; with `opts.token`
+   * (a user's SpacetimeDB token), the user, over the per-user pool or the HTTP route (`opts.via`).
    */
   async callReducer(name, args = [], opts = {}) {
     checkString(name, 'reducer name');
     if (args === null || typeof args !== 'object') throw invalid('args must be an array or an object keyed by parameter name');
-    const timeoutMs = checkTimeout(opts?.timeoutMs, 'opts.timeoutMs', this.#callTimeoutMs);
-    return awaitNative(() => this.#native.callReducer(name, toWireJson(args), timeoutMs));
+    opts ??= {};
+    if (typeof opts !== 'object') throw invalid('opts must be an object');
+    const timeoutMs = checkTimeout(opts.timeoutMs, 'opts.timeoutMs', this.#callTimeoutMs);
+    const route = callRoute(opts);
+    return callResult(await awaitNative(() => this.#native.callReducer(name, toWireJson(args), timeoutMs, route)));
+  }
+
+  /**
+   * Counters of the per-user pool: `{ connections, busy, idle, evicted, opened }` (`connections` counts
+   * every socket held, including ones being opened or closed).
+   */
+  poolStats() {
+    return this.#native.poolStats();
   }
 
   /**

@@ -1,3 +1,5 @@
+import type { TokenBroker, TokenVerifier } from './auth.js';
+
 /** Stable error codes; `GatewayError.code` is one of these (later versions may add codes). */
 export type GatewayErrorCode =
   | 'INVALID_ARGUMENT'
@@ -58,6 +60,40 @@ export interface ConnectOptions {
   callTimeoutMs?: number;
   /** Reconnecting after a lost connection (on by default), or `false` to close the gateway instead. */
   reconnect?: false | ReconnectOptions;
+  /** How calls with a user's token (`callReducer(…, { token })`) reach SpacetimeDB. */
+  userCalls?: UserCallsOptions;
+}
+
+/** The two per-user routes: a pooled websocket connection per user, or one HTTP request per call. */
+export type UserRoute = 'pool' | 'http';
+
+/** Per-user calls (docs/actors.md): the module sees the token's holder as `ctx.sender`. */
+export interface UserCallsOptions {
+  /** The default route. Default `'pool'`. */
+  via?: UserRoute;
+  /** Most sockets the per-user pool holds at once; at the limit the least recently used idle connection
+   * closes for room, and when all are busy a call waits (within its timeout). Default 100. */
+  maxConnections?: number;
+  /** A pooled connection without calls for this long closes. Default 60000. */
+  idleTimeoutMs?: number;
+  /** When given, every user token must verify (signature, issuer, audience, expiry) before it is used,
+   * and any verified token of a user may share that user's pooled connection. Without it, a pooled
+   * connection only carries the exact token string it was opened with. */
+  verifier?: TokenBroker | TokenVerifier;
+}
+
+/** `gateway.poolStats()`: counters of the per-user pool. */
+export interface PoolStats {
+  /** Sockets held: open, being opened or being closed (never more than `maxConnections`). */
+  connections: number;
+  /** Open connections with a call in flight. */
+  busy: number;
+  /** Open connections without one. */
+  idle: number;
+  /** Connections closed for room or after `idleTimeoutMs`, since connect. */
+  evicted: number;
+  /** Connections opened since connect. */
+  opened: number;
 }
 
 export interface ReconnectOptions {
@@ -159,19 +195,45 @@ export interface CallOptions {
   /** Deadline for the result, in ms (default: the gateway's `callTimeoutMs`). On expiry the call rejects
    * with TIMEOUT; the reducer may still commit. */
   timeoutMs?: number;
+  /** The effective actor for a reducer whose first parameter is `actor: String` (the service topology):
+   * the app's stable actor id from the *verified* session (the token `sub`, e.g. `user_123`), never
+   * browser input. `args` must then leave the `actor` parameter out. */
+  actor?: string;
+  /** A SpacetimeDB access token of the user: the call runs as that user (`ctx.sender`), over the per-user
+   * pool or the HTTP route. Without it the call uses the gateway's own connection. */
+  token?: string;
+  /** The per-user route for this call (only with `token`). Default: `userCalls.via`. */
+  via?: UserRoute;
 }
 
-export interface CallResult {
+/** A committed call on a websocket connection: the gateway's own (`service`) or a pooled one. */
+export interface ConnectionCallResult {
   status: 'committed';
+  via: 'service' | 'pool';
   /** When the reducer started (RFC 3339, µs). */
   timestamp: string;
-  /** The request id the call used on the connection. */
+  /** The request id the call used on its connection. */
   requestId: number;
   /** Energy used (a u128 as a decimal string). */
   energyUsed: string;
   /** How long the reducer ran, in µs. */
   durationMicros: number;
 }
+
+/** A committed call over the HTTP call route, which reports neither a timestamp nor a request id. */
+export interface HttpCallResult {
+  status: 'committed';
+  via: 'http';
+  timestamp: null;
+  requestId: null;
+  /** Energy used, when the server reported it. */
+  energyUsed: string | null;
+  /** How long the reducer ran, in µs, when the server reported it. */
+  durationMicros: number | null;
+}
+
+/** The result of `callReducer`; narrow on `via` (`timestamp` is `string | null`). */
+export type CallResult = ConnectionCallResult | HttpCallResult;
 
 /** A connection to one SpacetimeDB database, with a server-side projection of the subscribed tables. */
 export declare class Gateway {
@@ -195,8 +257,11 @@ export declare class Gateway {
   /** Calls `listener` once per transaction that changed the projection, in commit order. Returns an
    * unsubscribe function. */
   onChange(listener: (changes: Change[], meta: ChangeMeta) => void): () => void;
-  /** Calls a reducer; `args` in parameter order, or keyed by parameter name. */
+  /** Calls a reducer; `args` in parameter order, or keyed by parameter name. `opts.actor` and `opts.token`
+   * choose who the module sees as the caller (docs/actors.md). */
   callReducer(name: string, args?: ValueInput[] | { [param: string]: ValueInput }, opts?: CallOptions): Promise<CallResult>;
+  /** Counters of the per-user pool. */
+  poolStats(): PoolStats;
   /** Closes the gateway: new calls reject with CLOSED, calls in flight get `deadlineMs` to settle, then
    * reject with CLOSED; sockets close and nothing keeps Node alive. */
   close(options?: CloseOptions): Promise<void>;

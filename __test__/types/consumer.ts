@@ -89,3 +89,31 @@ async function client(): Promise<void> {
   void [firstColumn, docs, at, state];
 }
 void client;
+
+// Actor attribution: service (opts.actor), per-user (opts.token over the pool or HTTP), pool counters.
+import { type CallOptions, type HttpCallResult, type PoolStats, type UserCallsOptions, type UserRoute } from 'spacetime-gateway';
+
+async function actors(): Promise<void> {
+  const userCalls: UserCallsOptions = { via: 'pool', maxConnections: 50, idleTimeoutMs: 30_000, verifier: broker };
+  const gateway = await Gateway.connect({ uri: 'http://127.0.0.1:3000', database: 'db', token: robot, userCalls });
+  await Gateway.connect({ uri: 'http://127.0.0.1:3000', database: 'db', userCalls: { via: 'http', verifier } });
+  const asService: CallResult = await gateway.callReducer('create_document_as', ['t1', 'T', 'B'], { actor: 'user_1' });
+  const route: UserRoute = 'http';
+  const opts: CallOptions = { token, via: route, timeoutMs: 5000 };
+  const asUser = await gateway.callReducer('create_document', ['t1', 'T', 'B'], opts);
+  // `timestamp` is `string | null`; narrowing on `via` tells which.
+  const maybe: string | null = asUser.timestamp;
+  if (asUser.via === 'http') {
+    const http: HttpCallResult = asUser;
+    const none: null = http.timestamp;
+    void none;
+  } else {
+    const at: string = asUser.timestamp;
+    const id: number = asUser.requestId;
+    void [at, id];
+  }
+  const stats: PoolStats = gateway.poolStats();
+  const counts: number = stats.connections + stats.busy + stats.idle + stats.evicted + stats.opened;
+  void [asService.via, maybe, counts];
+}
+void actors;

@@ -143,7 +143,7 @@ pub struct WellKnown {
 /// The token broker (native half of `TokenBroker`).
 #[napi(js_name = "NativeTokenBroker")]
 pub struct NativeTokenBroker {
-    inner: Arc<TokenBroker>,
+    pub(crate) inner: Arc<TokenBroker>,
 }
 
 #[napi]
@@ -273,7 +273,7 @@ pub struct NativeVerifierOptions {
 /// A token verifier bound to its keys (native half of `TokenVerifier`).
 #[napi(js_name = "NativeTokenVerifier")]
 pub struct NativeTokenVerifier {
-    inner: Verifier,
+    pub(crate) inner: Verifier,
 }
 
 #[napi]

@@ -8,16 +8,18 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
 use super::to_napi_error;
+use super::user_calls::{check_route, user_call_options, CallResult, NativeCallRoute, NativeUserCallsOptions};
 use crate::client::backoff::BackoffPolicy;
 use crate::client::connection::ConnectParams;
 use crate::client::http;
-use crate::client::json_io::{encode_call_args, rows_json, transaction_json};
+use crate::client::json_io::{rows_json, transaction_json};
 use crate::client::schema::Schema;
 use crate::client::session::{ChangeSink, Session, SessionOptions, Transaction};
 use crate::client::state::{SessionState, StateSink};
 use crate::client::token::{TokenProvider, TokenSource};
 use crate::client::uri::{Compression, ServerAddress};
-use crate::client::value::format_timestamp;
+use crate::connection::actor::encode_call;
+use crate::connection::UserCalls;
 use crate::error::{ErrorCode, GatewayError};
 use futures_util::future::BoxFuture;
 
@@ -33,6 +35,8 @@ pub struct NativeConnectOptions {
     pub timeout_ms: f64,
     /// Reconnect settings; `enabled: false` turns reconnecting off.
     pub reconnect: Option<NativeReconnectOptions>,
+    /// How calls with a user's token reach SpacetimeDB (the per-user pool or the HTTP route).
+    pub user_calls: Option<NativeUserCallsOptions>,
 }
 
 /// How the gateway reconnects (all durations in ms).
@@ -49,21 +53,6 @@ pub struct NativeReconnectOptions {
     pub idle_timeout_ms: f64,
     /// How long a token refresh may search for its switch point before falling back to a diff.
     pub align_timeout_ms: f64,
-}
-
-/// The result of a committed reducer call.
-#[napi(object)]
-pub struct CallResult {
-    /// Always 'committed' (failures reject).
-    pub status: String,
-    /// When the reducer started (RFC 3339, microseconds).
-    pub timestamp: String,
-    /// The request id the call used on the connection.
-    pub request_id: u32,
-    /// Energy used, as a decimal string (a u128).
-    pub energy_used: String,
-    /// How long the reducer ran, in microseconds.
-    pub duration_micros: f64,
 }
 
 /// The JS `onChange` listener: receives one JSON string per transaction.
@@ -173,6 +162,7 @@ pub async fn connect_gateway(
         .await
         .map_err(to_napi_error)?;
     let schema = Arc::new(Schema::from_json(&schema_json).map_err(to_napi_error)?);
+    let user_call_options = user_call_options(options.user_calls)?;
     let connect = ConnectParams {
         address,
         database: options.database,
@@ -182,18 +172,33 @@ pub async fn connect_gateway(
         timeout,
         buffer_size: None,
     };
+    let user_calls =
+        UserCalls::new(user_call_options, &connect, schema.clone(), &schema_json).map_err(to_napi_error)?;
     let mut session_options = SessionOptions::new(connect, token);
     reconnect_options(&mut session_options, options.reconnect)?;
     let session = Session::open(session_options, schema, schema_token).await.map_err(to_napi_error)?;
-    Ok(NativeGateway { session, change_sink: Mutex::new(None), state_sink: Mutex::new(None) })
+    Ok(NativeGateway {
+        session,
+        user_calls: Arc::new(user_calls),
+        change_sink: Mutex::new(None),
+        state_sink: Mutex::new(None),
+    })
 }
 
 /// A connection to one database, with its projection. Use `Gateway` from the package instead.
 #[napi]
 pub struct NativeGateway {
     session: Session,
+    /// Calls made with a user's token (the per-user pool, the HTTP route).
+    user_calls: Arc<UserCalls>,
     change_sink: Mutex<Option<Arc<dyn ChangeSink>>>,
     state_sink: Mutex<Option<Arc<dyn StateSink>>>,
+}
+
+impl NativeGateway {
+    pub(crate) fn user_calls(&self) -> &UserCalls {
+        &self.user_calls
+    }
 }
 
 #[napi]
@@ -230,8 +235,10 @@ impl NativeGateway {
         rows_json(&self.session, &table, where_json.as_deref()).map_err(to_napi_error)
     }
 
-    /// Calls a reducer with JSON arguments (array or object); resolves once committed. The call is
-    /// validated and sent (or queued while reconnecting) before this returns.
+    /// Calls a reducer with JSON arguments (array or object); resolves once committed. `route.actor` fills
+    /// the reducer's `actor` parameter; with `route.token` the call runs as the token's holder (per-user),
+    /// otherwise on the gateway's own connection. A service call is validated and sent (or queued while
+    /// reconnecting) before this returns.
     #[napi(ts_return_type = "Promise<CallResult>")]
     pub fn call_reducer<'env>(
         &self,
@@ -239,19 +246,23 @@ impl NativeGateway {
         name: String,
         args_json: String,
         timeout_ms: f64,
+        route: Option<NativeCallRoute>,
     ) -> Result<PromiseRaw<'env, CallResult>> {
         let timeout = duration_from_ms(timeout_ms, "timeoutMs")?;
-        let args = encode_call_args(self.session.schema(), &name, &args_json).map_err(to_napi_error)?;
+        let route = check_route(route)?;
+        let args =
+            encode_call(self.session.schema(), &name, &args_json, route.actor.as_deref()).map_err(to_napi_error)?;
+        if let Some((token, via)) = route.user {
+            let user_calls = self.user_calls.clone();
+            return env.spawn_future(async move {
+                let outcome = user_calls.call(&token, via, &name, args, timeout).await.map_err(to_napi_error)?;
+                Ok(CallResult::of_user_call(outcome))
+            });
+        }
         let call = self.session.start_call(&name, args, timeout).map_err(to_napi_error)?;
         env.spawn_future(async move {
             let outcome = call.finish().await.map_err(to_napi_error)?;
-            Ok(CallResult {
-                status: "committed".to_string(),
-                timestamp: format_timestamp(outcome.timestamp_micros),
-                request_id: outcome.request_id,
-                energy_used: outcome.energy_quanta_used.to_string(),
-                duration_micros: outcome.duration_micros as f64,
-            })
+            Ok(CallResult::of_connection("service", outcome))
         })
     }
 
@@ -307,7 +318,7 @@ impl NativeGateway {
     #[napi]
     pub async fn close(&self, drain_ms: f64) -> Result<()> {
         let drain = if drain_ms == 0.0 { Duration::ZERO } else { duration_from_ms(drain_ms, "deadlineMs")? };
-        self.session.close(drain).await;
+        tokio::join!(self.session.close(drain), self.user_calls.close(drain));
         self.change_sink.lock().unwrap().take();
         self.state_sink.lock().unwrap().take();
         Ok(())

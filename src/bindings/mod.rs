@@ -5,6 +5,7 @@ use napi_derive::napi;
 
 pub mod auth;
 pub mod gateway;
+mod user_calls;
 
 use crate::error::GatewayError;
 
