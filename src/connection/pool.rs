@@ -80,6 +80,9 @@ impl<K: Connector> Inner<K> {
 pub struct UserPool<K: Connector> {
     inner: Arc<Inner<K>>,
     sweeper: Mutex<Option<JoinHandle<()>>>,
+    /// The runtime the pool was made on: a pool dropped without `close` (its gateway garbage-collected)
+    /// closes its connections there, since `Drop` may run on a thread without one.
+    runtime: tokio::runtime::Handle,
 }
 
 /// Gives a slot back if a call is abandoned while its connection is being opened.
@@ -124,7 +127,7 @@ impl<K: Connector> UserPool<K> {
             changed: watch::channel(0).0,
         });
         let sweeper = tokio::spawn(sweep(Arc::downgrade(&inner)));
-        UserPool { inner, sweeper: Mutex::new(Some(sweeper)) }
+        UserPool { inner, sweeper: Mutex::new(Some(sweeper)), runtime: tokio::runtime::Handle::current() }
     }
 
     pub fn stats(&self) -> PoolStats {
@@ -186,6 +189,10 @@ impl<K: Connector> UserPool<K> {
         };
         let _in_flight = InFlight { inner: Arc::clone(inner), id };
         let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            // Opening took the whole budget: a call sent now could only time out with an unknown outcome.
+            return Err(open_timeout(key, reducer, timeout));
+        }
         conn.call(reducer, args, remaining).await
     }
 
@@ -208,6 +215,9 @@ impl<K: Connector> Drop for UserPool<K> {
         if let Some(sweeper) = self.sweeper.get_mut().unwrap().take() {
             sweeper.abort();
         }
+        let conns = self.inner.state.lock().unwrap().shut();
+        let _enter = self.runtime.enter();
+        self.inner.close_later(conns, Duration::ZERO);
     }
 }
 
@@ -420,6 +430,14 @@ mod tests {
         wait_for("idle eviction", || sockets.open.load(Ordering::SeqCst) == 0).await;
         wait_for("the slots to be free", || pool.stats().connections == 0).await;
         assert_eq!(pool.stats().evicted, 2);
+    }
+
+    #[tokio::test]
+    async fn a_pool_dropped_without_close_still_closes_its_connections() {
+        let (pool, sockets) = pool(10, 60_000, 0);
+        pool.call(&key("a"), "ta", false, "r", vec![], SECOND).await.unwrap();
+        drop(pool);
+        wait_for("the dropped pool's connections to close", || sockets.open.load(Ordering::SeqCst) == 0).await;
     }
 
     #[tokio::test]
