@@ -29,6 +29,7 @@ pub struct HttpCaller {
 }
 
 impl HttpCaller {
+    /// A caller for `database` at `address`; `args` converts arguments to SpacetimeDB's JSON.
     pub fn new(address: ServerAddress, database: String, args: SatsArgs) -> Self {
         HttpCaller { address, database, args }
     }

@@ -8,6 +8,8 @@
 //! - *hybrid*: both; [`user_calls`] takes the per-user calls of a gateway, [`token_check`] decides
 //!   whether a user token may be used.
 
+#![warn(missing_docs)]
+
 pub mod actor;
 pub mod http_call;
 pub mod pool;

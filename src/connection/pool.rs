@@ -29,6 +29,7 @@ pub trait PooledConnection: Clone + Liveness + Send + Sync + 'static {
 
 /// Opens connections for users.
 pub trait Connector: Send + Sync + 'static {
+    /// The connections it opens.
     type Conn: PooledConnection;
     /// Opens a connection authenticated with `token`, within `timeout`.
     fn open(&self, token: &str, timeout: Duration) -> BoxFuture<'static, Result<Self::Conn>>;
@@ -37,7 +38,9 @@ pub trait Connector: Send + Sync + 'static {
 /// Limits of a pool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PoolOptions {
+    /// Most sockets held at once (open, being opened, being closed).
     pub max_connections: usize,
+    /// A connection without calls for this long is closed.
     pub idle_timeout: Duration,
 }
 
@@ -130,6 +133,7 @@ impl<K: Connector> UserPool<K> {
         UserPool { inner, sweeper: Mutex::new(Some(sweeper)), runtime: tokio::runtime::Handle::current() }
     }
 
+    /// The pool's counters now.
     pub fn stats(&self) -> PoolStats {
         self.inner.state.lock().unwrap().stats()
     }

@@ -38,15 +38,30 @@ pub struct PoolStats {
 #[derive(Debug)]
 pub enum Acquire<C> {
     /// Use `conn`; the call counts as in flight on it until [`PoolState::release`].
-    Use { id: ConnId, conn: C },
+    Use {
+        /// The connection's id, for [`PoolState::release`].
+        id: ConnId,
+        /// The connection.
+        conn: C,
+    },
     /// Open a connection for the key (its slot is reserved), then report [`PoolState::opened`] or
     /// [`PoolState::open_failed`]. `evict`: the least recently used idle connection, whose slot this one
     /// takes over — close it (and wait for that) *before* opening, so the sockets never exceed the limit.
     /// `close`: a dead connection found on the way (its slot is counted until [`PoolState::closed_one`]).
-    Open { evict: Option<C>, close: Vec<C> },
+    Open {
+        /// An idle connection to close before opening (its slot is this one's).
+        evict: Option<C>,
+        /// Dead connections to close in the background.
+        close: Vec<C>,
+    },
     /// Nothing to do until the state changes: a connection for this key is being opened, or every slot
     /// is taken by a connection with calls in flight (`full`). `close`: a dead connection found on the way.
-    Wait { full: bool, close: Vec<C> },
+    Wait {
+        /// Every slot is taken (rather than: this key's connection is being opened).
+        full: bool,
+        /// Dead connections to close in the background.
+        close: Vec<C>,
+    },
     /// The pool is closed.
     Shut,
 }
@@ -79,6 +94,7 @@ pub struct PoolState<C> {
 }
 
 impl<C: Clone + Liveness> PoolState<C> {
+    /// An empty pool holding at most `max` sockets (at least 1).
     pub fn new(max: usize) -> Self {
         PoolState {
             max: max.max(1),
@@ -214,6 +230,7 @@ impl<C: Clone + Liveness> PoolState<C> {
         ids.into_iter().filter_map(|id| self.take_for_close(id)).collect()
     }
 
+    /// Whether [`PoolState::shut`] was called.
     pub fn is_shut(&self) -> bool {
         self.shut
     }
@@ -223,6 +240,7 @@ impl<C: Clone + Liveness> PoolState<C> {
         self.closing = self.closing.saturating_sub(1);
     }
 
+    /// The counters of `gateway.poolStats()`.
     pub fn stats(&self) -> PoolStats {
         let live = self.conns.values().filter(|e| !e.retired || e.busy > 0);
         let (busy, idle) = live.fold((0, 0), |(b, i), e| if e.busy > 0 { (b + 1, i) } else { (b, i + 1) });

@@ -23,13 +23,16 @@ pub const SERVER_EXP_LEEWAY_SECONDS: u64 = 60;
 /// The identity key of a user's connection: SpacetimeDB's Identity is a function of exactly these two.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PoolKey {
+    /// `iss`, verbatim (a trailing `/` is another identity).
     pub issuer: Box<str>,
+    /// `sub`: the app's stable actor id.
     pub subject: Box<str>,
 }
 
 /// What the pool reads from a token (unverified).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenFacts {
+    /// `(iss, sub)`.
     pub key: PoolKey,
     /// `exp`, seconds since the epoch, when the token has one.
     pub exp: Option<u64>,
@@ -101,6 +104,7 @@ fn fingerprint(token: &str) -> [u8; 32] {
 }
 
 impl VerifiedTokens {
+    /// Checks tokens with `verifier`; nothing remembered yet.
     pub fn new(verifier: CallVerifier) -> Self {
         VerifiedTokens { verifier, accepted: Mutex::new(HashMap::new()) }
     }

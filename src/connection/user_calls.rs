@@ -30,6 +30,7 @@ pub enum UserRoute {
 }
 
 impl UserRoute {
+    /// Reads `'pool'` or `'http'`.
     pub fn parse(value: &str) -> Result<UserRoute> {
         match value {
             "pool" => Ok(UserRoute::Pool),
@@ -38,6 +39,7 @@ impl UserRoute {
         }
     }
 
+    /// The JS name of the route.
     pub fn as_str(self) -> &'static str {
         match self {
             UserRoute::Pool => "pool",
@@ -51,6 +53,7 @@ impl UserRoute {
 pub struct UserCallOptions {
     /// The default route (`pool`).
     pub via: UserRoute,
+    /// The per-user pool's limits.
     pub pool: PoolOptions,
 }
 
@@ -63,7 +66,9 @@ impl Default for UserCallOptions {
 /// The result of a committed per-user call.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UserCallOutcome {
+    /// Over a pooled connection: what the server reported for the transaction.
     Pool(CallOutcome),
+    /// Over HTTP: only what the response headers tell.
     Http(HttpOutcome),
 }
 
@@ -133,6 +138,7 @@ impl UserCalls {
         }
     }
 
+    /// The per-user pool's counters.
     pub fn pool_stats(&self) -> PoolStats {
         self.pool.stats()
     }
