@@ -286,6 +286,6 @@ describe('close', () => {
       if (i > 100) throw new Error('the server still lists the pooled connection');
       await new Promise((r) => setTimeout(r, 50));
     }
-    await expectCode(g.callReducer('record_once', ['k'], { token: user.token }), 'CLOSED');
+    for (const via of ['pool', 'http']) await expectCode(g.callReducer('record_once', ['k'], { token: user.token, via }), 'CLOSED');
   });
 });

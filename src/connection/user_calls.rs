@@ -5,6 +5,7 @@
 //! must at least not be expired, and a pooled connection carries it only if it is the very string the
 //! connection was opened with.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,7 +19,7 @@ use crate::auth::now_seconds;
 use crate::client::connection::ConnectParams;
 use crate::client::schema::Schema;
 use crate::client::session::CallOutcome;
-use crate::error::{GatewayError, Result};
+use crate::error::{ErrorCode, GatewayError, Result};
 
 /// How per-user calls reach SpacetimeDB.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +79,8 @@ pub struct UserCalls {
     pool: UserPool<SessionConnector>,
     http: HttpCaller,
     verified: Mutex<Option<Arc<VerifiedTokens>>>,
+    /// Set by `close`: the HTTP route holds nothing to close, but must refuse calls too.
+    closed: AtomicBool,
 }
 
 impl UserCalls {
@@ -99,6 +102,7 @@ impl UserCalls {
             pool: UserPool::new(SessionConnector::new(connect, schema), options.pool),
             http,
             verified: Mutex::new(None),
+            closed: AtomicBool::new(false),
         })
     }
 
@@ -116,6 +120,9 @@ impl UserCalls {
         args: Vec<u8>,
         timeout: Duration,
     ) -> Result<UserCallOutcome> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(GatewayError::new(ErrorCode::Closed, "the gateway is closed; the per-user call was not sent"));
+        }
         let facts = read_token(token)?;
         let verified = self.verified.lock().unwrap().clone();
         let token_verified = match verified {
@@ -145,6 +152,7 @@ impl UserCalls {
 
     /// Closes every pooled connection (calls in flight get up to `drain`).
     pub async fn close(&self, drain: Duration) {
+        self.closed.store(true, Ordering::Release);
         self.pool.close(drain).await;
     }
 }
