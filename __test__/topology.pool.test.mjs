@@ -59,6 +59,32 @@ describe('500 distinct users through a pool of 20', () => {
   }, 180_000);
 });
 
+describe('at the limit', () => {
+  it('the least recently used idle connection makes room', async () => {
+    const g = await Gateway.connect({ uri: url, database: db, userCalls: { maxConnections: 2 } });
+    try {
+      const [a, b, c] = ['a', 'b', 'c'].map((name) => {
+        const sub = uniqueId(`lru-${name}`);
+        return { token: app.broker.mint({ sub }), identity: app.broker.identityFor(sub) };
+      });
+      const call = (user) => g.callReducer('record_once', [uniqueId('k')], { token: user.token });
+      await call(a);
+      await call(b);
+      await call(c); // a is the least recently used: it goes
+      expect(g.poolStats()).toMatchObject({ connections: 2, opened: 3, evicted: 1 });
+      await eventually('the server to drop a', async () => (await serverConnections(a.identity)).length === 0);
+      await call(b); // reuses b's connection; now c is the least recently used
+      expect(g.poolStats()).toMatchObject({ opened: 3 });
+      await call(a);
+      expect(g.poolStats()).toMatchObject({ connections: 2, opened: 4, evicted: 2 });
+      await eventually('the server to drop c', async () => (await serverConnections(c.identity)).length === 0);
+      expect((await serverConnections(b.identity)).length).toBe(1);
+    } finally {
+      await g.close();
+    }
+  });
+});
+
 describe('idle connections', () => {
   it('close after idleTimeoutMs, and the next call opens a fresh one', async () => {
     const g = await Gateway.connect({ uri: url, database: db, userCalls: { idleTimeoutMs: 200 } });
