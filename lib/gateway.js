@@ -111,7 +111,7 @@ class Gateway {
 
   /**
    * Calls `listener(state)` on every state change (see `state`). Returns a function that removes it.
-   * Listeners never keep the process alive.
+   * While listeners are registered the gateway keeps the process alive (like an open socket).
    */
   onState(listener) {
     if (typeof listener !== 'function') throw invalid('onState needs a function');

@@ -184,7 +184,8 @@ export declare class Gateway {
   readonly connectionId: string;
   /** The connection state. */
   readonly state: GatewayState;
-  /** Calls `listener` on every state change; returns a function that removes it. Never keeps Node alive. */
+  /** Calls `listener` on every state change; returns a function that removes it. Registered listeners
+   * keep the process alive until removed or until `close`. */
   onState(listener: (state: GatewayState) => void): () => void;
   /** Tables and reducers of the module. */
   schema(): Schema;

@@ -68,8 +68,9 @@ pub struct CallResult {
 
 /// The JS `onChange` listener: receives one JSON string per transaction.
 type ChangeListener = ThreadsafeFunction<String, (), String, Status, false>;
-/// The JS `onState` listener: receives the state as JSON; weak, so it never keeps Node alive.
-type StateListener = ThreadsafeFunction<String, (), String, Status, false, true>;
+/// The JS `onState` listener: receives the state as JSON. Like the change listener it keeps Node alive
+/// while registered (a script waiting for a reconnect must not exit); `close` releases both.
+type StateListener = ThreadsafeFunction<String, (), String, Status, false>;
 /// The JS token function: returns a promise of a token; weak.
 type TokenFunction = ThreadsafeFunction<(), Promise<String>, (), Status, false, true>;
 
