@@ -6,10 +6,15 @@
 //! its last matching query lets go of it. Changes are reported as the projection sees them: a row that
 //! becomes visible is an insert, one that stops being visible a delete, and a delete plus an insert of the
 //! same primary key within one transaction an update.
+//!
+//! A table can be indexed by one or more columns ([`TableRows::index_column`]; the SSE relay indexes
+//! tenant columns), so the rows holding one value are found without a scan.
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+
+use index::ColumnIndex;
 
 use crate::client::schema::{Schema, TableDef};
 use crate::error::{GatewayError, Result};
@@ -45,11 +50,14 @@ struct StoredRow {
 pub struct TableRows {
     def: Arc<TableDef>,
     rows: HashMap<Box<[u8]>, StoredRow>,
+    /// Column indexes. Behind a lock only so that readers (who hold `&Projection`) can add one; `apply`
+    /// has `&mut self` and reaches them without locking.
+    indexes: RwLock<Vec<ColumnIndex>>,
 }
 
 impl TableRows {
     fn new(def: Arc<TableDef>) -> Self {
-        TableRows { def, rows: HashMap::new() }
+        TableRows { def, rows: HashMap::new(), indexes: RwLock::new(Vec::new()) }
     }
 
     pub fn def(&self) -> &Arc<TableDef> {
@@ -67,6 +75,37 @@ impl TableRows {
     /// The current rows, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &Row> {
         self.rows.values().map(|r| &r.row)
+    }
+
+    /// Indexes the rows by the value of `column` (idempotent), so [`TableRows::rows_with`] can find them
+    /// without a scan; the index is kept up to date by every later change.
+    pub fn index_column(&self, column: usize) -> Result<()> {
+        if column >= self.def.columns.len() {
+            return Err(GatewayError::invalid_argument(format!("{}: no column {column}", self.def.name)));
+        }
+        let mut indexes = self.indexes.write().unwrap();
+        if indexes.iter().any(|i| i.column() == column) {
+            return Ok(());
+        }
+        let mut index = ColumnIndex::new(column);
+        for (key, stored) in &self.rows {
+            index.add(&self.def, key, &stored.row);
+        }
+        indexes.push(index);
+        Ok(())
+    }
+
+    /// The rows whose `column` holds exactly the BSATN bytes `value`, through the column's index; `None`
+    /// if the column is not indexed.
+    pub fn rows_with(&self, column: usize, value: &[u8]) -> Option<Vec<Row>> {
+        let indexes = self.indexes.read().unwrap();
+        let index = indexes.iter().find(|i| i.column() == column)?;
+        Some(index.keys(value).filter_map(|key| self.rows.get(key)).map(|s| s.row.clone()).collect())
+    }
+
+    /// How many distinct values the index of `column` holds, if it is indexed.
+    pub fn indexed_values(&self, column: usize) -> Option<usize> {
+        self.indexes.read().unwrap().iter().find(|i| i.column() == column).map(|i| i.distinct_values())
     }
 
     /// The key that identifies a row: its primary key bytes, or the whole row without a primary key.
@@ -127,10 +166,21 @@ impl TableRows {
             }
         }
 
+        let indexes = self.indexes.get_mut().unwrap();
         Ok(touched
             .into_iter()
             .filter_map(|(key, before)| {
                 let after = self.rows.get(&key).map(|s| s.row.clone());
+                if before != after {
+                    for index in indexes.iter_mut() {
+                        if let Some(old) = &before {
+                            index.remove(&self.def, &key, old);
+                        }
+                        if let Some(new) = &after {
+                            index.add(&self.def, &key, new);
+                        }
+                    }
+                }
                 match (before, after) {
                     (None, Some(row)) => Some(RowChange::Insert { row }),
                     (Some(row), None) => Some(RowChange::Delete { row }),
@@ -173,5 +223,6 @@ impl Projection {
     }
 }
 
+mod index;
 #[cfg(test)]
 mod tests;

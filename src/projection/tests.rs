@@ -102,3 +102,37 @@ fn deleting_a_row_that_is_not_held_is_ignored() {
     assert!(p.apply("document", &[doc(9, "t", "ghost", 1)], NONE).unwrap().is_empty());
     assert!(p.table("document").unwrap().is_empty());
 }
+
+fn tenant_rows(p: &Projection, tenant: &str) -> Vec<Row> {
+    let rows = p.table("document").unwrap();
+    let value = rows.def().encode_column_value(1, &json!(tenant)).unwrap();
+    let mut found = rows.rows_with(1, &value).expect("the tenant column is indexed");
+    found.sort();
+    found
+}
+
+#[test]
+fn a_column_index_finds_rows_by_value_and_follows_every_change() {
+    let mut p = projection();
+    let (a1, b2) = (doc(1, "a", "x", 1), doc(2, "b", "y", 1));
+    p.apply("document", NONE, &[a1.clone(), b2.clone()]).unwrap();
+    // Indexing after rows exist covers them; indexing twice is harmless.
+    p.table("document").unwrap().index_column(1).unwrap();
+    p.table("document").unwrap().index_column(1).unwrap();
+    assert_eq!(tenant_rows(&p, "a"), vec![Row::from(&a1[..])]);
+    assert_eq!(p.table("document").unwrap().rows_with(2, b"x"), None, "title is not indexed");
+
+    // A row moving from tenant a to tenant b, a new row of a, and a delete.
+    let a1_moved = doc(1, "b", "x", 2);
+    let a3 = doc(3, "a", "z", 1);
+    p.apply("document", &[a1.clone()], &[a1_moved.clone(), a3.clone()]).unwrap();
+    assert_eq!(tenant_rows(&p, "a"), vec![Row::from(&a3[..])]);
+    let mut b = vec![Row::from(&a1_moved[..]), Row::from(&b2[..])];
+    b.sort();
+    assert_eq!(tenant_rows(&p, "b"), b);
+    p.apply("document", &[a3.clone()], NONE).unwrap();
+    assert!(tenant_rows(&p, "a").is_empty());
+    // Emptied values leave the index.
+    assert_eq!(p.table("document").unwrap().indexed_values(1), Some(1));
+    assert_eq!(p.table("document").unwrap().index_column(99).unwrap_err().code, crate::error::ErrorCode::InvalidArgument);
+}
