@@ -134,5 +134,8 @@ fn a_column_index_finds_rows_by_value_and_follows_every_change() {
     assert!(tenant_rows(&p, "a").is_empty());
     // Emptied values leave the index.
     assert_eq!(p.table("document").unwrap().indexed_values(1), Some(1));
-    assert_eq!(p.table("document").unwrap().index_column(99).unwrap_err().code, crate::error::ErrorCode::InvalidArgument);
+    assert_eq!(
+        p.table("document").unwrap().index_column(99).unwrap_err().code,
+        crate::error::ErrorCode::InvalidArgument
+    );
 }
