@@ -4,6 +4,7 @@
 use napi_derive::napi;
 
 mod gateway;
+mod relay;
 
 use crate::error::GatewayError;
 

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use bytes::Bytes;
 
 use super::frame::{json_field, write_frame, Envelope};
-use super::ids::{event_k, Epoch};
+use super::ids::{event_k, IdPrefix};
 use super::tables::{RelayTable, TenantScope};
 use crate::client::schema::TableDef;
 use crate::projection::{Row, RowChange};
@@ -86,8 +86,8 @@ pub struct Event {
     pub old: Option<RowImage>,
     /// The row after the change (inserts and updates).
     pub new: Option<RowImage>,
-    /// Frames encoded so far, by view and schema version (usually one or two entries).
-    frames: Mutex<Vec<(View, u32, Bytes)>>,
+    /// Frames encoded so far, by view, schema version and id prefix (usually one or two entries).
+    frames: Mutex<Vec<(View, u32, IdPrefix, Bytes)>>,
 }
 
 impl Event {
@@ -111,18 +111,20 @@ impl Event {
         }
     }
 
-    /// The frame of `view` for streams of `schema_version`, encoded on first use.
-    pub fn frame(&self, view: View, schema_version: u32, epoch: &Epoch) -> Bytes {
+    /// The frame of `view` for streams of `schema_version` and id `prefix` (streams of one selection),
+    /// encoded on first use.
+    pub fn frame(&self, view: View, schema_version: u32, prefix: &IdPrefix) -> Bytes {
         let mut frames = self.frames.lock().unwrap();
-        if let Some((_, _, frame)) = frames.iter().find(|(v, s, _)| *v == view && *s == schema_version) {
+        if let Some((.., frame)) = frames.iter().find(|(v, s, p, _)| *v == view && *s == schema_version && p == prefix)
+        {
             return frame.clone();
         }
-        let frame = Bytes::from(self.encode(view, schema_version, epoch));
-        frames.push((view, schema_version, frame.clone()));
+        let frame = Bytes::from(self.encode(view, schema_version, prefix));
+        frames.push((view, schema_version, prefix.clone(), frame.clone()));
         frame
     }
 
-    fn encode(&self, view: View, schema_version: u32, epoch: &Epoch) -> Vec<u8> {
+    fn encode(&self, view: View, schema_version: u32, prefix: &IdPrefix) -> Vec<u8> {
         let def = &self.table.def;
         let (row, old_row) = match view {
             View::Insert => (self.new.as_ref(), None),
@@ -134,7 +136,7 @@ impl Event {
             TenantScope::Column(c) => json_field(row_json, &def.columns[c].name).unwrap_or(b"null"),
             _ => b"null",
         };
-        let id = epoch.id(event_k(self.seq));
+        let id = prefix.id(event_k(self.seq));
         let event = format!("{}.{}", def.name, view.op());
         let mut out = Vec::with_capacity(row_json.len() * 2 + 200);
         let envelope = Envelope { id: Some(&id), event: &event, tenant_json, schema_version };

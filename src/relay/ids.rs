@@ -1,7 +1,10 @@
-//! Event ids: `<epoch>-<k>`.
+//! Event ids: `<epoch><selection>-<k>`.
 //!
-//! `epoch` is random per relay (per gateway process), so an id from another process, or from before a
-//! restart, is recognised as unknown instead of being mistaken for a position in this log. `k` is a
+//! `epoch` (12 hex digits) is random per relay (per gateway process), so an id from another process, or
+//! from before a restart, is recognised as unknown instead of being mistaken for a position in this log.
+//! `selection` (8 hex digits) is a fingerprint of the stream's selection (tenant, tables, `where`): a
+//! client that resumes under another selection than the one its id was issued for (its rights were
+//! narrowed while it was away) holds rows it may no longer see, so it must resync, not continue. `k` is a
 //! position in a tripled space so that every kind of frame that carries an id sorts correctly within one
 //! stream:
 //! - change event number `n` (the relay's global sequence, +1 per relayed row change): `k = 3n`;
@@ -29,6 +32,8 @@ pub enum ResyncReason {
     UnknownEventId,
     /// The client reconnected in the middle of a snapshot.
     SnapshotIncomplete,
+    /// The id was issued for another selection of this gateway (e.g. before the client's rights changed).
+    SelectionChanged,
 }
 
 impl ResyncReason {
@@ -39,6 +44,7 @@ impl ResyncReason {
             ResyncReason::Narrowed => "narrowed",
             ResyncReason::UnknownEventId => "unknown_event_id",
             ResyncReason::SnapshotIncomplete => "snapshot_incomplete",
+            ResyncReason::SelectionChanged => "selection_changed",
         }
     }
 }
@@ -55,6 +61,20 @@ impl Epoch {
     /// A fixed epoch (tests).
     pub fn fixed(text: &str) -> Epoch {
         Epoch(text.to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The part of a stream's ids before `-<k>`: the epoch and the selection's fingerprint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdPrefix(String);
+
+impl IdPrefix {
+    pub fn new(epoch: &Epoch, selection_fingerprint: u32) -> IdPrefix {
+        IdPrefix(format!("{}{selection_fingerprint:08x}", epoch.0))
     }
 
     pub fn as_str(&self) -> &str {
@@ -91,28 +111,28 @@ pub enum ResumePoint {
     Resync(ResyncReason),
 }
 
-/// The `k` of an id of this epoch in canonical form, whatever it means.
-pub fn id_k(text: &str, epoch: &Epoch) -> Option<u64> {
+/// The prefix and `k` of an id in canonical form (no signs, spaces or leading zeros).
+fn split_id(text: &str) -> Option<(&str, u64)> {
     let (prefix, digits) = text.rsplit_once('-')?;
     let canonical =
         !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && (digits == "0" || !digits.starts_with('0'));
-    if prefix != epoch.as_str() || !canonical {
-        return None;
-    }
-    digits.parse::<u64>().ok()
+    canonical.then(|| digits.parse::<u64>().ok().map(|k| (prefix, k))).flatten()
 }
 
-/// Reads a `Last-Event-ID` against this relay's epoch. Only the exact form this relay writes is
-/// accepted (no signs, spaces or leading zeros): anything else is [`ResyncReason::UnknownEventId`].
-pub fn parse_last_event_id(text: &str, epoch: &Epoch) -> ResumePoint {
-    let unknown = ResumePoint::Resync(ResyncReason::UnknownEventId);
-    let Some((prefix, digits)) = text.rsplit_once('-') else { return unknown };
-    let canonical =
-        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && (digits == "0" || !digits.starts_with('0'));
-    if prefix != epoch.as_str() || !canonical {
-        return unknown;
+/// The `k` of an id issued by this relay (any selection), whatever it means.
+pub fn id_k(text: &str, epoch: &Epoch) -> Option<u64> {
+    split_id(text)
+        .filter(|(prefix, _)| prefix.len() == epoch.0.len() + 8 && prefix.starts_with(&epoch.0))
+        .map(|(_, k)| k)
+}
+
+/// Reads a `Last-Event-ID` for a stream whose ids start with `prefix`. Only the exact form this relay
+/// writes is accepted: anything else is [`ResyncReason::UnknownEventId`].
+pub fn parse_last_event_id(text: &str, prefix: &IdPrefix, epoch: &Epoch) -> ResumePoint {
+    let Some(k) = id_k(text, epoch) else { return ResumePoint::Resync(ResyncReason::UnknownEventId) };
+    if !text.starts_with(prefix.as_str()) {
+        return ResumePoint::Resync(ResyncReason::SelectionChanged);
     }
-    let Ok(k) = digits.parse::<u64>() else { return unknown };
     match k % 3 {
         1 => ResumePoint::Resync(ResyncReason::SnapshotIncomplete),
         _ => ResumePoint::After(k / 3),
@@ -123,6 +143,12 @@ pub fn parse_last_event_id(text: &str, epoch: &Epoch) -> ResumePoint {
 mod tests {
     use super::*;
 
+    fn prefixes() -> (Epoch, IdPrefix) {
+        let epoch = Epoch::fixed("00000000abcd");
+        let prefix = IdPrefix::new(&epoch, 0x1234);
+        (epoch, prefix)
+    }
+
     #[test]
     fn every_frame_kind_sorts_along_a_stream() {
         let p = 41;
@@ -132,40 +158,50 @@ mod tests {
 
     #[test]
     fn ids_read_back_to_their_resume_point() {
-        let epoch = Epoch::fixed("00000000abcd");
-        assert_eq!(epoch.id(event_k(7)), "00000000abcd-21");
-        assert_eq!(parse_last_event_id(&epoch.id(event_k(7)), &epoch), ResumePoint::After(7));
-        assert_eq!(parse_last_event_id(&epoch.id(snapshot_complete_k(7)), &epoch), ResumePoint::After(7));
-        assert_eq!(parse_last_event_id(&epoch.id(event_k(0)), &epoch), ResumePoint::After(0));
+        let (epoch, prefix) = prefixes();
+        assert_eq!(prefix.id(event_k(7)), "00000000abcd00001234-21");
+        let parse = |k| parse_last_event_id(&prefix.id(k), &prefix, &epoch);
+        assert_eq!(parse(event_k(7)), ResumePoint::After(7));
+        assert_eq!(parse(snapshot_complete_k(7)), ResumePoint::After(7));
+        assert_eq!(parse(event_k(0)), ResumePoint::After(0));
+        assert_eq!(parse(snapshot_started_k(7)), ResumePoint::Resync(ResyncReason::SnapshotIncomplete));
+        assert_eq!(id_k(&prefix.id(21), &epoch), Some(21));
+    }
+
+    #[test]
+    fn an_id_of_another_selection_resyncs() {
+        let (epoch, prefix) = prefixes();
+        let other = IdPrefix::new(&epoch, 0x4321);
         assert_eq!(
-            parse_last_event_id(&epoch.id(snapshot_started_k(7)), &epoch),
-            ResumePoint::Resync(ResyncReason::SnapshotIncomplete)
+            parse_last_event_id(&other.id(21), &prefix, &epoch),
+            ResumePoint::Resync(ResyncReason::SelectionChanged)
         );
     }
 
     #[test]
     fn garbled_and_foreign_ids_are_unknown() {
-        let epoch = Epoch::fixed("00000000abcd");
+        let (epoch, prefix) = prefixes();
         let unknown = ResumePoint::Resync(ResyncReason::UnknownEventId);
-        let other = Epoch::fixed("00000000abce");
+        let other = IdPrefix::new(&Epoch::fixed("00000000abce"), 0x1234);
         for text in [
             "",
             "-",
             "21",
-            "00000000abcd-",
-            "00000000abcd-021",
-            "00000000abcd-+21",
-            "00000000abcd- 21",
-            "00000000abcd-21 ",
-            "00000000abcd-1e3",
-            "00000000abcd-99999999999999999999999",
-            "x-00000000abcd-21",
-            "00000000ABCD-21",
-            "😀-3",
+            "00000000abcd00001234-",
+            "00000000abcd00001234-021",
+            "00000000abcd00001234-+21",
+            "00000000abcd00001234- 21",
+            "00000000abcd00001234-21 ",
+            "00000000abcd00001234-1e3",
+            "00000000abcd00001234-99999999999999999999999",
+            "00000000abcd-21",
+            "x00000000abcd00001234-21",
+            "00000000ABCD00001234-21",
+            "\u{1f600}-3",
         ] {
-            assert_eq!(parse_last_event_id(text, &epoch), unknown, "{text:?}");
+            assert_eq!(parse_last_event_id(text, &prefix, &epoch), unknown, "{text:?}");
         }
-        assert_eq!(parse_last_event_id(&other.id(21), &epoch), unknown);
+        assert_eq!(parse_last_event_id(&other.id(21), &prefix, &epoch), unknown);
     }
 
     #[test]

@@ -92,7 +92,7 @@ impl Selector {
         self.stream_id.is_none_or(|id| id == stream.id)
             && self.sub.as_ref().is_none_or(|sub| principal.sub.as_ref() == Some(sub))
             && self.sid.as_ref().is_none_or(|sid| principal.sid.as_ref() == Some(sid))
-            && self.tenant.as_ref().is_none_or(|key| stream.selection.tenant().is_some_and(|t| &t.key == key))
+            && self.tenant.as_ref().is_none_or(|key| stream.selection().tenant().is_some_and(|t| &t.key == key))
     }
 }
 
@@ -148,10 +148,10 @@ impl State {
 
     fn insert(&mut self, stream: Stream) {
         let id = stream.id;
-        if stream.selection.tenant().is_none() {
+        if stream.selection().tenant().is_none() {
             self.all_tenants.push(id);
         } else {
-            for key in stream.selection.tenant_encodings() {
+            for key in stream.selection().tenant_encodings() {
                 self.by_tenant.entry(key).or_default().push(id);
             }
         }
@@ -161,7 +161,7 @@ impl State {
     fn remove(&mut self, id: u32) -> Option<Stream> {
         let stream = self.streams.remove(&id)?;
         self.all_tenants.retain(|&s| s != id);
-        for key in stream.selection.tenant_encodings() {
+        for key in stream.selection().tenant_encodings() {
             if let Some(ids) = self.by_tenant.get_mut(&key) {
                 ids.retain(|&s| s != id);
                 if ids.is_empty() {
@@ -299,7 +299,6 @@ impl Relay {
         last_event_id: Option<&str>,
     ) -> Result<u32> {
         let selection = Selection::new(&self.tables, request)?;
-        let resume = last_event_id.map(|text| parse_last_event_id(text, &self.epoch));
         let now = Instant::now();
         let mut opened = Err(self.closed_error());
         self.source.read(&mut |projection| {
@@ -309,7 +308,8 @@ impl Relay {
             }
             let id = st.next_id;
             st.next_id += 1;
-            let mut stream = Stream::new(id, selection.clone(), settings.clone(), now);
+            let mut stream = Stream::new(id, selection.clone(), settings.clone(), &self.epoch, now);
+            let resume = last_event_id.map(|text| parse_last_event_id(text, stream.prefix(), &self.epoch));
             let head = st.log.head();
             // Ids of this epoch up to the head were really issued: the stream continues above them.
             if let Some(k) = last_event_id.and_then(|text| id_k(text, &self.epoch)).filter(|k| k / 3 <= head) {
@@ -325,9 +325,9 @@ impl Relay {
                 match replay {
                     Ok(events) => {
                         for event in events.flatten() {
-                            if let Some(view) = stream.selection.view(event) {
-                                let frame = event.frame(view, stream.settings.schema_version, &self.epoch);
-                                stream.offer(frame, event_k(event.seq), &self.epoch);
+                            if let Some(view) = stream.selection().view(event) {
+                                let frame = event.frame(view, stream.settings.schema_version, stream.prefix());
+                                stream.offer(frame, event_k(event.seq));
                             }
                         }
                         None
@@ -337,7 +337,7 @@ impl Relay {
             };
             if let Some(reason) = snapshot_reason {
                 let position = st.snapshot_position(stream.last_k);
-                stream.restart(Snapshot::collect(projection, &self.tables, &stream.selection, position, reason));
+                stream.restart(Snapshot::collect(projection, &self.tables, stream.selection(), position, reason));
             }
             st.insert(stream);
             opened = Ok(id);
@@ -380,7 +380,7 @@ impl Relay {
         let ids = st.matching(selector);
         for &id in &ids {
             let stream = st.streams.get_mut(&id).expect("matching streams exist");
-            let frame = stream.voice(&self.epoch).reason("revoked", None, reason);
+            let frame = stream.voice().reason("revoked", None, reason);
             stream.end_with(Some(frame));
             st.mark_ready(id);
         }
@@ -410,7 +410,7 @@ impl Relay {
             let mut st = self.state.lock().unwrap();
             let ids = st.matching(selector);
             let narrowed: Result<Vec<Selection>> =
-                ids.iter().map(|id| st.streams[id].selection.narrowed(&self.tables, tables, where_)).collect();
+                ids.iter().map(|id| st.streams[id].selection().narrowed(&self.tables, tables, where_)).collect();
             let narrowed = match narrowed {
                 Ok(n) => n,
                 Err(e) => return result = Err(e),
@@ -421,7 +421,7 @@ impl Relay {
                 let snapshot =
                     Snapshot::collect(projection, &self.tables, &selection, position, Some(ResyncReason::Narrowed));
                 let stream = st.streams.get_mut(&id).expect("matching streams exist");
-                stream.selection = selection;
+                stream.set_selection(selection, &self.epoch);
                 stream.restart(snapshot);
                 st.mark_ready(id);
             }
@@ -457,7 +457,7 @@ impl Relay {
                 continue;
             }
             let start = out.data.len();
-            let finished = stream.take(&mut out.data, TAKE_PER_STREAM, &self.epoch, now);
+            let finished = stream.take(&mut out.data, TAKE_PER_STREAM, now);
             let len = (out.data.len() - start) as u32;
             if len > 0 || finished {
                 out.index.extend_from_slice(&[id, len, if finished { Output::ENDED } else { 0 }]);
@@ -493,7 +493,7 @@ impl Relay {
                 let last_k = stream.last_k;
                 let position = st.snapshot_position(last_k);
                 let stream = st.streams.get_mut(&id).expect("checked above");
-                let snapshot = Snapshot::collect(projection, &self.tables, &stream.selection, position, Some(reason));
+                let snapshot = Snapshot::collect(projection, &self.tables, stream.selection(), position, Some(reason));
                 stream.restart(snapshot);
             }
         });
@@ -564,9 +564,9 @@ impl ChangeSink for Relay {
                 st.log.push(Some(event.clone()));
                 for id in st.candidates(&event) {
                     let stream = st.streams.get_mut(&id).expect("candidates are open streams");
-                    let Some(view) = stream.selection.view(&event) else { continue };
-                    let frame = event.frame(view, stream.settings.schema_version, &self.epoch);
-                    if stream.offer(frame, event_k(event.seq), &self.epoch) != Offered::Ignored {
+                    let Some(view) = stream.selection().view(&event) else { continue };
+                    let frame = event.frame(view, stream.settings.schema_version, stream.prefix());
+                    if stream.offer(frame, event_k(event.seq)) != Offered::Ignored {
                         woke |= st.mark_ready(id);
                     }
                 }

@@ -9,7 +9,7 @@ use super::tables::{column_names, RelayTable, RelayTables, TenantScope};
 use crate::error::{GatewayError, Result};
 
 /// The tenant of a stream.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Hash)]
 pub struct Tenant {
     /// The value as given, written as JSON for envelopes (`tenant_id`).
     pub json: Vec<u8>,
@@ -38,7 +38,7 @@ impl Tenant {
 }
 
 /// What a stream selects of one table.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Hash)]
 struct TableFilter {
     /// The stream's tenant encoded for this table's tenant column (tenant streams, tenant tables).
     tenant: Option<Box<[u8]>>,
@@ -47,7 +47,7 @@ struct TableFilter {
 }
 
 /// A stream's selection. Tables are indexed like [`RelayTables::all`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Hash)]
 pub struct Selection {
     tenant: Option<Tenant>,
     tables: Vec<Option<TableFilter>>,
@@ -157,6 +157,8 @@ impl Selection {
                     None => filter.equal.push((index, bytes)),
                 }
             }
+            // One order for one set of constraints, so equal selections have equal fingerprints.
+            filter.equal.sort();
         }
         Ok(())
     }
@@ -194,6 +196,15 @@ impl Selection {
             next.add_constraints(relay_tables, where_)?;
         }
         Ok(next)
+    }
+
+    /// A fingerprint of the selection, the same for equal selections (within one process).
+    pub fn fingerprint(&self) -> u32 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.hash(&mut hasher);
+        let h = hasher.finish();
+        (h ^ (h >> 32)) as u32
     }
 
     pub fn tenant(&self) -> Option<&Tenant> {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::frame::{reason_frame, write_frame, Envelope};
-use super::ids::{snapshot_complete_k, snapshot_started_k, Epoch, ResyncReason};
+use super::ids::{snapshot_complete_k, snapshot_started_k, IdPrefix, ResyncReason};
 use super::selection::Selection;
 use super::tables::{RelayTable, RelayTables, TenantScope};
 use crate::client::value::write_json_string;
@@ -30,9 +30,9 @@ enum Stage {
     Done,
 }
 
-/// How a stream's frames are written: its epoch, tenant and schema version.
+/// How a stream's frames are written: its id prefix, tenant and schema version.
 pub struct Voice<'a> {
-    pub epoch: &'a Epoch,
+    pub prefix: &'a IdPrefix,
     pub tenant_json: &'a [u8],
     pub schema_version: u32,
 }
@@ -94,7 +94,7 @@ impl Snapshot {
 
     /// The next frame, or `None` once the `end` frame was given.
     pub fn next_frame(&mut self, selection: &Selection, voice: &Voice) -> Option<Bytes> {
-        let started_id = voice.epoch.id(snapshot_started_k(self.position));
+        let started_id = voice.prefix.id(snapshot_started_k(self.position));
         loop {
             match self.stage {
                 Stage::Resync => {
@@ -139,7 +139,7 @@ impl Snapshot {
                 }
                 Stage::End => {
                     self.stage = Stage::Done;
-                    let id = voice.epoch.id(snapshot_complete_k(self.position));
+                    let id = voice.prefix.id(snapshot_complete_k(self.position));
                     return Some(voice.snapshot(Some(&id), |out| out.extend_from_slice(b"{\"phase\":\"end\"}")));
                 }
                 Stage::Done => return None,

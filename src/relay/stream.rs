@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::frame::{retry_frame, HEARTBEAT};
-use super::ids::{snapshot_complete_k, Epoch, ResyncReason};
+use super::ids::{snapshot_complete_k, Epoch, IdPrefix, ResyncReason};
 use super::selection::Selection;
 use super::snapshot::{Snapshot, Voice};
 
@@ -67,7 +67,9 @@ pub enum Offered {
 
 pub struct Stream {
     pub id: u32,
-    pub selection: Selection,
+    selection: Selection,
+    /// The start of this stream's ids: the epoch and the selection's fingerprint.
+    prefix: IdPrefix,
     pub settings: StreamSettings,
     greeted: bool,
     snapshot: Option<Snapshot>,
@@ -88,9 +90,10 @@ pub struct Stream {
 }
 
 impl Stream {
-    pub fn new(id: u32, selection: Selection, settings: StreamSettings, now: Instant) -> Stream {
+    pub fn new(id: u32, selection: Selection, settings: StreamSettings, epoch: &Epoch, now: Instant) -> Stream {
         Stream {
             id,
+            prefix: IdPrefix::new(epoch, selection.fingerprint()),
             selection,
             settings,
             greeted: false,
@@ -106,8 +109,22 @@ impl Stream {
         }
     }
 
+    pub fn selection(&self) -> &Selection {
+        &self.selection
+    }
+
+    pub fn prefix(&self) -> &IdPrefix {
+        &self.prefix
+    }
+
+    /// Replaces the selection (narrowing): later ids carry the new selection's fingerprint.
+    pub fn set_selection(&mut self, selection: Selection, epoch: &Epoch) {
+        self.prefix = IdPrefix::new(epoch, selection.fingerprint());
+        self.selection = selection;
+    }
+
     /// Offers the live frame of event position `k`, within the queue limits.
-    pub fn offer(&mut self, frame: Bytes, k: u64, epoch: &Epoch) -> Offered {
+    pub fn offer(&mut self, frame: Bytes, k: u64) -> Offered {
         if self.ending || self.resync_pending.is_some() {
             return Offered::Ignored;
         }
@@ -119,7 +136,7 @@ impl Stream {
             match limits.overflow {
                 OverflowPolicy::Resync => self.drop_backlog_for_resync(ResyncReason::SlowClient),
                 OverflowPolicy::Close => {
-                    let frame = self.voice(epoch).reason("closed", None, "slow_client");
+                    let frame = self.voice().reason("closed", None, "slow_client");
                     self.end_with(Some(frame));
                 }
             }
@@ -196,13 +213,17 @@ impl Stream {
         self.queued_bytes += HEARTBEAT.len();
     }
 
-    pub fn voice<'a>(&'a self, epoch: &'a Epoch) -> Voice<'a> {
-        Voice { epoch, tenant_json: self.selection.tenant_json(), schema_version: self.settings.schema_version }
+    pub fn voice(&self) -> Voice<'_> {
+        Voice {
+            prefix: &self.prefix,
+            tenant_json: self.selection.tenant_json(),
+            schema_version: self.settings.schema_version,
+        }
     }
 
     /// Appends output to `out` until about `budget` bytes were written or nothing is left; returns
     /// whether the stream is finished (ending and fully taken).
-    pub fn take(&mut self, out: &mut Vec<u8>, budget: usize, epoch: &Epoch, now: Instant) -> bool {
+    pub fn take(&mut self, out: &mut Vec<u8>, budget: usize, now: Instant) -> bool {
         let start = out.len();
         if !self.greeted {
             self.greeted = true;
@@ -211,7 +232,7 @@ impl Stream {
         while out.len() - start < budget {
             if let Some(snapshot) = self.snapshot.as_mut() {
                 let voice = Voice {
-                    epoch,
+                    prefix: &self.prefix,
                     tenant_json: self.selection.tenant_json(),
                     schema_version: self.settings.schema_version,
                 };

@@ -6,7 +6,7 @@ use super::harness::{doc, id_k, tenant_row, Client, Frame, Harness};
 use crate::error::ErrorCode;
 use crate::projection::{Row, RowChange};
 use crate::relay::event::{Event, View};
-use crate::relay::ids::{event_k, snapshot_complete_k, snapshot_started_k};
+use crate::relay::ids::{event_k, snapshot_complete_k, snapshot_started_k, IdPrefix};
 use crate::relay::options::parse_selector;
 
 fn labels(frames: &[Frame]) -> Vec<String> {
@@ -73,8 +73,8 @@ fn a_row_moving_between_tenants_is_a_delete_for_one_and_an_insert_for_the_other(
     assert_eq!(labels(t.of(b)), ["document.insert"]);
     assert_eq!(t.of(b)[0].data()["tenant_id"], "b");
     assert_eq!(labels(t.of(all)), ["document.update"]);
-    // One event, one id, whatever the view.
-    assert_eq!(t.of(a)[0].id(), t.of(b)[0].id());
+    // One event, one position, whatever the view (the id prefixes differ: one per selection).
+    assert_eq!(id_k(t.of(a)[0].id().unwrap()), id_k(t.of(b)[0].id().unwrap()));
 }
 
 #[test]
@@ -103,10 +103,12 @@ fn event_frames_are_encoded_once_per_view_and_shared() {
     let table = h.relay.tables().get("document").unwrap().clone();
     let change = RowChange::Insert { row: Row::from(&doc(&h.schema, 9, "a", "x")[..]) };
     let event = Event::new(7, table, &change);
-    let epoch = h.relay.epoch();
-    let (first, again) = (event.frame(View::Insert, 1, epoch), event.frame(View::Insert, 1, epoch));
+    let prefix = IdPrefix::new(h.relay.epoch(), 1);
+    let (first, again) = (event.frame(View::Insert, 1, &prefix), event.frame(View::Insert, 1, &prefix));
     assert_eq!(first.as_ptr(), again.as_ptr(), "one encoding, shared");
-    assert_ne!(event.frame(View::Insert, 2, epoch).as_ptr(), first.as_ptr(), "another schema version, another frame");
+    assert_ne!(event.frame(View::Insert, 2, &prefix).as_ptr(), first.as_ptr(), "another schema version, another frame");
+    let other_selection = IdPrefix::new(h.relay.epoch(), 2);
+    assert_ne!(event.frame(View::Insert, 1, &other_selection).as_ptr(), first.as_ptr(), "ids differ per selection");
 }
 
 #[test]
@@ -142,12 +144,23 @@ fn unusable_last_event_ids_resync_with_a_reason_then_snapshot() {
     for id in 1..=4 {
         h.insert_doc(id, "a", "x");
     }
-    let epoch = h.relay.epoch().as_str().to_string();
+    // The id prefix of this selection, from a probe stream.
+    let probe = h.open(r#"{"tenantId":"a"}"#);
+    let probe_id = h.take_all().of(probe)[1].id().unwrap().to_string();
+    h.relay.close_stream(probe);
+    let epoch = probe_id.rsplit_once('-').unwrap().0.to_string();
+    let other_selection = {
+        let s = h.open(r#"{"tenantId":"a","where":{"document":{"title":"x"}}}"#);
+        let id = h.take_all().of(s)[1].id().unwrap().to_string();
+        h.relay.close_stream(s);
+        id.rsplit_once('-').unwrap().0.to_string()
+    };
     let cases = [
         (format!("{epoch}-3"), "resync/gap"), // event 1: evicted (log holds 3 and 4)
         (format!("{epoch}-{}", 3 * 9), "resync/unknown_event_id"), // from the future
-        ("0123456789ab-3".to_string(), "resync/unknown_event_id"), // another process
+        (format!("0123456789ab{}-3", &epoch[12..]), "resync/unknown_event_id"), // another process
         ("garbage".to_string(), "resync/unknown_event_id"),
+        (format!("{other_selection}-12"), "resync/selection_changed"),
     ];
     for (last, reason) in cases {
         let s = h.open(&format!(r#"{{"tenantId":"a","lastEventId":"{last}"}}"#));

@@ -268,6 +268,11 @@ impl World {
                     Corruption::OtherEpoch => last.replace(&epoch, "ffffffffffff"),
                     Corruption::Future => format!("{epoch}-{}", 3 * (self.h.relay.head() + 5)),
                 };
+                if !matches!(corruption, Corruption::None) {
+                    // Ids increase relative to ids the relay issued; it cannot order itself after an id it
+                    // cannot read (a client never sends one, but a hostile or broken one might).
+                    t.client.last_id = None;
+                }
                 t.id = self.h.open(&t.options(Some(&last)));
                 self.open.push(t);
             }
