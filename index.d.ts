@@ -30,8 +30,48 @@ export declare class NativeGateway {
   setChangeListener(listener: (json: string) => void): void
   /** Removes the change listener, releasing its hold on the Node event loop. */
   clearChangeListener(): void
+  /** Checks the relay options of `Gateway.connect` (JSON) against the schema. */
+  checkRelayConfig(configJson: string): void
+  /** Starts the SSE relay with the relay options of `Gateway.connect` (JSON). */
+  startRelay(configJson: string): NativeRelay
   /** Closes the connection; pending requests reject with CLOSED. */
   close(): Promise<void>
+}
+
+/** The SSE relay of one gateway. Use `gateway.stream()` from the package instead. */
+export declare class NativeRelay {
+  /** Installs the function called when output is ready (it should call `take()`). */
+  setWaker(wake: () => void): void
+  /** Whether the waker keeps Node alive (while streams are open, like an open socket). */
+  keepAlive(on: boolean): void
+  /** This relay's epoch (the first part of every event id). */
+  get epoch(): string
+  /** How many streams are open. */
+  get streamCount(): number
+  /** Opens a stream (paused until `resume`); `optionsJson` is the JSON of `gateway.stream()`'s options. */
+  open(optionsJson: string): number
+  /** Takes the output of every ready stream. */
+  take(): RelayOutput
+  /** The consumer of stream `id` cannot take more now. */
+  pause(id: number): void
+  /** The consumer of stream `id` can take more. */
+  resume(id: number): void
+  /** Forgets stream `id` (its client went away). */
+  closeStream(id: number): boolean
+  /** Ends the streams matching `selectorJson` with a `revoked` frame; returns how many. */
+  revoke(selectorJson: string, reason: string): number
+  /**
+   * Narrows the streams matching `selectorJson` to `narrowingJson` (`{ tables?, where? }`); returns how
+   * many.
+   */
+  narrow(selectorJson: string, narrowingJson: string): number
+  /**
+   * Ends every stream (the next `take()` reports them ended) and stops the relay: no more events, no
+   * heartbeats. Call `release()` after the last take.
+   */
+  close(): void
+  /** Drops the waker, so nothing of the relay keeps Node alive. */
+  release(): void
 }
 
 /** The result of a committed reducer call. */
@@ -63,3 +103,12 @@ export interface NativeConnectOptions {
 
 /** The version of the native addon (the crate version), for diagnostics. */
 export declare function nativeVersion(): string
+
+/** What one `take()` returns: the bytes of every ready stream, concatenated, and where each stream's are. */
+export interface RelayOutput {
+  data: Buffer
+  /** Triples `(streamId, byteLength, flags)` in `data` order; flags bit 1: the stream ended. */
+  index: Uint32Array
+  /** More output is waiting: take again after letting sockets drain. */
+  more: boolean
+}

@@ -836,5 +836,6 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeGateway = nativeBinding.NativeGateway
+module.exports.NativeRelay = nativeBinding.NativeRelay
 module.exports.connectGateway = nativeBinding.connectGateway
 module.exports.nativeVersion = nativeBinding.nativeVersion

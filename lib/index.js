@@ -6,10 +6,11 @@
 const native = require('../index.js');
 const { GatewayError } = require('./errors.js');
 const { Gateway } = require('./gateway.js');
+const { SseStream, SSE_HEADERS } = require('./stream.js');
 
 /** The version of the native addon. */
 function nativeVersion() {
   return native.nativeVersion();
 }
 
-module.exports = { Gateway, GatewayError, nativeVersion };
+module.exports = { Gateway, GatewayError, SseStream, SSE_HEADERS, nativeVersion };
