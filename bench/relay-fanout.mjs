@@ -1,0 +1,124 @@
+// SSE fan-out benchmark (not a test): 1,000 SSE clients over loopback across 100 tenants, clients in a
+// separate process (bench/relay-clients.mjs). For each mode, a steady write load (create_document to random
+// tenants) for a fixed time; reports delivered events/s, p50/p99 commit-to-client latency (row updated_at
+// → client clock), the gateway process's CPU time and RSS, and memory per idle stream.
+//   relay:    gateway.stream({ tenantId }).pipe(res)
+//   baseline: the same Node http server, the hand-written way: gateway.onChange, one pre-encoded frame per
+//             change (JSON.stringify once), res.write to every client of the tenant.
+// Command: see docs/sse.md (a release build and a local SpacetimeDB).
+import { fork } from 'node:child_process';
+import http from 'node:http';
+import { Gateway } from '../lib/index.js';
+
+const CLIENTS = Number(process.env.CLIENTS ?? 1000);
+const TENANTS = Number(process.env.TENANTS ?? 100);
+const SECONDS = Number(process.env.SECONDS ?? 8);
+const REPEATS = Number(process.env.REPEATS ?? 3);
+const INFLIGHT = Number(process.env.INFLIGHT ?? 64);
+const { SPACETIMEDB_URL: uri, SPACETIMEDB_DB: database } = process.env;
+if (!uri || !database) throw new Error('set SPACETIMEDB_URL and SPACETIMEDB_DB (scripts/spacetimedb.sh up)');
+
+const identity = await fetch(`${uri}/v1/identity`, { method: 'POST' }).then((r) => r.json());
+const gateway = await Gateway.connect({ uri, database, token: identity.token, subscriptions: ['SELECT * FROM document'] });
+const run = Date.now().toString(36);
+const tenants = Array.from({ length: TENANTS }, (_, i) => `bench-${run}-${i}`);
+for (const t of tenants) await gateway.callReducer('create_tenant', [t, t]);
+
+// Baseline: clients per tenant, fed by onChange with one pre-encoded frame per change.
+const baselineClients = new Map();
+gateway.onChange((changes) => {
+  for (const ch of changes) {
+    const list = ch.table === 'document' ? baselineClients.get(ch.row.tenant_id) : undefined;
+    if (!list) continue;
+    const data = JSON.stringify({ event: `document.${ch.op}`, id: null, tenant_id: ch.row.tenant_id, schema_version: 1, payload: { row: ch.row, oldRow: ch.oldRow } });
+    const frame = `event: document.${ch.op}\ndata: ${data}\n\n`;
+    for (const res of list) res.write(frame);
+  }
+});
+
+const server = http.createServer((req, res) => {
+  const u = new URL(req.url, 'http://x');
+  const tenant = u.searchParams.get('t');
+  if (u.pathname === '/relay') {
+    gateway.stream({ tenantId: tenant, tables: ['document'], maxQueueEvents: 10_000, maxQueueBytes: 16 << 20 }).pipe(res);
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  res.write('retry: 2000\n\n');
+  const list = baselineClients.get(tenant) ?? [];
+  list.push(res);
+  baselineClients.set(tenant, list);
+  res.on('close', () => list.splice(list.indexOf(res), 1));
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', 4096, r));
+const base = `http://127.0.0.1:${server.address().port}`;
+
+const clients = fork(new URL('./relay-clients.mjs', import.meta.url));
+const ask = (msg) => new Promise((r) => (clients.once('message', r), clients.send(msg)));
+const urls = (path) => Array.from({ length: CLIENTS }, (_, i) => `${base}/${path}?t=${tenants[i % TENANTS]}`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function load(seconds) {
+  const end = Date.now() + seconds * 1000;
+  let commits = 0;
+  const worker = async () => {
+    for (let i = 0; Date.now() < end; i++) {
+      await gateway.callReducer('create_document', [tenants[Math.floor(Math.random() * TENANTS)], `t${i}`, 'body of a benchmark document']);
+      commits++;
+    }
+  };
+  await Promise.all(Array.from({ length: INFLIGHT }, worker));
+  return commits;
+}
+
+async function measure(mode) {
+  await ask({ cmd: 'open', urls: urls(mode) });
+  await sleep(500);
+  await ask({ cmd: 'reset' });
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const commits = await load(SECONDS);
+  await sleep(300);
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const report = await ask({ cmd: 'report' });
+  const rssMB = process.memoryUsage().rss / 2 ** 20;
+  await ask({ cmd: 'close' });
+  await sleep(300);
+  const cpuSec = (cpu.user + cpu.system) / 1e6;
+  return { commits, eventsPerSec: report.inserts / wall, p50: report.p50, p99: report.p99, cpuSec, cpuPer100k: cpuSec * (1e5 / Math.max(1, report.inserts)), rssMB };
+}
+
+async function idleMemory() {
+  global.gc?.();
+  await sleep(200);
+  const before = process.memoryUsage().rss;
+  await ask({ cmd: 'open', urls: Array.from({ length: CLIENTS }, () => `${base}/relay?t=idle-${run}`) });
+  await sleep(1000);
+  global.gc?.();
+  const after = process.memoryUsage().rss;
+  await ask({ cmd: 'close' });
+  await sleep(500);
+  return (after - before) / CLIENTS;
+}
+
+const stats = (xs, digits = 1) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return `${s[0].toFixed(digits)} / ${s[Math.floor(s.length / 2)].toFixed(digits)} / ${s.at(-1).toFixed(digits)}`;
+};
+
+const results = { baseline: [], relay: [] };
+for (let r = 0; r < REPEATS; r++) for (const mode of ['baseline', 'relay']) results[mode].push(await measure(mode));
+const perStream = await idleMemory();
+console.log(`${CLIENTS} SSE clients, ${TENANTS} tenants, ${SECONDS} s of create_document (${INFLIGHT} calls in flight), ${REPEATS} repeats; min / median / max`);
+console.log('mode      delivered ev/s        p50 ms          p99 ms             commits             gateway CPU s     CPU s/100k ev     RSS MB');
+for (const mode of ['baseline', 'relay']) {
+  const rs = results[mode];
+  const col = (f, d) => stats(rs.map(f), d).padEnd(18);
+  console.log(`${mode.padEnd(9)} ${col((x) => x.eventsPerSec, 0)}${col((x) => x.p50)}${col((x) => x.p99)}${col((x) => x.commits, 0)}${col((x) => x.cpuSec, 2)}${col((x) => x.cpuPer100k, 2)}${col((x) => x.rssMB, 0)}`);
+}
+console.log(`memory per idle relay stream (gateway RSS growth / ${CLIENTS}, incl. Node's socket and response): ${(perStream / 1024).toFixed(1)} KiB`);
+clients.kill();
+server.closeAllConnections();
+server.close();
+await gateway.close();
