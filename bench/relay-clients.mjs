@@ -6,6 +6,7 @@ const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
 let sockets = [];
 let latencies = [];
 let frames = 0;
+let lastBlock = '';
 
 function open(url) {
   return new Promise((resolve) => {
@@ -18,6 +19,7 @@ function open(url) {
         rest = blocks.pop();
         for (const b of blocks) {
           frames++;
+          lastBlock = b;
           const at = b.indexOf('"updated_at":"');
           if (b.includes('event: document.insert') && at !== -1) {
             const text = b.slice(at + 14, at + 14 + 26);
@@ -44,7 +46,7 @@ process.on('message', async (msg) => {
   } else if (msg.cmd === 'report') {
     latencies.sort((a, b) => a - b);
     const q = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] / 1000 : NaN);
-    process.send({ frames, inserts: latencies.length, p50: q(0.5), p99: q(0.99) });
+    process.send({ frames, inserts: latencies.length, p50: q(0.5), p99: q(0.99), sample: lastBlock.slice(0, 300) });
   } else if (msg.cmd === 'close') {
     for (const s of sockets) s.destroy();
     sockets = [];

@@ -1,6 +1,6 @@
 // SSE fan-out benchmark (not a test): 1,000 SSE clients over loopback across 100 tenants, clients in a
-// separate process (bench/relay-clients.mjs). For each mode, a steady write load (create_document to random
-// tenants) for a fixed time; reports delivered events/s, p50/p99 commit-to-client latency (row updated_at
+// separate process (bench/relay-clients.mjs), the write load in a third (bench/relay-writer.mjs:
+// seed_documents of BATCH rows to random tenants, INFLIGHT calls in flight) for a fixed time; reports delivered events/s, p50/p99 commit-to-client latency (row updated_at
 // → client clock), the gateway process's CPU time and RSS, and memory per idle stream.
 //   relay:    gateway.stream({ tenantId }).pipe(res)
 //   baseline: the same Node http server, the hand-written way: gateway.onChange, one pre-encoded frame per
@@ -14,7 +14,10 @@ const CLIENTS = Number(process.env.CLIENTS ?? 1000);
 const TENANTS = Number(process.env.TENANTS ?? 100);
 const SECONDS = Number(process.env.SECONDS ?? 8);
 const REPEATS = Number(process.env.REPEATS ?? 3);
-const INFLIGHT = Number(process.env.INFLIGHT ?? 64);
+const INFLIGHT = Number(process.env.INFLIGHT ?? 16);
+const BATCH = Number(process.env.BATCH ?? 10);
+const RATE = Number(process.env.RATE ?? 0);
+const MODES = (process.env.MODES ?? 'baseline,relay').split(',');
 const { SPACETIMEDB_URL: uri, SPACETIMEDB_DB: database } = process.env;
 if (!uri || !database) throw new Error('set SPACETIMEDB_URL and SPACETIMEDB_DB (scripts/spacetimedb.sh up)');
 
@@ -23,6 +26,7 @@ const gateway = await Gateway.connect({ uri, database, token: identity.token, su
 const run = Date.now().toString(36);
 const tenants = Array.from({ length: TENANTS }, (_, i) => `bench-${run}-${i}`);
 for (const t of tenants) await gateway.callReducer('create_tenant', [t, t]);
+const startRssMB = process.memoryUsage().rss / 2 ** 20;
 
 // Baseline: clients per tenant, fed by onChange with one pre-encoded frame per change.
 const baselineClients = new Map();
@@ -58,17 +62,13 @@ const ask = (msg) => new Promise((r) => (clients.once('message', r), clients.sen
 const urls = (path) => Array.from({ length: CLIENTS }, (_, i) => `${base}/${path}?t=${tenants[i % TENANTS]}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function load(seconds) {
-  const end = Date.now() + seconds * 1000;
-  let commits = 0;
-  const worker = async () => {
-    for (let i = 0; Date.now() < end; i++) {
-      await gateway.callReducer('create_document', [tenants[Math.floor(Math.random() * TENANTS)], `t${i}`, 'body of a benchmark document']);
-      commits++;
-    }
-  };
-  await Promise.all(Array.from({ length: INFLIGHT }, worker));
-  return commits;
+/** Runs the write load in its own process; resolves the number of transactions committed. */
+function load(seconds) {
+  const writer = fork(new URL('./relay-writer.mjs', import.meta.url));
+  return new Promise((resolve) => {
+    writer.once('message', ({ commits }) => (writer.kill(), resolve(commits)));
+    writer.send({ uri, database, token: identity.token, tenants, seconds, inflight: INFLIGHT, batch: BATCH, rate: RATE });
+  });
 }
 
 async function measure(mode) {
@@ -86,6 +86,7 @@ async function measure(mode) {
   await ask({ cmd: 'close' });
   await sleep(300);
   const cpuSec = (cpu.user + cpu.system) / 1e6;
+  if (process.env.VERBOSE) console.error(report.frames, report.sample);
   return { commits, eventsPerSec: report.inserts / wall, p50: report.p50, p99: report.p99, cpuSec, cpuPer100k: cpuSec * (1e5 / Math.max(1, report.inserts)), rssMB };
 }
 
@@ -107,16 +108,24 @@ const stats = (xs, digits = 1) => {
   return `${s[0].toFixed(digits)} / ${s[Math.floor(s.length / 2)].toFixed(digits)} / ${s.at(-1).toFixed(digits)}`;
 };
 
-const results = { baseline: [], relay: [] };
-for (let r = 0; r < REPEATS; r++) for (const mode of ['baseline', 'relay']) results[mode].push(await measure(mode));
-const perStream = await idleMemory();
-console.log(`${CLIENTS} SSE clients, ${TENANTS} tenants, ${SECONDS} s of create_document (${INFLIGHT} calls in flight), ${REPEATS} repeats; min / median / max`);
-console.log('mode      delivered ev/s        p50 ms          p99 ms             commits             gateway CPU s     CPU s/100k ev     RSS MB');
-for (const mode of ['baseline', 'relay']) {
-  const rs = results[mode];
-  const col = (f, d) => stats(rs.map(f), d).padEnd(18);
-  console.log(`${mode.padEnd(9)} ${col((x) => x.eventsPerSec, 0)}${col((x) => x.p50)}${col((x) => x.p99)}${col((x) => x.commits, 0)}${col((x) => x.cpuSec, 2)}${col((x) => x.cpuPer100k, 2)}${col((x) => x.rssMB, 0)}`);
+const results = Object.fromEntries(MODES.map((m) => [m, []]));
+for (let r = 0; r < REPEATS; r++) {
+  for (const mode of MODES) {
+    const m = await measure(mode);
+    results[mode].push(m);
+    if (process.env.VERBOSE) console.error(mode, JSON.stringify(m));
+  }
 }
+const perStream = await idleMemory();
+console.log(`${CLIENTS} SSE clients, ${TENANTS} tenants, ${SECONDS} s of seed_documents(${BATCH} rows) ${RATE > 0 ? `at ${RATE} calls/s` : `with ${INFLIGHT} calls in flight`}, ${REPEATS} repeats; each cell min / median / max`);
+console.log('| mode | delivered events/s | p50 ms | p99 ms | transactions | gateway CPU s | CPU s per 100k events | gateway RSS MB |');
+console.log('|---|---|---|---|---|---|---|---|');
+for (const mode of MODES) {
+  const rs = results[mode];
+  const col = (f, d) => stats(rs.map(f), d);
+  console.log(`| ${mode} | ${col((x) => x.eventsPerSec, 0)} | ${col((x) => x.p50)} | ${col((x) => x.p99)} | ${col((x) => x.commits, 0)} | ${col((x) => x.cpuSec, 2)} | ${col((x) => x.cpuPer100k, 2)} | ${col((x) => x.rssMB, 0)} |`);
+}
+console.log(`gateway RSS before the first run: ${startRssMB.toFixed(0)} MB (it holds every document row: subscribed to SELECT * FROM document)`);
 console.log(`memory per idle relay stream (gateway RSS growth / ${CLIENTS}, incl. Node's socket and response): ${(perStream / 1024).toFixed(1)} KiB`);
 clients.kill();
 server.closeAllConnections();

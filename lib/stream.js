@@ -69,18 +69,21 @@ class RelayHub {
     if (this.#streams.delete(id) && this.#streams.size === 0 && !this.#closed) this.#native.keepAlive(false);
   }
 
-  /** Takes all ready output and hands each stream its slice. */
+  /** Takes all ready output (one Buffer: a header, an index, the bytes) and hands each stream its slice. */
   #pump() {
     this.#pumpScheduled = false;
-    const { data, index, more } = this.#native.take();
-    let at = 0;
-    for (let i = 0; i < index.length; i += 3) {
-      const id = index[i];
-      const length = index[i + 1];
+    const out = this.#native.take();
+    const entries = out.readUInt32LE(0);
+    const more = out.readUInt32LE(4) === 1;
+    let at = 8 + entries * 12;
+    for (let i = 0; i < entries; i++) {
+      const id = out.readUInt32LE(8 + i * 12);
+      const length = out.readUInt32LE(12 + i * 12);
+      const flags = out.readUInt32LE(16 + i * 12);
       const stream = this.#streams.get(id);
       if (stream !== undefined) {
-        if (length > 0) stream._push(data.subarray(at, at + length));
-        if (index[i + 2] & ENDED) {
+        if (length > 0) stream._push(out.subarray(at, at + length));
+        if (flags & ENDED) {
           this.#drop(id);
           stream._end();
         }
@@ -193,7 +196,9 @@ class SseStream {
     this.#attach(
       'pipe',
       (chunk) => {
-        if (!res.write(chunk)) this.#pause();
+        // A copy: a view would pin the whole take's buffer (every stream's bytes) for as long as this
+        // socket keeps it unsent.
+        if (!res.write(Buffer.from(chunk))) this.#pause();
       },
       () => {
         // A client that does not read would hold the response open forever: cut it.

@@ -57,16 +57,6 @@ pub(crate) fn start(session: &Session, config_json: &str) -> Result<NativeRelay>
     Ok(NativeRelay { relay, session: session.clone(), sink, wake, heartbeats: Mutex::new(Some(heartbeats)) })
 }
 
-/// What one `take()` returns: the bytes of every ready stream, concatenated, and where each stream's are.
-#[napi(object)]
-pub struct RelayOutput {
-    pub data: Buffer,
-    /// Triples `(streamId, byteLength, flags)` in `data` order; flags bit 1: the stream ended.
-    pub index: Uint32Array,
-    /// More output is waiting: take again after letting sockets drain.
-    pub more: bool,
-}
-
 /// The SSE relay of one gateway. Use `gateway.stream()` from the package instead.
 #[napi]
 pub struct NativeRelay {
@@ -119,11 +109,24 @@ impl NativeRelay {
         self.relay.open(&selection, request.settings.clone(), request.last_event_id.as_deref()).map_err(to_napi_error)
     }
 
-    /// Takes the output of every ready stream.
+    /// Takes the output of every ready stream as one Buffer: u32 LE `entries`, u32 LE `more` (1: take again
+    /// after letting sockets drain), `entries` triples of u32 LE `(streamId, byteLength, flags)` (flags bit 1:
+    /// the stream ended), then the streams' bytes in that order.
+    ///
+    /// The Buffer is a copy in V8's heap: an external Buffer would not count towards V8's memory, so takes
+    /// would pile up between collections (measured: over 1 GB at 150k events/s).
     #[napi]
-    pub fn take(&self) -> RelayOutput {
+    pub fn take<'env>(&self, env: &'env Env) -> Result<BufferSlice<'env>> {
         let output = self.relay.take();
-        RelayOutput { data: output.data.into(), index: Uint32Array::new(output.index), more: output.more }
+        let entries = output.index.len() / 3;
+        let mut bytes = Vec::with_capacity(8 + output.index.len() * 4 + output.data.len());
+        bytes.extend_from_slice(&(entries as u32).to_le_bytes());
+        bytes.extend_from_slice(&u32::from(output.more).to_le_bytes());
+        for value in &output.index {
+            bytes.extend_from_slice(&value.to_le_bytes());
+        }
+        bytes.extend_from_slice(&output.data);
+        BufferSlice::copy_from(env, bytes)
     }
 
     /// The consumer of stream `id` cannot take more now.

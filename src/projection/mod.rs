@@ -225,4 +225,4 @@ impl Projection {
 
 mod index;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -5,7 +5,8 @@ use serde_json::json;
 use super::*;
 use crate::client::tests::reference_schema;
 
-fn doc(id: u64, tenant: &str, title: &str, version: u32) -> Vec<u8> {
+/// A `document` row of the reference module (also used by the relay's tests).
+pub(crate) fn doc(id: u64, tenant: &str, title: &str, version: u32) -> Vec<u8> {
     let schema = reference_schema();
     let table = schema.table("document").unwrap();
     let values = [

@@ -30,17 +30,8 @@ pub struct Harness {
 }
 
 /// A `document` row: id, tenant, title (the other columns fixed).
-pub fn doc(schema: &Schema, id: u64, tenant: &str, title: &str) -> Vec<u8> {
-    let values = [
-        json!(id.to_string()),
-        json!(tenant),
-        json!(title),
-        json!("body"),
-        json!("c200".to_string() + &"00".repeat(30)),
-        json!("2024-01-01T00:00:00.000000Z"),
-        json!(1),
-    ];
-    encode_row(schema, "document", &values)
+pub fn doc(_schema: &Schema, id: u64, tenant: &str, title: &str) -> Vec<u8> {
+    crate::projection::tests::doc(id, tenant, title, 1)
 }
 
 /// A `tenant` row (the shared table in these tests).
