@@ -7,6 +7,7 @@ let sockets = [];
 let latencies = [];
 let frames = 0;
 let lastBlock = '';
+let resyncs = 0;
 
 function open(url) {
   return new Promise((resolve) => {
@@ -20,6 +21,7 @@ function open(url) {
         for (const b of blocks) {
           frames++;
           lastBlock = b;
+          if (b.includes('event: resync')) resyncs++;
           const at = b.indexOf('"updated_at":"');
           if (b.includes('event: document.insert') && at !== -1) {
             const text = b.slice(at + 14, at + 14 + 26);
@@ -42,11 +44,12 @@ process.on('message', async (msg) => {
   } else if (msg.cmd === 'reset') {
     latencies = [];
     frames = 0;
+    resyncs = 0;
     process.send({ ok: true });
   } else if (msg.cmd === 'report') {
     latencies.sort((a, b) => a - b);
     const q = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] / 1000 : NaN);
-    process.send({ frames, inserts: latencies.length, p50: q(0.5), p99: q(0.99), sample: lastBlock.slice(0, 300) });
+    process.send({ frames, inserts: latencies.length, p50: q(0.5), p99: q(0.99), resyncs, sample: lastBlock.slice(0, 300) });
   } else if (msg.cmd === 'close') {
     for (const s of sockets) s.destroy();
     sockets = [];

@@ -24,6 +24,9 @@ class RelayHub {
   #streams = new Map();
   #pumpScheduled = false;
   #closed = false;
+  // Consumers' pauses and resumes since the last take: applied by the next take, under one lock.
+  #pauses = [];
+  #resumes = [];
 
   constructor(nativeRelay) {
     this.#native = nativeRelay;
@@ -51,12 +54,22 @@ class RelayHub {
     return callNative(() => this.#native.narrow(toWireJson(selector), toWireJson(narrowing)));
   }
 
+  /** The consumer of stream `id` cannot take more; applied before the next take drains anything. */
   pause(id) {
-    this.#native.pause(id);
+    this.#pauses.push(id);
   }
 
+  /** The consumer of stream `id` can take more; takes soon. */
   resume(id) {
-    this.#native.resume(id);
+    this.#resumes.push(id);
+    this.#schedule();
+  }
+
+  #schedule() {
+    if (!this.#pumpScheduled && !this.#closed) {
+      this.#pumpScheduled = true;
+      setImmediate(() => this.#pump());
+    }
   }
 
   /** A stream ended or its consumer went away: forget it natively and here. */
@@ -72,7 +85,9 @@ class RelayHub {
   /** Takes all ready output (one Buffer: a header, an index, the bytes) and hands each stream its slice. */
   #pump() {
     this.#pumpScheduled = false;
-    const out = this.#native.take();
+    const pauses = Uint32Array.from(this.#pauses.splice(0));
+    const resumes = Uint32Array.from(this.#resumes.splice(0));
+    const out = this.#native.take(pauses, resumes);
     const entries = out.readUInt32LE(0);
     const more = out.readUInt32LE(4) === 1;
     let at = 8 + entries * 12;
@@ -90,11 +105,9 @@ class RelayHub {
       }
       at += length;
     }
-    // More than one take's worth: let sockets drain first (their 'drain' events resume paused streams).
-    if (more && !this.#pumpScheduled && !this.#closed) {
-      this.#pumpScheduled = true;
-      setImmediate(() => this.#pump());
-    }
+    // More than one take's worth: let sockets drain first; their 'drain' events
+    // resume paused streams.
+    if (more) this.#schedule();
   }
 
   /** Ends every stream (what was taken is delivered) and stops the relay; nothing of it keeps Node alive. */

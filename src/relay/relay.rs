@@ -435,7 +435,27 @@ impl Relay {
 
     /// Takes the output of every ready stream (see [`Output`]).
     pub fn take(&self) -> Output {
+        self.take_with(&[], &[])
+    }
+
+    /// Applies the consumers' pauses and resumes collected since the last take (under one lock, instead of
+    /// one call and one lock per socket event), then takes the output of every ready stream.
+    pub fn take_with(&self, pauses: &[u32], resumes: &[u32]) -> Output {
         self.wake_pending.store(false, Ordering::Release);
+        if !pauses.is_empty() || !resumes.is_empty() {
+            let mut st = self.state.lock().unwrap();
+            for id in pauses {
+                if let Some(stream) = st.streams.get_mut(id) {
+                    stream.paused = true;
+                }
+            }
+            for &id in resumes {
+                if let Some(stream) = st.streams.get_mut(&id) {
+                    stream.paused = false;
+                    st.mark_ready(id);
+                }
+            }
+        }
         self.restart_resyncs();
         let now = Instant::now();
         let mut out = Output::default();
