@@ -132,9 +132,9 @@ impl TableRows {
         // What each touched key looked like before this transaction, in first-touch order.
         let mut touched: Vec<(Box<[u8]>, Option<Row>)> = Vec::new();
         let mut seen: HashMap<Box<[u8]>, ()> = HashMap::new();
-        let mut remember = |key: &Box<[u8]>, rows: &HashMap<Box<[u8]>, StoredRow>| {
-            if seen.insert(key.clone(), ()).is_none() {
-                touched.push((key.clone(), rows.get(key).map(|s| s.row.clone())));
+        let mut remember = |key: &[u8], rows: &HashMap<Box<[u8]>, StoredRow>| {
+            if seen.insert(key.into(), ()).is_none() {
+                touched.push((key.into(), rows.get(key).map(|s| s.row.clone())));
             }
         };
 

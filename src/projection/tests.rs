@@ -126,12 +126,12 @@ fn a_column_index_finds_rows_by_value_and_follows_every_change() {
     // A row moving from tenant a to tenant b, a new row of a, and a delete.
     let a1_moved = doc(1, "b", "x", 2);
     let a3 = doc(3, "a", "z", 1);
-    p.apply("document", &[a1.clone()], &[a1_moved.clone(), a3.clone()]).unwrap();
+    p.apply("document", std::slice::from_ref(&a1), &[a1_moved.clone(), a3.clone()]).unwrap();
     assert_eq!(tenant_rows(&p, "a"), vec![Row::from(&a3[..])]);
     let mut b = vec![Row::from(&a1_moved[..]), Row::from(&b2[..])];
     b.sort();
     assert_eq!(tenant_rows(&p, "b"), b);
-    p.apply("document", &[a3.clone()], NONE).unwrap();
+    p.apply("document", std::slice::from_ref(&a3), NONE).unwrap();
     assert!(tenant_rows(&p, "a").is_empty());
     // Emptied values leave the index.
     assert_eq!(p.table("document").unwrap().indexed_values(1), Some(1));

@@ -22,6 +22,9 @@ impl Wake for CountingWaker {
     }
 }
 
+/// One table's part of a transaction: (table, deleted rows, inserted rows).
+pub type TablePart<'a> = (&'a str, Vec<Vec<u8>>, Vec<Vec<u8>>);
+
 pub struct Harness {
     pub schema: Schema,
     pub projection: Arc<RwLock<Projection>>,
@@ -61,7 +64,7 @@ impl Harness {
     }
 
     /// Applies one transaction like the session: projection and relay under the write lock.
-    pub fn tx(&self, parts: &[(&str, Vec<Vec<u8>>, Vec<Vec<u8>>)]) {
+    pub fn tx(&self, parts: &[TablePart]) {
         let mut projection = self.projection.write().unwrap();
         let mut tables = Vec::new();
         for (table, deletes, inserts) in parts {

@@ -321,7 +321,8 @@ impl World {
             Op::Revoke { which, by_tenant } => {
                 let Some(i) = self.pick(which) else { return };
                 let target = self.open[i].clone();
-                let (selector, matches): (String, Box<dyn Fn(&Tracked) -> bool>) = match (by_tenant, target.tenant) {
+                type Matches = Box<dyn Fn(&Tracked) -> bool>;
+                let (selector, matches): (String, Matches) = match (by_tenant, target.tenant) {
                     (true, Some(tenant)) => (
                         json!({ "tenantId": format!("t{tenant}") }).to_string(),
                         Box::new(move |t: &Tracked| t.tenant == Some(tenant)),
