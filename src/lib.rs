@@ -13,6 +13,7 @@ pub mod bindings;
 pub mod client;
 pub mod error;
 pub mod projection;
+pub mod relay;
 
 pub use error::{ErrorCode, GatewayError};
 

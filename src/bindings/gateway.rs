@@ -272,6 +272,18 @@ impl NativeGateway {
         }
     }
 
+    /// Checks the relay options of `Gateway.connect` (JSON) against the schema.
+    #[napi]
+    pub fn check_relay_config(&self, config_json: String) -> Result<()> {
+        super::relay::check_config(&self.session, &config_json)
+    }
+
+    /// Starts the SSE relay with the relay options of `Gateway.connect` (JSON).
+    #[napi]
+    pub fn start_relay(&self, config_json: String) -> Result<super::relay::NativeRelay> {
+        super::relay::start(&self.session, &config_json)
+    }
+
     /// The connection state as JSON: `{"status","reason"?,"attempt","since"}`.
     #[napi]
     pub fn state_json(&self) -> String {

@@ -5,6 +5,7 @@ use napi_derive::napi;
 
 pub mod auth;
 pub mod gateway;
+pub mod relay;
 
 use crate::error::GatewayError;
 
