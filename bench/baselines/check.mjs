@@ -3,6 +3,9 @@
 //   bash bench/baselines/install.sh && node bench/baselines/check.mjs
 // (or: scripts/with-spacetimedb.sh --release -- node bench/baselines/check.mjs)
 //
+// Add `--import ./bench/baselines/native-text-decoder.mjs` (before the script) for the variant of the SDK
+// with Node's TextDecoder.
+//
 // Starts the SDK gateway, opens SSE clients for three tenants (two clients on one), writes documents to
 // two tenants through the SDK bindings, and asserts every client got exactly its tenant's frames, with the
 // envelope and row format of spacetime-gateway (checked against the server's own SQL answer, to the
@@ -10,9 +13,11 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 
-import { connectSdk, disconnectSdk } from './connect.mjs';
+import { Identity, Timestamp } from '@clockworklabs/spacetimedb-sdk';
+
+import { connectSdk, disconnectSdk, sdkTextDecoder } from './connect.mjs';
 import { sdkInitialSubscription } from './sdk-decode.mjs';
-import { startSdkGateway } from './sdk-gateway.mjs';
+import { identityToHex, startSdkGateway, timestampToRfc3339 } from './sdk-gateway.mjs';
 
 const { SPACETIMEDB_URL: uri, SPACETIMEDB_DB: database } = process.env;
 if (!uri || !database) {
@@ -126,9 +131,31 @@ function checkFrame(frame, { op, tenant, title, body, owner, version, oldVersion
 /** Microseconds since the epoch from `2023-11-14T22:13:20.123456Z`, as the latency probe reads it. */
 const parseMicros = (text) => BigInt(Date.parse(text.slice(0, 23) + 'Z')) * 1000n + BigInt(text.slice(23, 26));
 
+/** The value conversions on their own (no server needed). */
+function checkConversions() {
+  for (const hex of ['c2009f3bdfa98ef153cd51456b4f195ee6004ee89f3271969353726ef09aeada', '0'.repeat(63) + '5', 'f'.repeat(64), '0'.repeat(64)]) {
+    const id = Identity.fromString(hex);
+    assert.equal(identityToHex(id), hex);
+    assert.equal(identityToHex(id), id.toHexString(), 'same text as the SDK');
+  }
+  const ts = (micros) => timestampToRfc3339(new Timestamp(micros));
+  assert.equal(ts(1700000000123456n), '2023-11-14T22:13:20.123456Z');
+  assert.equal(ts(1700000000000001n), '2023-11-14T22:13:20.000001Z');
+  assert.equal(ts(1700000000100000n), '2023-11-14T22:13:20.100000Z');
+  assert.equal(ts(0n), '1970-01-01T00:00:00.000000Z');
+  assert.equal(ts(-1n), '1969-12-31T23:59:59.999999Z');
+  assert.equal(ts(-1001n), '1969-12-31T23:59:59.998999Z');
+  assert.equal(ts(253402300800000000n), '+010000-01-01T00:00:00.000000Z');
+  // Beyond 2^53 µs a JS number would round; the bigint path must not.
+  assert.equal(ts(9007199254740993n), '2255-06-05T23:47:34.740993Z');
+  step('conversions: Identity hex = SDK toHexString(); timestamps with 6 digits (padding, before 1970, past 9999, past 2^53 µs)');
+}
+
 let gateway;
 let writer;
 try {
+  console.log(`SDK TextDecoder: ${sdkTextDecoder()}`);
+  checkConversions();
   const { identity, token } = await fetch(`${uri}/v1/identity`, { method: 'POST' }).then((r) => r.json());
   const run = `check-${Date.now().toString(36)}`;
   const [A, B, C, D] = ['a', 'b', 'c', 'd'].map((s) => `${run}-${s}`);
@@ -138,7 +165,9 @@ try {
   for (const t of [A, B, D]) await call('CreateTenant', t, `tenant ${t}`);
   step(`tenants ${A}, ${B}, ${D} created through the bindings (identity ${identity.slice(0, 12)}…)`);
 
+  const startedAt = performance.now();
   gateway = await startSdkGateway({ uri, database, token });
+  const startMs = performance.now() - startedAt;
   const clientA = await openSse(`${gateway.url}/sse?t=${encodeURIComponent(A)}`);
   const clientA2 = await openSse(`${gateway.url}/sse?t=${encodeURIComponent(A)}`);
   const clientB = await openSse(`${gateway.url}/sse?t=${encodeURIComponent(B)}`);
@@ -152,6 +181,7 @@ try {
   }
   const missing = await fetch(`${gateway.url}/sse`);
   assert.equal(missing.status, 400);
+  step(`gateway up in ${startMs.toFixed(0)} ms (connect + SELECT * FROM document: ${gateway.stats().cachedDocuments} rows cached)`);
   step(`gateway at ${gateway.url}: 4 streams open (2 on ${A}, 1 on ${B}, 1 on the silent ${C}), each starting with "retry: 2000"`);
 
   // Writes to two tenants, interleaved. Strings with quotes, a line break and non-ASCII test the JSON.
@@ -218,8 +248,9 @@ try {
   }
   const fmt = (xs) => xs.map((x) => x.toFixed(1)).join(', ');
   step(
-    `initial subscription of ${DECODE_ROWS} rows (${DECODE_BODY}-byte bodies): ${fmt(timings.map((t) => t.ms))} ms ` +
-      `(onApplied at ${fmt(timings.map((t) => t.appliedMs))} ms), first run cold`,
+    `initial subscription of ${DECODE_ROWS} rows (${DECODE_BODY}-byte bodies), ${DECODE_REPEATS} runs, the first cold: ` +
+      `${fmt(timings.map((t) => t.ms))} ms until the last onInsert; the server's answer had arrived after ` +
+      `${fmt(timings.map((t) => t.receivedMs))} ms; onApplied at ${fmt(timings.map((t) => t.appliedMs))} ms`,
   );
 
   await gateway.close();

@@ -60,6 +60,15 @@ export async function disconnectSdk({ conn, closed }, timeoutMs = 2000) {
   clearTimeout(timer);
 }
 
+/**
+ * Which TextDecoder the SDK uses: 'polyfill' (as shipped: `@zxing/text-encoding`, pure JavaScript) or
+ * 'native' (Node's, with `node --import ./bench/baselines/native-text-decoder.mjs`). Benchmarks should
+ * print it with their results.
+ */
+export function sdkTextDecoder() {
+  return globalThis[Symbol.for('spacetime-gateway.bench.nativeTextDecoder')] ? 'native' : 'polyfill';
+}
+
 function describe(event) {
   if (event instanceof Error) return event.message;
   if (event && typeof event === 'object') {
