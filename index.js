@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeGateway = nativeBinding.NativeGateway
+module.exports.NativeRelay = nativeBinding.NativeRelay
 module.exports.NativeTokenBroker = nativeBinding.NativeTokenBroker
 module.exports.NativeTokenVerifier = nativeBinding.NativeTokenVerifier
 module.exports.connectGateway = nativeBinding.connectGateway

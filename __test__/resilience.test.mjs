@@ -2,9 +2,11 @@
 // load, a long outage with calls during it, token refresh by make-before-break, and clean shutdown.
 
 import { execFile } from 'node:child_process';
+import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Gateway, TokenBroker, generateKeyPair } from '../lib/index.js';
 import { httpCallOn, serveIssuer, sqlOn, startPrivateServer } from './helpers/private-server.mjs';
+import { StreamModel, connectSse } from './helpers/sse.mjs';
 
 const FAST_RECONNECT = { initialDelayMs: 50, maxDelayMs: 400, jitter: 0.2 };
 const cleanups = [];
@@ -92,6 +94,13 @@ describe('reconnect', () => {
     cleanups.push(() => gateway.close());
     const rep = replica(gateway, 'document');
     const seen = states(gateway);
+    // A browser's view through the SSE relay, connected throughout the outage.
+    const web = http.createServer((req, res) => gateway.stream({ tenantId: w.tenant, tables: ['document'] }).pipe(res));
+    await new Promise((r) => web.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => web.close(r)));
+    const sse = await connectSse(`http://127.0.0.1:${web.address().port}/`).opened;
+    cleanups.push(() => sse.close());
+    const model = new StreamModel();
 
     let n = 0;
     let writing = true;
@@ -115,6 +124,13 @@ describe('reconnect', () => {
 
     const count = await expectReplicaMatchesDatabase(server, w.tenant, rep);
     expect(count).toBeGreaterThanOrEqual(40);
+    // The SSE client saw every committed change exactly once (the model throws on a repeat or a loss)
+    // and holds exactly the database's rows, without a reconnect or a resync of its own.
+    await sse.until(() => model.apply(sse.frames).table('document').length === count, 10_000, 'the SSE client to catch up');
+    const dbRows = await sqlOn(server, `SELECT * FROM document WHERE tenant_id = '${w.tenant}'`);
+    expect(model.table('document').map((r) => `${r.id}:${r.version}`)).toEqual(dbRows.map((r) => `${r.id}:${r.version}`).sort((a, b) => Number(a.split(':')[0]) - Number(b.split(':')[0])));
+    expect(sse.ended).toBe(false);
+    expect(sse.frames.filter((f) => f.event === 'resync')).toEqual([]);
     const statuses = seen.map((s) => s.status);
     expect(statuses).toContain('reconnecting');
     expect(statuses.at(-1)).toBe('live');

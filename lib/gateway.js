@@ -5,6 +5,7 @@ const native = require('../index.js');
 const { GatewayError, awaitNative, callNative } = require('./errors.js');
 const { toWireJson } = require('./values.js');
 const { nativeHandles } = require('./internal.js');
+const { RelayHub } = require('./stream.js');
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
@@ -108,6 +109,8 @@ class Gateway {
   #closed = false;
   #callTimeoutMs = DEFAULT_CALL_TIMEOUT_MS;
   #subscribeTimeoutMs = DEFAULT_TIMEOUT_MS;
+  #relayConfigJson = '{}';
+  #relay = null;
 
   /** @internal Use `Gateway.connect`. */
   constructor(handle) {
@@ -133,6 +136,7 @@ class Gateway {
     }
     const subscriptions = options.subscriptions === undefined ? [] : checkQueries(options.subscriptions, 'options.subscriptions');
     const callTimeoutMs = checkTimeout(options.callTimeoutMs, 'options.callTimeoutMs', DEFAULT_CALL_TIMEOUT_MS);
+    const relayConfigJson = relayConfig(options);
     const userCalls = userCallOptions(options.userCalls);
     const handle = await awaitNative(() =>
       native.connectGateway({ uri, database, token, compression, timeoutMs, reconnect, userCalls: userCalls.native }, tokenFunction),
@@ -142,6 +146,13 @@ class Gateway {
     const gateway = new Gateway(handle);
     gateway.#callTimeoutMs = callTimeoutMs;
     gateway.#subscribeTimeoutMs = timeoutMs;
+    gateway.#relayConfigJson = relayConfigJson;
+    try {
+      callNative(() => handle.checkRelayConfig(relayConfigJson));
+    } catch (e) {
+      await gateway.close();
+      throw e;
+    }
     if (subscriptions.length > 0) {
       try {
         await gateway.subscribe(subscriptions);
@@ -170,7 +181,7 @@ class Gateway {
 
   /**
    * Calls `listener(state)` on every state change (see `state`). Returns a function that removes it.
-   * Listeners never keep the process alive.
+   * While listeners are registered the gateway keeps the process alive (like an open socket).
    */
   onState(listener) {
     if (typeof listener !== 'function') throw invalid('onState needs a function');
@@ -263,6 +274,45 @@ class Gateway {
     return this.#native.poolStats();
   }
 
+  /** The relay, started on first use (until then the gateway keeps no event log). */
+  #hub() {
+    if (this.#closed) throw new GatewayError('CLOSED', 'the gateway is closed');
+    if (this.#relay === null) this.#relay = new RelayHub(callNative(() => this.#native.startRelay(this.#relayConfigJson)));
+    return this.#relay;
+  }
+
+  /**
+   * Opens an SSE stream of the projection for one tenant (`tenantId`, or `allTenants: true`): a snapshot,
+   * then live changes. Consume it with `stream.pipe(res)`, `stream.toResponse()` or `for await`.
+   */
+  stream(options) {
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw invalid('stream needs an options object, e.g. { tenantId }');
+    }
+    return this.#hub().open(options);
+  }
+
+  /**
+   * Ends the matching streams with a `revoked` frame: `{ sub }`, `{ sid }`, `{ tenantId }`, `{ streamId }`
+   * (every field given must match). Returns how many streams were revoked.
+   */
+  revoke(selector, options = {}) {
+    checkSelector(selector, 'revoke');
+    const reason = options?.reason === undefined ? 'revoked' : checkString(options.reason, 'options.reason');
+    return this.#hub().revoke(selector, reason);
+  }
+
+  /**
+   * Restricts the matching streams (`{ tables?, where? }`: fewer tables, more column constraints) without
+   * disconnecting them; each gets `resync` (`narrowed`) and a snapshot of what it may still see.
+   * Returns how many streams were narrowed.
+   */
+  narrow(selector, narrowing) {
+    checkSelector(selector, 'narrow');
+    if (narrowing === null || typeof narrowing !== 'object') throw invalid('narrow needs { tables?, where? }');
+    return this.#hub().narrow(selector, narrowing);
+  }
+
   /**
    * Closes the gateway: new calls reject with CLOSED; calls in flight get up to `deadlineMs` (default
    * 5000) to settle, then reject with CLOSED; sockets close. Afterwards nothing keeps Node alive.
@@ -273,6 +323,8 @@ class Gateway {
     }
     this.#closed = true;
     await awaitNative(() => this.#native.close(deadlineMs));
+    // After the drain, so streams also carry the changes of the calls that finished during it.
+    this.#relay?.close();
     this.#listeners.clear();
     // The native side's last state notification may still be queued: give listeners the final state
     // now, and ignore anything that arrives later.
@@ -339,6 +391,30 @@ function installShutdownHooks(gateways, { signals = ['SIGTERM', 'SIGINT'], deadl
   return () => {
     for (const signal of signals) process.removeListener(signal, handler);
   };
+}
+
+
+const RELAY_LIMITS = ['logCapacity', 'heartbeatMs', 'retryMs', 'maxQueueEvents', 'maxQueueBytes', 'overflow'];
+
+/** The relay options of `Gateway.connect` as the JSON the native relay reads. */
+function relayConfig(options) {
+  const config = {};
+  if (options.tenantColumn !== undefined) config.tenantColumn = options.tenantColumn;
+  if (options.sharedTables !== undefined) config.sharedTables = options.sharedTables;
+  if (options.relay !== undefined) {
+    if (options.relay === null || typeof options.relay !== 'object') throw invalid('options.relay must be an object');
+    for (const key of Object.keys(options.relay)) {
+      if (!RELAY_LIMITS.includes(key)) throw invalid(`options.relay: unknown option '${key}' (known: ${RELAY_LIMITS.join(', ')})`);
+      config[key] = options.relay[key];
+    }
+  }
+  return toWireJson(config);
+}
+
+function checkSelector(selector, what) {
+  if (selector === null || typeof selector !== 'object' || Array.isArray(selector)) {
+    throw invalid(`${what} needs a selector: { sub }, { sid }, { tenantId } or { streamId }`);
+  }
 }
 
 function deepFreeze(value) {

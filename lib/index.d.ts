@@ -60,6 +60,16 @@ export interface ConnectOptions {
   callTimeoutMs?: number;
   /** Reconnecting after a lost connection (on by default), or `false` to close the gateway instead. */
   reconnect?: false | ReconnectOptions;
+  /**
+   * Where each table keeps its tenant, for `stream({ tenantId })`: one column name for every table that has
+   * it, or one per table (then only the listed tables have a tenant). Default `'tenant_id'`. Tables without a
+   * tenant column reach only `allTenants` streams, unless listed in `sharedTables`.
+   */
+  tenantColumn?: string | { [table: string]: string };
+  /** Tables every stream may select whatever its tenant (e.g. reference data). Default none. */
+  sharedTables?: string[];
+  /** Relay settings and the defaults of every stream. */
+  relay?: RelayOptions;
   /** How calls with a user's token (`callReducer(…, { token })`) reach SpacetimeDB. */
   userCalls?: UserCallsOptions;
 }
@@ -95,6 +105,93 @@ export interface PoolStats {
   /** Connections opened since connect. */
   opened: number;
 }
+
+/** What a stream may hold for a client that does not keep up, and what happens beyond. */
+export interface StreamLimits {
+  /** Heartbeat comment after this long without output, ms (≥ 100). Default 15000. */
+  heartbeatMs?: number;
+  /** The `retry:` hint: how long `EventSource` waits before reconnecting, ms. Default 2000. */
+  retryMs?: number;
+  /** Live events queued per stream at most. Default 1000. */
+  maxQueueEvents?: number;
+  /** Bytes queued per stream at most (≥ 1024). Default 1048576. */
+  maxQueueBytes?: number;
+  /** On overflow: drop the backlog and `resync` when the client is ready (default), or `close` the stream. */
+  overflow?: 'resync' | 'close';
+}
+
+export interface RelayOptions extends StreamLimits {
+  /** Events kept for resuming after `Last-Event-ID`. Default 10000. */
+  logCapacity?: number;
+}
+
+/** Column equalities per table: `{ document: { owner: '…' } }`. */
+export type StreamWhere = { [table: string]: { [column: string]: ValueInput } };
+
+export interface StreamOptions extends StreamLimits {
+  /** The tenant whose rows the stream carries (the value of each table's tenant column). */
+  tenantId?: string | number;
+  /** Stream every tenant's rows (instead of `tenantId`). */
+  allTenants?: boolean;
+  /** The tables to stream. Default: every table with a tenant column and every shared table (all tables for
+   * `allTenants`). */
+  tables?: string[];
+  where?: StreamWhere;
+  /** The `Last-Event-ID` request header: continue after it, or `resync` when that is impossible. */
+  lastEventId?: string;
+  /** Who the stream is for, so `revoke({ sub })` / `revoke({ sid })` can end it. */
+  principal?: { sub?: string; sid?: string };
+  /** Echoed as `schema_version` in every envelope. Default 1. */
+  schemaVersion?: number;
+}
+
+/** Which streams `revoke` and `narrow` apply to; every field given must match. */
+export interface StreamSelector {
+  streamId?: number;
+  sub?: string;
+  sid?: string;
+  tenantId?: string | number;
+}
+
+/** A restriction of a live stream: fewer tables, more column constraints. */
+export interface Narrowing {
+  tables?: string[];
+  where?: StreamWhere;
+}
+
+/** The JSON of every SSE `data:` line. */
+export interface SseEnvelope<P = unknown> {
+  event: string;
+  /** Also the SSE `id:`; `null` on frames that carry no resume position. */
+  id: string | null;
+  tenant_id: Value;
+  schema_version: number;
+  payload: P;
+}
+
+/**
+ * One SSE stream of a gateway: a snapshot, then live changes. Consume it once: `pipe(res)`, `toResponse()`
+ * or `for await (const chunk of stream)`.
+ */
+export declare class SseStream implements AsyncIterable<Uint8Array> {
+  private constructor();
+  /** The stream's id (for `revoke({ streamId })`). */
+  readonly id: number;
+  /** Whether the stream has ended. */
+  readonly ended: boolean;
+  /** Writes the stream to a Node `http.ServerResponse` with the SSE headers and backpressure. */
+  pipe<R extends import('node:http').ServerResponse>(res: R): R;
+  /** A Web `Response` with the SSE headers, for Fetch-style handlers (TanStack Start API routes). */
+  toResponse(init?: ResponseInit): Response;
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array>;
+  /** Restricts this stream without disconnecting it; returns 1. */
+  narrow(narrowing: Narrowing): number;
+  /** Ends the stream. */
+  close(): void;
+}
+
+/** The headers `pipe` and `toResponse` set. */
+export declare const SSE_HEADERS: Readonly<Record<string, string>>;
 
 export interface ReconnectOptions {
   /** Delay before the first retry, ms. Default 200. */
@@ -246,7 +343,8 @@ export declare class Gateway {
   readonly connectionId: string;
   /** The connection state. */
   readonly state: GatewayState;
-  /** Calls `listener` on every state change; returns a function that removes it. Never keeps Node alive. */
+  /** Calls `listener` on every state change; returns a function that removes it. Registered listeners
+   * keep the process alive until removed or until `close`. */
   onState(listener: (state: GatewayState) => void): () => void;
   /** Tables and reducers of the module. */
   schema(): Schema;
@@ -262,8 +360,14 @@ export declare class Gateway {
   callReducer(name: string, args?: ValueInput[] | { [param: string]: ValueInput }, opts?: CallOptions): Promise<CallResult>;
   /** Counters of the per-user pool. */
   poolStats(): PoolStats;
+  /** Opens an SSE stream of the projection for one tenant (or `allTenants`). */
+  stream(options: StreamOptions): SseStream;
+  /** Ends the matching streams with a `revoked` frame; returns how many. */
+  revoke(selector: StreamSelector, options?: { reason?: string }): number;
+  /** Restricts the matching streams without disconnecting them; returns how many. */
+  narrow(selector: StreamSelector, narrowing: Narrowing): number;
   /** Closes the gateway: new calls reject with CLOSED, calls in flight get `deadlineMs` to settle, then
-   * reject with CLOSED; sockets close and nothing keeps Node alive. */
+   * reject with CLOSED; streams end, sockets close and nothing keeps Node alive. */
   close(options?: CloseOptions): Promise<void>;
 }
 

@@ -6,6 +6,7 @@
 const native = require('../index.js');
 const { GatewayError } = require('./errors.js');
 const { Gateway, installShutdownHooks } = require('./gateway.js');
+const { SseStream, SSE_HEADERS } = require('./stream.js');
 
 /** The version of the native addon. */
 function nativeVersion() {
@@ -13,4 +14,4 @@ function nativeVersion() {
 }
 
 // `...require()` (not a spread of a variable): Node's ESM loader then sees the names as exports.
-module.exports = { Gateway, GatewayError, installShutdownHooks, nativeVersion, ...require('./auth.js') };
+module.exports = { Gateway, GatewayError, SseStream, SSE_HEADERS, installShutdownHooks, nativeVersion, ...require('./auth.js') };

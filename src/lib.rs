@@ -15,6 +15,7 @@ pub mod client;
 pub mod connection;
 pub mod error;
 pub mod projection;
+pub mod relay;
 
 pub use error::{ErrorCode, GatewayError};
 

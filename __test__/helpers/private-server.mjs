@@ -2,6 +2,7 @@
 // suites), started with the project's tooling and the binary/module the suite's server uses.
 
 import { createServer } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { down, restart, up } from '../../tools/spacetimedb-dev/instance.mjs';
 
 export async function startPrivateServer() {
@@ -23,14 +24,18 @@ export async function startPrivateServer() {
       process.kill(pid, 'SIGKILL');
       while (isAlive(pid)) await new Promise((r) => setTimeout(r, 10));
     },
-    /** Starts it again on the same port and data directory, and waits until the database is loaded. */
-    async restart() {
+    /**
+     * Starts it again on the same port and data directory, and waits until the database is loaded
+     * (polling every `pollMs`). Resolves `performance.now()` of the first answer.
+     */
+    async restart({ pollMs = 20 } = {}) {
       pid = await restart(env.SPACETIMEDB_INSTANCE);
       const deadline = Date.now() + 20_000;
       while ((await fetch(`${env.SPACETIMEDB_URL}/v1/database/${env.SPACETIMEDB_DB}/schema?version=9`)).status !== 200) {
         if (Date.now() > deadline) throw new Error('the database did not come back after the restart');
-        await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, pollMs));
       }
+      return performance.now();
     },
     stop: () => down(env.SPACETIMEDB_INSTANCE),
   };

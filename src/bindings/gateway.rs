@@ -57,8 +57,9 @@ pub struct NativeReconnectOptions {
 
 /// The JS `onChange` listener: receives one JSON string per transaction.
 type ChangeListener = ThreadsafeFunction<String, (), String, Status, false>;
-/// The JS `onState` listener: receives the state as JSON; weak, so it never keeps Node alive.
-type StateListener = ThreadsafeFunction<String, (), String, Status, false, true>;
+/// The JS `onState` listener: receives the state as JSON. Like the change listener it keeps Node alive
+/// while registered (a script waiting for a reconnect must not exit); `close` releases both.
+type StateListener = ThreadsafeFunction<String, (), String, Status, false>;
 /// The JS token function: returns a promise of a token; weak.
 type TokenFunction = ThreadsafeFunction<(), Promise<String>, (), Status, false, true>;
 
@@ -287,6 +288,18 @@ impl NativeGateway {
         if let Some(previous) = self.change_sink.lock().unwrap().take() {
             self.session.remove_sink(&previous);
         }
+    }
+
+    /// Checks the relay options of `Gateway.connect` (JSON) against the schema.
+    #[napi]
+    pub fn check_relay_config(&self, config_json: String) -> Result<()> {
+        super::relay::check_config(&self.session, &config_json)
+    }
+
+    /// Starts the SSE relay with the relay options of `Gateway.connect` (JSON).
+    #[napi]
+    pub fn start_relay(&self, config_json: String) -> Result<super::relay::NativeRelay> {
+        super::relay::start(&self.session, &config_json)
     }
 
     /// The connection state as JSON: `{"status","reason"?,"attempt","since"}`.

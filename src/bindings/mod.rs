@@ -5,6 +5,7 @@ use napi_derive::napi;
 
 pub mod auth;
 pub mod gateway;
+pub mod relay;
 mod user_calls;
 
 use crate::error::GatewayError;

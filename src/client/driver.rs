@@ -470,6 +470,7 @@ impl Driver {
         {
             let mut projection = self.shared.projection.write().unwrap();
             if rehydrate {
+                p.staging.copy_indexes_from(&projection);
                 let tables = projection
                     .changes_to(&p.staging)
                     .into_iter()

@@ -54,3 +54,18 @@ impl Projection {
         self.tables.iter().all(|(name, rows)| other.tables.get(name).is_some_and(|o| rows.same_rows(o)))
     }
 }
+
+impl Projection {
+    /// Indexes `self` by the same columns as `other` (a staging projection about to replace `other` must
+    /// keep the indexes observers rely on, e.g. the relay's tenant index).
+    pub fn copy_indexes_from(&self, other: &Projection) {
+        for (name, rows) in &other.tables {
+            if let Some(mine) = self.tables.get(name) {
+                for column in rows.indexed_columns() {
+                    // The column exists: both projections come from the same schema.
+                    let _ = mine.index_column(column);
+                }
+            }
+        }
+    }
+}

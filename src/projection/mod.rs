@@ -6,10 +6,15 @@
 //! its last matching query lets go of it. Changes are reported as the projection sees them: a row that
 //! becomes visible is an insert, one that stops being visible a delete, and a delete plus an insert of the
 //! same primary key within one transaction an update.
+//!
+//! A table can be indexed by one or more columns ([`TableRows::index_column`]; the SSE relay indexes
+//! tenant columns), so the rows holding one value are found without a scan.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+
+use index::ColumnIndex;
 
 use crate::client::schema::{Schema, TableDef};
 use crate::error::{GatewayError, Result};
@@ -54,11 +59,14 @@ pub struct TableRows {
     batch: u64,
     /// Reused for column ranges while finding keys.
     ranges: Vec<Range<usize>>,
+    /// Column indexes. Behind a lock only so that readers (who hold `&Projection`) can add one; `apply`
+    /// has `&mut self` and reaches them without locking.
+    indexes: RwLock<Vec<ColumnIndex>>,
 }
 
 impl TableRows {
     fn new(def: Arc<TableDef>) -> Self {
-        TableRows { def, rows: FastMap::default(), batch: 0, ranges: Vec::new() }
+        TableRows { def, rows: FastMap::default(), batch: 0, ranges: Vec::new(), indexes: RwLock::new(Vec::new()) }
     }
 
     pub fn def(&self) -> &Arc<TableDef> {
@@ -76,6 +84,42 @@ impl TableRows {
     /// The current rows, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &Row> {
         self.rows.values().map(|r| &r.row)
+    }
+
+    /// Indexes the rows by the value of `column` (idempotent), so [`TableRows::rows_with`] can find them
+    /// without a scan; the index is kept up to date by every later change.
+    pub fn index_column(&self, column: usize) -> Result<()> {
+        if column >= self.def.columns.len() {
+            return Err(GatewayError::invalid_argument(format!("{}: no column {column}", self.def.name)));
+        }
+        let mut indexes = self.indexes.write().unwrap();
+        if indexes.iter().any(|i| i.column() == column) {
+            return Ok(());
+        }
+        let mut index = ColumnIndex::new(column);
+        for (key, stored) in &self.rows {
+            index.add(&self.def, key, &stored.row);
+        }
+        indexes.push(index);
+        Ok(())
+    }
+
+    /// The columns this table is indexed by.
+    pub fn indexed_columns(&self) -> Vec<usize> {
+        self.indexes.read().unwrap().iter().map(|i| i.column()).collect()
+    }
+
+    /// The rows whose `column` holds exactly the BSATN bytes `value`, through the column's index; `None`
+    /// if the column is not indexed.
+    pub fn rows_with(&self, column: usize, value: &[u8]) -> Option<Vec<Row>> {
+        let indexes = self.indexes.read().unwrap();
+        let index = indexes.iter().find(|i| i.column() == column)?;
+        Some(index.keys(value).filter_map(|key| self.rows.get(key)).map(|s| s.row.clone()).collect())
+    }
+
+    /// How many distinct values the index of `column` holds, if it is indexed.
+    pub fn indexed_values(&self, column: usize) -> Option<usize> {
+        self.indexes.read().unwrap().iter().find(|i| i.column() == column).map(|i| i.distinct_values())
     }
 
     /// Where a row's key lies in it: its primary key column, or the whole row without a primary key.
@@ -149,15 +193,24 @@ impl TableRows {
             }
             let now = self.rows.get(key);
             let before = removed.get(key).or_else(|| replaced.get(key));
-            match (before, now) {
-                (Some(old), None) => changes.push(RowChange::Delete { row: old.clone() }),
+            let change = match (before, now) {
+                (Some(old), None) => RowChange::Delete { row: old.clone() },
                 (Some(old), Some(now)) if *old != now.row => {
-                    changes.push(RowChange::Update { old: old.clone(), new: now.row.clone() })
+                    RowChange::Update { old: old.clone(), new: now.row.clone() }
                 }
-                (None, Some(now)) if now.created == batch => changes.push(RowChange::Insert { row: now.row.clone() }),
+                (None, Some(now)) if now.created == batch => RowChange::Insert { row: now.row.clone() },
                 // Unchanged bytes, a reference count that moved, or a delete of a row we never held.
-                _ => {}
+                _ => continue,
+            };
+            for index in self.indexes.get_mut().unwrap().iter_mut() {
+                if let RowChange::Delete { row: old } | RowChange::Update { old, .. } = &change {
+                    index.remove(&self.def, key, old);
+                }
+                if let RowChange::Insert { row: new } | RowChange::Update { new, .. } = &change {
+                    index.add(&self.def, key, new);
+                }
             }
+            changes.push(change);
         }
         Ok(changes)
     }
@@ -195,6 +248,7 @@ impl Projection {
 }
 
 mod diff;
+mod index;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

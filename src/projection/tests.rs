@@ -5,7 +5,8 @@ use serde_json::json;
 use super::*;
 use crate::client::tests::reference_schema;
 
-fn doc(id: u64, tenant: &str, title: &str, version: u32) -> Vec<u8> {
+/// A `document` row of the reference module (also used by the relay's tests).
+pub(crate) fn doc(id: u64, tenant: &str, title: &str, version: u32) -> Vec<u8> {
     let schema = reference_schema();
     let table = schema.table("document").unwrap();
     let values = [
@@ -31,13 +32,19 @@ fn insert_update_delete_by_primary_key() {
     let mut p = projection();
     let v1 = doc(1, "t", "a", 1);
     let v2 = doc(1, "t", "b", 2);
-    assert_eq!(p.apply("document", NONE, std::slice::from_ref(&v1)).unwrap(), vec![RowChange::Insert { row: Row::from(&v1[..]) }]);
+    assert_eq!(
+        p.apply("document", NONE, std::slice::from_ref(&v1)).unwrap(),
+        vec![RowChange::Insert { row: Row::from(&v1[..]) }]
+    );
     assert_eq!(
         p.apply("document", std::slice::from_ref(&v1), std::slice::from_ref(&v2)).unwrap(),
         vec![RowChange::Update { old: Row::from(&v1[..]), new: Row::from(&v2[..]) }]
     );
     assert_eq!(p.table("document").unwrap().len(), 1);
-    assert_eq!(p.apply("document", std::slice::from_ref(&v2), NONE).unwrap(), vec![RowChange::Delete { row: Row::from(&v2[..]) }]);
+    assert_eq!(
+        p.apply("document", std::slice::from_ref(&v2), NONE).unwrap(),
+        vec![RowChange::Delete { row: Row::from(&v2[..]) }]
+    );
     assert!(p.table("document").unwrap().is_empty());
 }
 
@@ -145,4 +152,47 @@ fn the_diff_of_two_projections_turns_one_into_the_other() {
     before.apply("document", &deletes, &inserts).unwrap();
     assert!(before.same_rows(&after) && after.same_rows(&before));
     assert!(before.changes_to(&after).is_empty());
+
+    // A projection replacing another keeps its indexes.
+    before.table("document").unwrap().index_column(1).unwrap();
+    after.copy_indexes_from(&before);
+    assert_eq!(after.table("document").unwrap().indexed_columns(), vec![1]);
+    assert_eq!(tenant_rows(&after, "t").len(), 3);
+}
+
+fn tenant_rows(p: &Projection, tenant: &str) -> Vec<Row> {
+    let rows = p.table("document").unwrap();
+    let value = rows.def().encode_column_value(1, &json!(tenant)).unwrap();
+    let mut found = rows.rows_with(1, &value).expect("the tenant column is indexed");
+    found.sort();
+    found
+}
+
+#[test]
+fn a_column_index_finds_rows_by_value_and_follows_every_change() {
+    let mut p = projection();
+    let (a1, b2) = (doc(1, "a", "x", 1), doc(2, "b", "y", 1));
+    p.apply("document", NONE, &[a1.clone(), b2.clone()]).unwrap();
+    // Indexing after rows exist covers them; indexing twice is harmless.
+    p.table("document").unwrap().index_column(1).unwrap();
+    p.table("document").unwrap().index_column(1).unwrap();
+    assert_eq!(tenant_rows(&p, "a"), vec![Row::from(&a1[..])]);
+    assert_eq!(p.table("document").unwrap().rows_with(2, b"x"), None, "title is not indexed");
+
+    // A row moving from tenant a to tenant b, a new row of a, and a delete.
+    let a1_moved = doc(1, "b", "x", 2);
+    let a3 = doc(3, "a", "z", 1);
+    p.apply("document", std::slice::from_ref(&a1), &[a1_moved.clone(), a3.clone()]).unwrap();
+    assert_eq!(tenant_rows(&p, "a"), vec![Row::from(&a3[..])]);
+    let mut b = vec![Row::from(&a1_moved[..]), Row::from(&b2[..])];
+    b.sort();
+    assert_eq!(tenant_rows(&p, "b"), b);
+    p.apply("document", std::slice::from_ref(&a3), NONE).unwrap();
+    assert!(tenant_rows(&p, "a").is_empty());
+    // Emptied values leave the index.
+    assert_eq!(p.table("document").unwrap().indexed_values(1), Some(1));
+    assert_eq!(
+        p.table("document").unwrap().index_column(99).unwrap_err().code,
+        crate::error::ErrorCode::InvalidArgument
+    );
 }

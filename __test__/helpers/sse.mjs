@@ -1,0 +1,190 @@
+// A real SSE client over HTTP (what EventSource does, minus the automatic reconnect), a frame parser, and
+// a client model that rebuilds a stream's rows from its frames and fails on anything repeated or lost.
+
+import http from 'node:http';
+
+/** Parses complete SSE blocks out of `text`; returns the frames and the unparsed rest. */
+export function parseSse(text) {
+  const frames = [];
+  let rest = text;
+  for (let end = rest.indexOf('\n\n'); end !== -1; end = rest.indexOf('\n\n')) {
+    const block = rest.slice(0, end);
+    rest = rest.slice(end + 2);
+    const frame = { id: undefined, event: 'message', data: undefined, comment: undefined, retry: undefined };
+    for (const line of block.split('\n')) {
+      const colon = line.indexOf(':');
+      const field = colon === -1 ? line : line.slice(0, colon);
+      const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === '') frame.comment = value;
+      else if (field === 'id') frame.id = value;
+      else if (field === 'event') frame.event = value;
+      else if (field === 'data') frame.data = JSON.parse(value);
+      else if (field === 'retry') frame.retry = Number(value);
+    }
+    frames.push(frame);
+  }
+  return { frames, rest };
+}
+
+/** A short label: `snapshot/begin`, `resync/gap`, `document.insert`, `: hb`, `retry`. */
+export function label(frame) {
+  if (frame.comment !== undefined) return `: ${frame.comment}`;
+  if (frame.retry !== undefined && frame.data === undefined) return 'retry';
+  const p = frame.data.payload;
+  if (frame.event === 'snapshot') return `snapshot/${p.phase}`;
+  if (['resync', 'revoked', 'closed'].includes(frame.event)) return `${frame.event}/${p.reason}`;
+  return frame.event;
+}
+
+/** `k` of an id `<epoch>-<k>`. */
+export const idK = (id) => BigInt(id.slice(id.lastIndexOf('-') + 1));
+
+/**
+ * Connects to an SSE endpoint. `client.frames` fills as frames arrive (each with `at`, the arrival time
+ * from performance.now()); `until(predicate)` waits for a condition on them.
+ */
+export function connectSse(url, { lastEventId, headers = {} } = {}) {
+  const client = {
+    frames: [],
+    status: undefined,
+    headers: undefined,
+    lastEventId: undefined,
+    ended: false,
+    bytes: 0,
+    res: undefined,
+    req: undefined,
+  };
+  const waiters = new Set();
+  const notify = () => {
+    for (const w of [...waiters]) w();
+  };
+  client.opened = new Promise((resolve, reject) => {
+    const req = http.get(url, { headers: { accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}), ...headers } }, (res) => {
+      client.res = res;
+      client.status = res.statusCode;
+      client.headers = res.headers;
+      res.setEncoding('utf8');
+      let buffer = '';
+      res.on('data', (text) => {
+        client.bytes += Buffer.byteLength(text);
+        const parsed = parseSse(buffer + text);
+        buffer = parsed.rest;
+        const at = performance.now();
+        for (const f of parsed.frames) {
+          f.at = at;
+          if (f.id !== undefined) client.lastEventId = f.id;
+          client.frames.push(f);
+        }
+        if (parsed.frames.length > 0) notify();
+      });
+      res.on('close', () => {
+        client.ended = true;
+        notify();
+      });
+      resolve(client);
+    });
+    req.on('error', (e) => {
+      client.ended = true;
+      notify();
+      reject(e);
+    });
+    client.req = req;
+  });
+  client.until = (predicate, timeoutMs = 10_000, what = 'a condition') =>
+    new Promise((resolve, reject) => {
+      const check = () => {
+        let ok = false;
+        try {
+          ok = predicate(client.frames, client);
+        } catch (e) {
+          waiters.delete(check);
+          clearTimeout(timer);
+          reject(e);
+          return;
+        }
+        if (ok) {
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(client.frames);
+        }
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`timed out waiting for ${what}; frames: ${client.frames.slice(-8).map(label).join(', ')} (${client.frames.length} in all)`));
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
+  client.close = () => client.req?.destroy();
+  /** Stops reading the socket (TCP backpressure reaches the server), or starts again. */
+  client.stall = () => client.res.pause();
+  client.unstall = () => client.res.resume();
+  return client;
+}
+
+/** Rebuilds rows (by table and id) from frames; throws on a repeat, a loss, or an id that goes back. */
+export class StreamModel {
+  rows = new Map();
+  pending = null;
+  resyncing = false;
+  lastK = -1n;
+  seen = 0;
+  ended = undefined;
+
+  apply(frames) {
+    for (const f of frames.slice(this.seen)) this.#one(f);
+    this.seen = frames.length;
+    return this;
+  }
+
+  #one(f) {
+    if (this.ended) throw new Error(`a frame after the end: ${label(f)}`);
+    if (f.id !== undefined) {
+      const k = idK(f.id);
+      if (k <= this.lastK) throw new Error(`ids went back: ${this.lastK} then ${k}`);
+      this.lastK = k;
+    }
+    if (f.data === undefined) return;
+    const p = f.data.payload;
+    const key = (table, row) => `${table}:${row.id}`;
+    if (f.event === 'snapshot') {
+      if (p.phase === 'begin') this.pending = new Map();
+      else if (p.phase === 'rows') {
+        for (const row of p.rows) {
+          if (this.pending.has(key(p.table, row))) throw new Error(`row twice in a snapshot: ${key(p.table, row)}`);
+          this.pending.set(key(p.table, row), row);
+        }
+      } else {
+        this.rows = this.pending;
+        this.pending = null;
+        this.resyncing = false;
+      }
+    } else if (f.event === 'resync') {
+      this.resyncing = true;
+      this.pending = null;
+    } else if (f.event === 'revoked' || f.event === 'closed') {
+      this.ended = label(f);
+    } else {
+      const [table, op] = [f.event.slice(0, f.event.lastIndexOf('.')), f.event.slice(f.event.lastIndexOf('.') + 1)];
+      const k = key(table, p.row);
+      if (op === 'insert') {
+        if (this.rows.has(k)) throw new Error(`insert of a held row ${k}`);
+        this.rows.set(k, p.row);
+      } else if (op === 'update') {
+        if (JSON.stringify(this.rows.get(k)) !== JSON.stringify(p.oldRow)) throw new Error(`update of ${k} not held as its oldRow`);
+        this.rows.set(k, p.row);
+      } else {
+        if (JSON.stringify(this.rows.get(k)) !== JSON.stringify(p.row)) throw new Error(`delete of ${k} not held`);
+        this.rows.delete(k);
+      }
+    }
+  }
+
+  /** The held rows of `table`, sorted by id. */
+  table(table) {
+    return [...this.rows.entries()]
+      .filter(([k]) => k.startsWith(`${table}:`))
+      .map(([, row]) => row)
+      .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+  }
+}

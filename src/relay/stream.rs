@@ -1,0 +1,263 @@
+//! One SSE stream inside the relay: its selection, its bounded queue, its snapshot in progress, and the
+//! state of its consumer (paused, ending).
+//!
+//! Output order: the `retry:` hint (once), then the snapshot frames (if a snapshot is in progress), then
+//! queued live frames. Live frames queued while a snapshot is in progress are the events after the
+//! snapshot's position, so nothing is lost or repeated at the seam.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::frame::{retry_frame, HEARTBEAT};
+use super::ids::{snapshot_complete_k, Epoch, IdPrefix, ResyncReason};
+use super::selection::Selection;
+use super::snapshot::{Snapshot, Voice};
+
+/// What to do when a stream's queue overflows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OverflowPolicy {
+    /// Drop the backlog; when the client is ready again send `resync` and a fresh snapshot.
+    Resync,
+    /// Drop the backlog, send a `closed` frame (`reason: "slow_client"`) and end the stream.
+    Close,
+}
+
+/// How much a stream may hold for a client that does not keep up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueueLimits {
+    pub max_events: usize,
+    pub max_bytes: usize,
+    pub overflow: OverflowPolicy,
+}
+
+impl Default for QueueLimits {
+    fn default() -> Self {
+        QueueLimits { max_events: 1000, max_bytes: 1 << 20, overflow: OverflowPolicy::Resync }
+    }
+}
+
+/// Who a stream was opened for, so `revoke({ sub })` / `revoke({ sid })` can find it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Principal {
+    pub sub: Option<String>,
+    pub sid: Option<String>,
+}
+
+/// The settings of one stream.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamSettings {
+    pub limits: QueueLimits,
+    pub heartbeat: Duration,
+    pub retry_ms: u32,
+    pub schema_version: u32,
+    pub principal: Principal,
+}
+
+/// What became of a live frame offered to a stream.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Offered {
+    Queued,
+    /// Nothing is queued for a stream that awaits a resync or is ending (O(1) per event).
+    Ignored,
+    /// The queue overflowed and the backlog was dropped (see [`OverflowPolicy`]).
+    Overflowed,
+}
+
+pub struct Stream {
+    pub id: u32,
+    selection: Selection,
+    /// The start of this stream's ids: the epoch and the selection's fingerprint.
+    prefix: IdPrefix,
+    pub settings: StreamSettings,
+    greeted: bool,
+    snapshot: Option<Snapshot>,
+    queue: VecDeque<Bytes>,
+    queued_bytes: usize,
+    /// Set when the backlog was dropped: on the next take, a fresh snapshot with this reason.
+    resync_pending: Option<ResyncReason>,
+    /// The consumer cannot take output now (its socket is full, or it has not started reading).
+    pub paused: bool,
+    /// The stream ends once its remaining output is taken (revoked, closed).
+    ending: bool,
+    /// Whether the stream is in the relay's ready list.
+    pub listed: bool,
+    /// When output was last taken, for heartbeats.
+    pub last_output: Instant,
+    /// The largest id position (`k`) the client may have seen: a new snapshot must start above it.
+    pub last_k: u64,
+}
+
+impl Stream {
+    pub fn new(id: u32, selection: Selection, settings: StreamSettings, epoch: &Epoch, now: Instant) -> Stream {
+        Stream {
+            id,
+            prefix: IdPrefix::new(epoch, selection.fingerprint()),
+            selection,
+            settings,
+            greeted: false,
+            snapshot: None,
+            queue: VecDeque::new(),
+            queued_bytes: 0,
+            resync_pending: None,
+            paused: true,
+            ending: false,
+            listed: false,
+            last_output: now,
+            last_k: 0,
+        }
+    }
+
+    pub fn selection(&self) -> &Selection {
+        &self.selection
+    }
+
+    pub fn prefix(&self) -> &IdPrefix {
+        &self.prefix
+    }
+
+    /// Replaces the selection (narrowing): later ids carry the new selection's fingerprint.
+    pub fn set_selection(&mut self, selection: Selection, epoch: &Epoch) {
+        self.prefix = IdPrefix::new(epoch, selection.fingerprint());
+        self.selection = selection;
+    }
+
+    /// Offers the live frame of event position `k`, within the queue limits.
+    pub fn offer(&mut self, frame: Bytes, k: u64) -> Offered {
+        if self.ending || self.resync_pending.is_some() {
+            return Offered::Ignored;
+        }
+        let limits = self.settings.limits;
+        // A single frame always fits an empty queue, whatever the byte limit.
+        let full = !self.queue.is_empty()
+            && (self.queue.len() >= limits.max_events || self.queued_bytes + frame.len() > limits.max_bytes);
+        if full {
+            match limits.overflow {
+                OverflowPolicy::Resync => self.drop_backlog_for_resync(ResyncReason::SlowClient),
+                OverflowPolicy::Close => {
+                    let frame = self.voice().reason("closed", None, "slow_client");
+                    self.end_with(Some(frame));
+                }
+            }
+            return Offered::Overflowed;
+        }
+        self.queued_bytes += frame.len();
+        self.queue.push_back(frame);
+        self.last_k = self.last_k.max(k);
+        Offered::Queued
+    }
+
+    /// Drops the backlog and snapshot; a fresh snapshot with `reason` follows when the client is ready.
+    pub fn drop_backlog_for_resync(&mut self, reason: ResyncReason) {
+        self.clear();
+        self.resync_pending = Some(reason);
+    }
+
+    /// Replaces whatever the client was to receive with `snapshot` (its resync frame first, if any).
+    pub fn restart(&mut self, snapshot: Snapshot) {
+        self.clear();
+        self.last_k = self.last_k.max(snapshot_complete_k(snapshot.position()));
+        self.snapshot = Some(snapshot);
+    }
+
+    /// Drops the backlog, queues `frame` as the last one, and ends the stream once it is taken.
+    pub fn end_with(&mut self, frame: Option<Bytes>) {
+        self.clear();
+        if let Some(frame) = frame {
+            self.queued_bytes = frame.len();
+            self.queue.push_back(frame);
+        }
+        self.ending = true;
+    }
+
+    fn clear(&mut self) {
+        self.snapshot = None;
+        self.queue.clear();
+        self.queued_bytes = 0;
+        self.resync_pending = None;
+    }
+
+    pub fn is_ending(&self) -> bool {
+        self.ending
+    }
+
+    pub fn resync_pending(&self) -> Option<ResyncReason> {
+        self.resync_pending
+    }
+
+    /// Whether a take would give the consumer something (ending streams are taken even when paused, so a
+    /// revoked or closed stream always ends).
+    pub fn wants_take(&self) -> bool {
+        (self.ending || !self.paused)
+            && (!self.greeted
+                || self.snapshot.is_some()
+                || !self.queue.is_empty()
+                || self.resync_pending.is_some()
+                || self.ending)
+    }
+
+    /// Whether the stream has been idle long enough for a heartbeat.
+    pub fn heartbeat_due(&self, now: Instant) -> bool {
+        !self.paused
+            && !self.ending
+            && self.greeted
+            && self.snapshot.is_none()
+            && self.queue.is_empty()
+            && self.resync_pending.is_none()
+            && now.saturating_duration_since(self.last_output) >= self.settings.heartbeat
+    }
+
+    pub fn queue_heartbeat(&mut self) {
+        self.queue.push_back(Bytes::from_static(HEARTBEAT));
+        self.queued_bytes += HEARTBEAT.len();
+    }
+
+    pub fn voice(&self) -> Voice<'_> {
+        Voice {
+            prefix: &self.prefix,
+            tenant_json: self.selection.tenant_json(),
+            schema_version: self.settings.schema_version,
+        }
+    }
+
+    /// Appends output to `out` until about `budget` bytes were written or nothing is left; returns
+    /// whether the stream is finished (ending and fully taken).
+    pub fn take(&mut self, out: &mut Vec<u8>, budget: usize, now: Instant) -> bool {
+        let start = out.len();
+        if !self.greeted {
+            self.greeted = true;
+            out.extend_from_slice(&retry_frame(self.settings.retry_ms));
+        }
+        while out.len() - start < budget {
+            if let Some(snapshot) = self.snapshot.as_mut() {
+                let voice = Voice {
+                    prefix: &self.prefix,
+                    tenant_json: self.selection.tenant_json(),
+                    schema_version: self.settings.schema_version,
+                };
+                match snapshot.next_frame(&self.selection, &voice) {
+                    Some(frame) => out.extend_from_slice(&frame),
+                    None => self.snapshot = None,
+                }
+                continue;
+            }
+            match self.queue.pop_front() {
+                Some(frame) => {
+                    self.queued_bytes -= frame.len();
+                    out.extend_from_slice(&frame);
+                }
+                None => break,
+            }
+        }
+        if out.len() > start {
+            self.last_output = now;
+        }
+        self.ending && self.snapshot.is_none() && self.queue.is_empty()
+    }
+
+    /// Events and bytes queued (snapshot frames are not counted).
+    pub fn queued(&self) -> (usize, usize) {
+        (self.queue.len(), self.queued_bytes)
+    }
+}
