@@ -66,7 +66,11 @@ async function serve(argv) {
   else print(`issuer     ${issuer}\ndiscovery  ${discoveryUrl}\njwks       ${jwksUrl}\nactive key ${broker.activeKid}${retiring.length ? ` (+${retiring.length} retiring)` : ''}\n(Ctrl-C to stop)`);
 
   await new Promise((resolve) => {
-    const stop = () => server.close(() => resolve());
+    // closeAllConnections: SpacetimeDB keeps its JWKS connection alive, and close() alone waits for it.
+    const stop = () => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
