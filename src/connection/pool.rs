@@ -179,9 +179,11 @@ impl<K: Connector> UserPool<K> {
                         Err(_) => return Err(open_timeout(key, reducer, timeout)),
                     };
                     slot.done = true;
-                    let (id, close) =
-                        inner.state.lock().unwrap().opened(key, conn.clone(), token, std::time::Instant::now());
-                    let shut = inner.state.lock().unwrap().is_shut();
+                    let (id, close, shut) = {
+                        let mut state = inner.state.lock().unwrap();
+                        let (id, close) = state.opened(key, conn.clone(), token, std::time::Instant::now());
+                        (id, close, state.is_shut())
+                    };
                     inner.close_later(close, Duration::ZERO);
                     inner.bump();
                     if shut {
