@@ -96,6 +96,10 @@ struct HeldCall {
 
 /// How many applied transaction keys to remember for late results of draining links.
 const REMEMBERED_KEYS: usize = 10_000;
+/// How often the session task looks at its timers while a link is being prepared or results are held.
+const BUSY_TICK: Duration = Duration::from_millis(250);
+/// How often it looks for dead links otherwise (well inside the 45 s idle timeout).
+const IDLE_TICK: Duration = Duration::from_secs(5);
 /// Content comparisons during alignment are O(rows): at most this often.
 const COMPARE_INTERVAL: Duration = Duration::from_millis(25);
 
@@ -144,7 +148,7 @@ pub(crate) async fn run(
     };
     d.readers.push(link::events(first, reader).boxed());
     d.schedule_refresh(&first_token);
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    let mut last_tick = Instant::now();
     loop {
         tokio::select! {
             command = commands.recv() => match command {
@@ -161,7 +165,12 @@ pub(crate) async fn run(
                 d.refresh_at = None;
                 d.start_open(Purpose::Refresh);
             }
-            _ = tick.tick() => d.on_tick(),
+            // Alignment and held results need a fine clock; otherwise only dead links are looked for, and a
+            // coarse one keeps thousands of idle pooled sessions cheap.
+            _ = tokio::time::sleep_until(last_tick + if d.preparing.is_some() || !d.held.is_empty() { BUSY_TICK } else { IDLE_TICK }) => {
+                d.on_tick();
+                last_tick = Instant::now();
+            }
         }
     }
     d.shutdown();
