@@ -224,6 +224,39 @@ describe('reconnect', () => {
   }, 60_000);
 });
 
+describe('keep-alive', () => {
+  it('answers the server\'s pings: an idle connection outlives the server\'s idle timeout', async () => {
+    // The server closes a connection it hears nothing from for 1.5 s (pinging every 300 ms).
+    const server = await startPrivateServer({ config: '[websocket]\nping-interval = "300ms"\nidle-timeout = "1500ms"\n' });
+    cleanups.push(() => server.stop());
+    const gateway = await Gateway.connect({ uri: server.url, database: server.db, subscriptions: ['SELECT * FROM tenant'] });
+    cleanups.push(() => gateway.close());
+    const seen = states(gateway);
+    const connectionId = gateway.connectionId;
+    await sleep(5000);
+    expect(seen).toEqual([]);
+    expect(gateway.connectionId).toBe(connectionId);
+    await gateway.callReducer('create_tenant', [`k-${Math.random().toString(36).slice(2, 8)}`, 'still here']);
+  });
+
+  it('notices a silent server (frozen, like a network black hole) after idleTimeoutMs and reconnects when it answers again', async () => {
+    const server = await startPrivateServer();
+    cleanups.push(async () => {
+      server.thaw();
+      await server.stop();
+    });
+    const gateway = await Gateway.connect({ uri: server.url, database: server.db, reconnect: { ...FAST_RECONNECT, idleTimeoutMs: 1000 } });
+    cleanups.push(() => gateway.close());
+    const seen = states(gateway);
+    server.freeze();
+    await until(() => gateway.state.status === 'reconnecting', 'the silence to be noticed', 15_000);
+    expect(seen[0].reason).toMatch(/no message from the server/);
+    server.thaw();
+    await until(() => gateway.state.status === 'live', 'the reconnect after the thaw', 20_000);
+    await gateway.callReducer('create_tenant', [`t-${Math.random().toString(36).slice(2, 8)}`, 'thawed']);
+  }, 40_000);
+});
+
 describe('token refresh', () => {
   it('rotates short-lived tokens by make-before-break under write load: no gap, no duplicate, same identity', async () => {
     const server = await startPrivateServer();

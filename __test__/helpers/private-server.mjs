@@ -5,11 +5,12 @@ import { createServer } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { down, restart, up } from '../../tools/spacetimedb-dev/instance.mjs';
 
-export async function startPrivateServer() {
+/** `config`: TOML for the server's config.toml (e.g. shorter websocket ping and idle timeouts). */
+export async function startPrivateServer({ config } = {}) {
   const serverBin = process.env.SPACETIMEDB_SERVER_BIN;
   const modulePath = process.env.SPACETIMEDB_MODULE;
   if (!serverBin || !modulePath) throw new Error('SPACETIMEDB_SERVER_BIN / SPACETIMEDB_MODULE are not set: run with `npm test`');
-  const env = await up({ serverBin, modulePath, envFile: null });
+  const env = await up({ serverBin, modulePath, envFile: null, config });
   // SpacetimeDB 1.3.0 records a newly published database in its registry asynchronously: a kill -9
   // within about a second of publishing loses the database (measured: 6 of 12 restarts answered "No such
   // database"; none after waiting 1.2 s). Tests that kill the server must not start before that.
@@ -24,6 +25,9 @@ export async function startPrivateServer() {
       process.kill(pid, 'SIGKILL');
       while (isAlive(pid)) await new Promise((r) => setTimeout(r, 10));
     },
+    /** Freezes the server process (SIGSTOP): it neither answers nor closes anything, like a network black hole. */
+    freeze: () => process.kill(pid, 'SIGSTOP'),
+    thaw: () => process.kill(pid, 'SIGCONT'),
     /**
      * Starts it again on the same port and data directory, and waits until the database is loaded
      * (polling every `pollMs`). Resolves `performance.now()` of the first answer.

@@ -98,7 +98,7 @@ struct HeldCall {
 const REMEMBERED_KEYS: usize = 10_000;
 /// How often the session task looks at its timers while a link is being prepared or results are held.
 const BUSY_TICK: Duration = Duration::from_millis(250);
-/// How often it looks for dead links otherwise (well inside the 45 s idle timeout).
+/// How often it looks for dead links otherwise (at most; and at least four times per idle timeout).
 const IDLE_TICK: Duration = Duration::from_secs(5);
 /// Content comparisons during alignment are O(rows): at most this often.
 const COMPARE_INTERVAL: Duration = Duration::from_millis(25);
@@ -167,7 +167,7 @@ pub(crate) async fn run(
             }
             // Alignment and held results need a fine clock; otherwise only dead links are looked for, and a
             // coarse one keeps thousands of idle pooled sessions cheap.
-            _ = tokio::time::sleep_until(last_tick + if d.preparing.is_some() || !d.held.is_empty() { BUSY_TICK } else { IDLE_TICK }) => {
+            _ = tokio::time::sleep_until(last_tick + d.tick_interval()) => {
                 d.on_tick();
                 last_tick = Instant::now();
             }
@@ -682,6 +682,14 @@ impl Driver {
             last_compare: None,
         });
         self.evaluate();
+    }
+
+    fn tick_interval(&self) -> Duration {
+        if self.preparing.is_some() || !self.held.is_empty() {
+            BUSY_TICK
+        } else {
+            IDLE_TICK.min(self.shared.options.idle_timeout / 4)
+        }
     }
 
     fn on_tick(&mut self) {

@@ -164,7 +164,8 @@ export function readEnvFile(path) {
  * writes the connection facts to `<instance>/env` and to `envFile` (unless null).
  *
  * Options: `serverBin` (needed unless `url`), `modulePath`, `url`, `database`, `port`, `envFile`,
- * `timeoutMs`. Resolves the env object: SPACETIMEDB_URL, SPACETIMEDB_DB, SPACETIMEDB_OWNER_TOKEN, …
+ * `timeoutMs`, `config` (TOML text for the server's `config.toml`, e.g. `[websocket]` timeouts).
+ * Resolves the env object: SPACETIMEDB_URL, SPACETIMEDB_DB, SPACETIMEDB_OWNER_TOKEN, …
  */
 export async function up(opts) {
   const { serverBin, modulePath, url: externalUrl, envFile = DEFAULT_ENV_FILE, timeoutMs = 20000 } = opts;
@@ -184,6 +185,10 @@ export async function up(opts) {
     env.SPACETIMEDB_EXTERNAL = '1';
   } else {
     if (!serverBin || !existsSync(serverBin)) throw new DevServerError(`server binary not found: ${serverBin}`);
+    if (opts.config) {
+      mkdirSync(join(inst, 'data'), { recursive: true });
+      writeFileSync(join(inst, 'data', 'config.toml'), opts.config);
+    }
     const fixedPort = opts.port ? Number(opts.port) : null;
     let started;
     for (let attempt = 0; !started; attempt++) {
