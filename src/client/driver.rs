@@ -150,6 +150,7 @@ pub(crate) async fn run(
     d.schedule_refresh(&first_token);
     let mut last_tick = Instant::now();
     loop {
+        let tick_at = last_tick + d.tick_interval();
         tokio::select! {
             command = commands.recv() => match command {
                 Some(Command::Subscribe { queries, reply }) => d.subscribe(queries, reply),
@@ -167,7 +168,7 @@ pub(crate) async fn run(
             }
             // Alignment and held results need a fine clock; otherwise only dead links are looked for, and a
             // coarse one keeps thousands of idle pooled sessions cheap.
-            _ = tokio::time::sleep_until(last_tick + d.tick_interval()) => {
+            _ = tokio::time::sleep_until(tick_at) => {
                 d.on_tick();
                 last_tick = Instant::now();
             }
