@@ -36,7 +36,7 @@ const CONFIG = quick
       resume: { events: 100_000, repeats: 3 },
     }
   : {
-      fanout: { clientCounts: [1000, 10_000], repeats: 3, seconds: 5 },
+      fanout: { clientCounts: [1000, 10_000], repeats: 3, seconds: 5, halfRate: true },
       decode: { rows: 100_000, repeats: 3 },
       tokens: ['--repeats', '7', '--ms', '300'],
       pool: [],

@@ -46,6 +46,7 @@ const log = (...a) => console.error('[fanout]', ...a);
 /**
  * @param {{ uri: string, database: string, clientCounts: number[], repeats: number, seconds: number,
  *   batch: number, inflight: number, maxOutstanding: number, maxRate: number, drainMs: number, drainCapMs: number }} config
+ *   halfRate: also run the package and B at half the fixed rate (largest client count only);
  *   drainMs: stop waiting for stragglers after this long without progress; drainCapMs: after this long at all
  */
 export async function fanout(config) {
@@ -160,6 +161,11 @@ export async function fanout(config) {
     log(`n=${n}: fixed rate ${rate} tx/s (80 % of A's best median ${Math.round(aBest)} ev/s${rate === config.maxRate ? `, capped at ${config.maxRate}` : ''})`);
     const fixed = { mode: 'fixed', seconds: config.seconds, rate };
     for (let rep = 0; rep < config.repeats; rep++) for (const v of variants) runs.push(await run(v, n, fixed));
+    // Latency at half that rate, for the package and the limit only (is a missed p99 load or design?).
+    if (config.halfRate && n === Math.max(...config.clientCounts) && !process.env.BENCH_RATE) {
+      const half = { mode: 'fixed-half', seconds: config.seconds, rate: Math.round(rate / 2) };
+      for (let rep = 0; rep < config.repeats; rep++) for (const v of variants.filter((x) => x.key === 'ours' || x.key === 'node')) runs.push(await run(v, n, half));
+    }
   }
   await writer.ask({ cmd: 'close' });
   writer.child.kill();

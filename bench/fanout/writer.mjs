@@ -45,17 +45,17 @@ function sendFeed(tenantIndex, frames) {
   feed.write(Buffer.concat([head, body]));
 }
 
-async function commit(mode, t, batch) {
+async function commit(t, rows) {
   const issued = rfc3339Micros((performance.timeOrigin + performance.now()) * 1000);
   const tenant = tenants[t];
-  const rows = mode === 'fixed' ? 1 : batch;
   if (rows === 1) await gateway.callReducer('create_document', [tenant, `doc ${rowId}`, 'x'.repeat(BODY_LEN)]);
-  else await gateway.callReducer('seed_documents', [tenant, batch, BODY_LEN]);
+  else await gateway.callReducer('seed_documents', [tenant, rows, BODY_LEN]);
   if (feed) sendFeed(t, Array.from({ length: rows }, (_, n) => frame(tenant, rows === 1 ? `doc ${rowId}` : `seed ${n}`, issued)));
   return rows;
 }
 
-async function run({ mode, seconds, rate, batch, inflight, maxOutstanding, clientsPerTenant }) {
+/** `rate` > 0: that many calls per second (fixed); otherwise closed-loop saturation. */
+async function run({ seconds, rate, batch = 1, inflight, maxOutstanding, clientsPerTenant }) {
   const rows = new Array(tenants.length).fill(0);
   let next = 0;
   let errors = 0;
@@ -64,15 +64,15 @@ async function run({ mode, seconds, rate, batch, inflight, maxOutstanding, clien
   received = 0;
   const one = () => {
     const t = next++ % tenants.length;
-    issuedEvents += (mode === 'fixed' ? 1 : batch) * (clientsPerTenant?.[t] ?? 0);
-    return commit(mode, t, batch).then(
+    issuedEvents += batch * (clientsPerTenant?.[t] ?? 0);
+    return commit(t, batch).then(
       (n) => (rows[t] += n),
       () => errors++,
     );
   };
   const start = performance.now();
   const end = start + seconds * 1000;
-  if (mode === 'fixed') {
+  if (rate > 0) {
     // `rate` calls per second as a schedule (not waiting for replies), so a slow server shows as latency.
     const pending = [];
     let due = 0;
