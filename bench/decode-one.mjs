@@ -3,6 +3,7 @@
 // Prints one JSON line: { variant, decoder?, samples: [...] }.
 //   ours:  Gateway.connect (not timed), then subscribe([query]) (rows decoded into the Rust projection)
 //          and rows('document') (every row as a JS object); both times are kept.
+//   raw:   a bare websocket that only receives the server's reply (bench/lib/raw-subscribe.mjs): the floor.
 //   sdk:   sdkInitialSubscription: subscribe() until every row is in the SDK's cache and its onInsert
 //          callback ran (bench/baselines/sdk-decode.mjs).
 const [variant, query, repeatsText, rowsText] = process.argv.slice(2);
@@ -29,14 +30,20 @@ async function sdk() {
   return { rows: r.rows, ms: r.ms, appliedMs: r.appliedMs, receivedMs: r.receivedMs };
 }
 
-const measure = variant === 'ours' ? ours : sdk;
+async function raw() {
+  const { rawSubscribe } = await import('./lib/raw-subscribe.mjs');
+  const r = await rawSubscribe({ uri, database, query });
+  return { rows: null, ms: r.ms, bytes: r.bytes };
+}
+
+const measure = { ours, sdk, raw }[variant];
 await measure(); // warm-up: JIT, the server's query plan and page cache
 const samples = [];
 for (let i = 0; i < repeats; i++) {
   const s = await measure();
-  if (s.rows !== rows) throw new Error(`${variant}: expected ${rows} rows, got ${s.rows}`);
+  if (s.rows !== null && s.rows !== rows) throw new Error(`${variant}: expected ${rows} rows, got ${s.rows}`);
   samples.push(s);
 }
-const decoder = variant === 'ours' ? undefined : (await import('./baselines/connect.mjs')).sdkTextDecoder();
+const decoder = variant !== 'sdk' ? undefined : (await import('./baselines/connect.mjs')).sdkTextDecoder();
 console.log(JSON.stringify({ variant, decoder, samples }));
 process.exit(0);

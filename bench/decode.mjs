@@ -1,5 +1,5 @@
 // Decode: rows/s of an initial subscription of `rows` documents (100 B bodies), spacetime-gateway
-// against Baseline A (the official SDK 1.3.3, as shipped and with Node's TextDecoder), each variant in
+// against Baseline A and the floor (a websocket that receives without decoding) (the official SDK 1.3.3, as shipped and with Node's TextDecoder), each variant in
 // its own process (decode-one.mjs), same server, same rows, same run.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { Gateway } from '../lib/index.js';
 const ONE = fileURLToPath(new URL('./decode-one.mjs', import.meta.url));
 const NATIVE = fileURLToPath(new URL('./baselines/native-text-decoder.mjs', import.meta.url));
 export const DECODE_VARIANTS = [
+  { key: 'raw', label: 'raw websocket, receive only', args: ['raw'] },
   { key: 'ours', label: 'spacetime-gateway', args: ['ours'] },
   { key: 'sdk', label: 'A: SDK 1.3.3 as shipped', args: ['sdk'] },
   { key: 'sdkNative', label: 'A: SDK 1.3.3 + native TextDecoder', args: ['sdk'], execArgv: ['--import', NATIVE] },

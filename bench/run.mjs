@@ -53,11 +53,11 @@ function script(args) {
 }
 
 const started = performance.now();
-const results = { ...environment(), command: `npm run bench${quick ? ' -- --quick' : ''}${values.only ? ` -- --only ${values.only}` : ''}`, quick, config: { ...CONFIG, fanoutShared: FANOUT_DEFAULTS } };
+const results = { ...environment(), command: ['npm run bench', [quick && '--quick', values.only && `--only ${values.only}`].filter(Boolean).join(' ')].filter(Boolean).join(' -- '), quick, config: { ...CONFIG, fanoutShared: FANOUT_DEFAULTS } };
 const step = (name) => console.error(`\n== ${name} (${((performance.now() - started) / 1000).toFixed(0)} s) ==`);
 if (only.includes('fanout')) {
   step('fan-out');
-  results.fanout = await fanout({ uri, database, ...FANOUT_DEFAULTS, ...CONFIG.fanout });
+  results.fanout = await fanout({ uri, module: process.env.SPACETIMEDB_MODULE, ...FANOUT_DEFAULTS, ...CONFIG.fanout });
 }
 if (only.includes('decode')) {
   step('decode');

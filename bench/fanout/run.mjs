@@ -7,7 +7,9 @@
 // Two phases per client count: `saturate` (seed_documents batches, calls in flight: each variant's
 // maximum delivered events/s) and then `fixed` (create_document at a fixed rate, 1 row per transaction:
 // latency at a rate Baseline A sustains — 80 % of the best A variant's median saturated rate, measured
-// just before in the same run). Fresh tenants for every run, so each run's clients see only its rows.
+// just before in the same run). Every run gets a fresh database (published before, deleted after): a
+// database that kept the ~2 million rows of the 1,000-client runs committed create_document at about half
+// the rate for twice the server CPU in the 10,000-client runs, which made those runs server-bound.
 // Returns every raw run; see docs/performance.md for the definitions.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -15,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { forkAsk } from '../lib/ipc.mjs';
 import { quantile } from '../lib/stats.mjs';
+import { deleteDatabase, publish } from '../../tools/spacetimedb-dev/instance.mjs';
 import { cpuSeconds, memory, resetPeak } from './proc.mjs';
 
 const here = (f) => fileURLToPath(new URL(f, import.meta.url));
@@ -44,16 +47,15 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => console.error('[fanout]', ...a);
 
 /**
- * @param {{ uri: string, database: string, clientCounts: number[], repeats: number, seconds: number,
+ * @param {{ uri: string, module: string, clientCounts: number[], repeats: number, seconds: number,
  *   batch: number, inflight: number, maxOutstanding: number, maxRate: number, drainMs: number, drainCapMs: number }} config
  *   halfRate: also run the package and B at half the fixed rate (largest client count only);
  *   drainMs: stop waiting for stragglers after this long without progress; drainCapMs: after this long at all
  */
 export async function fanout(config) {
-  const { uri, database } = config;
+  const { uri, module } = config;
   const writer = forkAsk(here('writer.mjs'));
   const clients = forkAsk(here('clients.mjs'), { execArgv: ['--max-old-space-size=4096'] });
-  await writer.ask({ cmd: 'init', uri, database });
   const runId = Date.now().toString(36);
   let runNo = 0;
   const runs = [];
@@ -62,7 +64,10 @@ export async function fanout(config) {
   /** One gateway process, N clients, one load window, drained. */
   async function run(variant, n, load) {
     const tenants = Array.from({ length: TENANTS }, (_, i) => `f${runId}-${runNo}-${i}`);
+    const database = `fanout-${runId}-${runNo}`;
     runNo++;
+    const owner = await publish(uri, database, module);
+    await writer.ask({ cmd: 'init', uri, database });
     await writer.ask({ cmd: 'tenants', tenants });
     const feedPath = join(tmpdir(), `bench-feed-${process.pid}.sock`);
     const extra = process.env.BENCH_GATEWAY_ARGS?.split(' ').filter(Boolean) ?? [];
@@ -139,13 +144,14 @@ export async function fanout(config) {
     } finally {
       await clients.ask({ cmd: 'close' });
       await gw.ask({ cmd: 'stop' }, 15_000).catch(() => gw.child.kill('SIGKILL'));
+      await deleteDatabase(uri, database, owner.token);
     }
   }
 
   for (const n of config.clientCounts) {
     // 1-row transactions already offer more than Node can write at 10,000 clients (100 per tenant); at
     // 1,000 they would offer only ~10 events per commit, so there the commits carry `batch` rows.
-    const batch = n / TENANTS >= 100 ? 1 : config.batch;
+    const batch = Number(process.env.BENCH_BATCH) || (n / TENANTS >= 100 ? 1 : config.batch);
     const variants = process.env.BENCH_VARIANTS ? VARIANTS.filter((v) => process.env.BENCH_VARIANTS.split(',').includes(v.key)) : VARIANTS;
     const saturate = { mode: 'saturate', seconds: config.seconds, batch, inflight: config.inflight, maxOutstanding: config.maxOutstanding };
     // For profiling and experiments only (docs/performance.md): BENCH_PHASES=fixed BENCH_RATE=<tx/s>.
@@ -167,19 +173,19 @@ export async function fanout(config) {
       for (let rep = 0; rep < config.repeats; rep++) for (const v of variants.filter((x) => x.key === 'ours' || x.key === 'node')) runs.push(await run(v, n, half));
     }
   }
-  await writer.ask({ cmd: 'close' });
+  if (runNo > 0) await writer.ask({ cmd: 'close' });
   writer.child.kill();
   clients.child.kill();
   return { config: { ...config, tenants: TENANTS, variants: VARIANTS.map(({ key, label }) => ({ key, label })) }, rates, runs };
 }
 
-// Stand-alone: `node bench/fanout/run.mjs` against SPACETIMEDB_URL / SPACETIMEDB_DB (quick settings).
+// Stand-alone: `node bench/fanout/run.mjs` against SPACETIMEDB_URL, publishing SPACETIMEDB_MODULE (quick settings).
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const env = (k, d) => (process.env[k] ? JSON.parse(process.env[k]) : d);
   const out = await fanout({
     ...FANOUT_DEFAULTS,
     uri: process.env.SPACETIMEDB_URL,
-    database: process.env.SPACETIMEDB_DB,
+    module: process.env.SPACETIMEDB_MODULE,
     clientCounts: env('CLIENTS', [1000]),
     repeats: env('REPEATS', 1),
     seconds: env('SECONDS', 4),

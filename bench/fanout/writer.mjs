@@ -110,6 +110,7 @@ process.on('message', async (msg) => {
     if (msg.cmd === 'init') {
       const { token, identity } = await fetch(`${msg.uri}/v1/identity`, { method: 'POST' }).then((r) => r.json());
       identityHex = identity;
+      await gateway?.close(); // a new run's fresh database
       gateway = await Gateway.connect({ uri: msg.uri, database: msg.database, token });
       process.send({ ok: true });
     } else if (msg.cmd === 'tenants') {
