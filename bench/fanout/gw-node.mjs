@@ -51,6 +51,9 @@ serveGateway(async ({ tenants, feedPath }) => {
     handler: (_req, res, tenant) => {
       const clients = byTenant[index.get(tenant)];
       if (!clients) return res.writeHead(404).end();
+      // The same close-delimited framing spacetime-gateway's pipe() uses (no chunk framing per write), so
+      // B stays the limit of writing through Node's http.
+      res.useChunkedEncodingByDefault = false;
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform' });
       res.write('retry: 2000\n\n');
       clients.add(res);
