@@ -87,31 +87,31 @@ if (!memoryOnly) {
       latency[mode].medians.push(quantile(samples, 0.5));
       latency[mode].samples.push(...samples);
     }
-}
-latencyResults = Object.fromEntries(
-  Object.entries(latency).map(([mode, { medians, samples }]) => [
-    mode,
-    { medianMs: summary(medians), p50Ms: quantile(samples, 0.5), p99Ms: quantile(samples, 0.99), calls: samples.length },
-  ]),
-);
-printTable(`Sequential call latency, ms (${REPEATS} repeats × ${CALLS} calls per mode)`, [
-  ['mode', 'median per repeat: min / median / max', 'p50', 'p99'],
-  ...Object.entries(latencyResults).map(([mode, r]) => [mode, cell(r.medianMs), fmt(r.p50Ms), fmt(r.p99Ms)]),
-]);
+  }
+  latencyResults = Object.fromEntries(
+    Object.entries(latency).map(([mode, { medians, samples }]) => [
+      mode,
+      { medianMs: summary(medians), p50Ms: quantile(samples, 0.5), p99Ms: quantile(samples, 0.99), calls: samples.length },
+    ]),
+  );
+  printTable(`Sequential call latency, ms (${REPEATS} repeats × ${CALLS} calls per mode)`, [
+    ['mode', 'median per repeat: min / median / max', 'p50', 'p99'],
+    ...Object.entries(latencyResults).map(([mode, r]) => [mode, cell(r.medianMs), fmt(r.p50Ms), fmt(r.p99Ms)]),
+  ]);
 
-// --- 2. throughput ------------------------------------------------------------------------------------------
-const concurrentUsers = Array.from({ length: CONCURRENT_USERS }, newUser);
-await concurrent('pool', concurrentUsers, 2); // opens their connections
-const throughput = { pool: [], http: [] };
-for (let r = 0; r < REPEATS; r++) {
-  for (const via of ['pool', 'http']) throughput[via].push(await concurrent(via, concurrentUsers, CONCURRENT_CALLS));
-}
-throughputResults = { pool: summary(throughput.pool), http: summary(throughput.http) };
-printTable(`Throughput with ${CONCURRENT_USERS} concurrent users, calls/s (${REPEATS} repeats × ${CONCURRENT_USERS * CONCURRENT_CALLS} calls)`, [
-  ['route', 'min / median / max'],
-  ['pool (warm)', cell(throughputResults.pool)],
-  ['http', cell(throughputResults.http)],
-]);
+  // --- 2. throughput ------------------------------------------------------------------------------------------
+  const concurrentUsers = Array.from({ length: CONCURRENT_USERS }, newUser);
+  await concurrent('pool', concurrentUsers, 2); // opens their connections
+  const throughput = { pool: [], http: [] };
+  for (let r = 0; r < REPEATS; r++) {
+    for (const via of ['pool', 'http']) throughput[via].push(await concurrent(via, concurrentUsers, CONCURRENT_CALLS));
+  }
+  throughputResults = { pool: summary(throughput.pool), http: summary(throughput.http) };
+  printTable(`Throughput with ${CONCURRENT_USERS} concurrent users, calls/s (${REPEATS} repeats × ${CONCURRENT_USERS * CONCURRENT_CALLS} calls)`, [
+    ['route', 'min / median / max'],
+    ['pool (warm)', cell(throughputResults.pool)],
+    ['http', cell(throughputResults.http)],
+  ]);
 }
 
 // --- 3. memory per pooled connection ------------------------------------------------------------------------
