@@ -10,7 +10,10 @@ import { newIdentity, serverEnv, uniqueId } from './helpers/spacetimedb.mjs';
 
 const { url, db } = serverEnv();
 
-/** Serves `gateway.stream()` over HTTP: `/node?o=<json>` pipes, `/fetch?o=<json>` goes through a Response. */
+/**
+ * Serves `gateway.stream()` over HTTP: `/node?o=<json>[&pipe=<json>]` pipes (with those pipe options),
+ * `/fetch?o=<json>` goes through a Response.
+ */
 async function serve(gateway) {
   const opened = [];
   const server = http.createServer(async (req, res) => {
@@ -26,7 +29,7 @@ async function serve(gateway) {
     }
     opened.push({ stream, res });
     if (u.pathname === '/node') {
-      stream.pipe(res);
+      stream.pipe(res, u.searchParams.has('pipe') ? JSON.parse(u.searchParams.get('pipe')) : undefined);
       return;
     }
     // What a Fetch-style framework does with the handler's Response.
@@ -45,7 +48,7 @@ async function serve(gateway) {
   const base = `http://127.0.0.1:${server.address().port}`;
   return {
     opened,
-    url: (path, options) => `${base}${path}?o=${encodeURIComponent(JSON.stringify(options))}`,
+    url: (path, options, pipe) => `${base}${path}?o=${encodeURIComponent(JSON.stringify(options))}${pipe ? `&pipe=${encodeURIComponent(JSON.stringify(pipe))}` : ''}`,
     close: () => new Promise((r) => (server.closeAllConnections(), server.close(r))),
   };
 }
@@ -143,6 +146,38 @@ describe('snapshot then increments', () => {
     expect(text).toMatch(/^retry: \d+\n\n/);
     expect(text).toContain(`"tenant_id":"${other}"`);
     expect(() => stream.pipe(new http.ServerResponse(new http.IncomingMessage()))).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+});
+
+describe('pipe framing', () => {
+  it('is close-delimited by default and chunked on request; both end cleanly when the stream ends', async () => {
+    const cases = [
+      { pipe: undefined, transferEncoding: undefined, connection: 'close' },
+      { pipe: { chunked: true }, transferEncoding: 'chunked', connection: 'keep-alive' },
+    ];
+    for (const { pipe, transferEncoding, connection } of cases) {
+      const sid = uniqueId('framing');
+      const c = await connectSse(web.url('/node', { tenantId: tenant, tables: ['document'], principal: { sub: 'u', sid } }, pipe)).opened;
+      await c.until((frames) => frames.some((f) => f.data && label(f) === 'snapshot/end'), 10_000, 'the snapshot');
+      expect(c.headers['transfer-encoding']).toBe(transferEncoding);
+      expect(c.headers.connection).toBe(connection);
+      await gateway.callReducer('create_document', [tenant, `framing ${sid}`, 'b']);
+      await c.until((frames) => frames.some((f) => f.event === 'document.insert' && f.data.payload.row.title === `framing ${sid}`), 10_000, 'a live event');
+      expect(gateway.revoke({ sid })).toBe(1);
+      await c.until((_, client) => client.ended, 10_000, 'the response to end');
+      expect(label(c.frames.at(-1))).toMatch(/^revoked\//);
+      expect(c.complete, 'the body ended as its framing says, not cut off').toBe(true);
+    }
+  });
+
+  it('rejects pipe options that are not { chunked: boolean }', () => {
+    const stream = gateway.stream({ tenantId: tenant, tables: ['document'] });
+    const res = new http.ServerResponse(new http.IncomingMessage());
+    for (const bad of [null, 'chunked', { chunked: 'yes' }]) {
+      expect(() => stream.pipe(res, bad)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('chunked') }));
+    }
+    expect(res.headersSent).toBe(false);
+    stream.close();
   });
 });
 

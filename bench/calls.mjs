@@ -11,7 +11,7 @@
 //    - http: every call a POST to the call route (keep-alive; the server runs connect/disconnect per call).
 // 2. Throughput with 32 concurrent users (calls/s), pool (warm) against http.
 // 3. Memory per pooled connection: RSS growth per connection opened (needs --expose-gc).
-// Each call is `record_once(key)`, a one-row write.
+// Each call is `record_once(key)`, a one-row write. `--memory-only` runs only 3 (for `npm run bench`).
 
 import { performance } from 'node:perf_hooks';
 import { Gateway, TokenBroker, generateKeyPair } from '../lib/index.js';
@@ -20,6 +20,7 @@ import { cell, fmt, quantile, summary } from './lib/stats.mjs';
 import { printTable, writeResults } from './lib/report.mjs';
 
 const quick = process.argv.includes('--quick');
+const memoryOnly = process.argv.includes('--memory-only');
 const REPEATS = quick ? 3 : 5;
 const CALLS = quick ? 100 : 300; // sequential calls per mode and repeat
 const WARM_USERS = 20;
@@ -75,39 +76,43 @@ async function concurrent(via, users, each) {
 }
 
 // --- 1. latency ---------------------------------------------------------------------------------------------
-for (const call of Object.values(modes)) await sequential(call, 20); // warm-up (JIT, HTTP keep-alive)
-const latency = Object.fromEntries(Object.keys(modes).map((m) => [m, { medians: [], samples: [] }]));
-for (let r = 0; r < REPEATS; r++) {
-  for (const [mode, call] of Object.entries(modes)) {
-    const samples = await sequential(call, CALLS);
-    latency[mode].medians.push(quantile(samples, 0.5));
-    latency[mode].samples.push(...samples);
+let latencyResults = null;
+let throughputResults = null;
+if (!memoryOnly) {
+  for (const call of Object.values(modes)) await sequential(call, 20); // warm-up (JIT, HTTP keep-alive)
+  const latency = Object.fromEntries(Object.keys(modes).map((m) => [m, { medians: [], samples: [] }]));
+  for (let r = 0; r < REPEATS; r++) {
+    for (const [mode, call] of Object.entries(modes)) {
+      const samples = await sequential(call, CALLS);
+      latency[mode].medians.push(quantile(samples, 0.5));
+      latency[mode].samples.push(...samples);
+    }
   }
-}
-const latencyResults = Object.fromEntries(
-  Object.entries(latency).map(([mode, { medians, samples }]) => [
-    mode,
-    { medianMs: summary(medians), p50Ms: quantile(samples, 0.5), p99Ms: quantile(samples, 0.99), calls: samples.length },
-  ]),
-);
-printTable(`Sequential call latency, ms (${REPEATS} repeats × ${CALLS} calls per mode)`, [
-  ['mode', 'median per repeat: min / median / max', 'p50', 'p99'],
-  ...Object.entries(latencyResults).map(([mode, r]) => [mode, cell(r.medianMs), fmt(r.p50Ms), fmt(r.p99Ms)]),
-]);
+  latencyResults = Object.fromEntries(
+    Object.entries(latency).map(([mode, { medians, samples }]) => [
+      mode,
+      { medianMs: summary(medians), p50Ms: quantile(samples, 0.5), p99Ms: quantile(samples, 0.99), calls: samples.length },
+    ]),
+  );
+  printTable(`Sequential call latency, ms (${REPEATS} repeats × ${CALLS} calls per mode)`, [
+    ['mode', 'median per repeat: min / median / max', 'p50', 'p99'],
+    ...Object.entries(latencyResults).map(([mode, r]) => [mode, cell(r.medianMs), fmt(r.p50Ms), fmt(r.p99Ms)]),
+  ]);
 
-// --- 2. throughput ------------------------------------------------------------------------------------------
-const concurrentUsers = Array.from({ length: CONCURRENT_USERS }, newUser);
-await concurrent('pool', concurrentUsers, 2); // opens their connections
-const throughput = { pool: [], http: [] };
-for (let r = 0; r < REPEATS; r++) {
-  for (const via of ['pool', 'http']) throughput[via].push(await concurrent(via, concurrentUsers, CONCURRENT_CALLS));
+  // --- 2. throughput ------------------------------------------------------------------------------------------
+  const concurrentUsers = Array.from({ length: CONCURRENT_USERS }, newUser);
+  await concurrent('pool', concurrentUsers, 2); // opens their connections
+  const throughput = { pool: [], http: [] };
+  for (let r = 0; r < REPEATS; r++) {
+    for (const via of ['pool', 'http']) throughput[via].push(await concurrent(via, concurrentUsers, CONCURRENT_CALLS));
+  }
+  throughputResults = { pool: summary(throughput.pool), http: summary(throughput.http) };
+  printTable(`Throughput with ${CONCURRENT_USERS} concurrent users, calls/s (${REPEATS} repeats × ${CONCURRENT_USERS * CONCURRENT_CALLS} calls)`, [
+    ['route', 'min / median / max'],
+    ['pool (warm)', cell(throughputResults.pool)],
+    ['http', cell(throughputResults.http)],
+  ]);
 }
-const throughputResults = { pool: summary(throughput.pool), http: summary(throughput.http) };
-printTable(`Throughput with ${CONCURRENT_USERS} concurrent users, calls/s (${REPEATS} repeats × ${CONCURRENT_USERS * CONCURRENT_CALLS} calls)`, [
-  ['route', 'min / median / max'],
-  ['pool (warm)', cell(throughputResults.pool)],
-  ['http', cell(throughputResults.http)],
-]);
 
 // --- 3. memory per pooled connection ------------------------------------------------------------------------
 const perConnection = [];

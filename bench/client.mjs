@@ -7,9 +7,9 @@
 //    calls through SpacetimeDB's HTTP call route (keep-alive fetch).
 
 import { performance } from 'node:perf_hooks';
-import WebSocket from 'ws';
 import { Gateway } from '../lib/index.js';
 import { cell, fmt, quantile, summary } from './lib/stats.mjs';
+import { rawSubscribe } from './lib/raw-subscribe.mjs';
 import { printTable, writeResults } from './lib/report.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -33,45 +33,6 @@ const query = `SELECT * FROM document WHERE tenant_id = '${tenant}'`;
 console.log(`seeded ${ROWS} documents of tenant ${tenant}`);
 
 // --- 1. initial subscription --------------------------------------------------------------------------------
-/** A SubscribeMulti message in BSATN (protocol doc §2.2): tag 4, [String], request_id, query_id. */
-function subscribeMulti(queries, requestId, queryId) {
-  const parts = [Buffer.from([4]), u32(queries.length)];
-  for (const q of queries) {
-    const bytes = Buffer.from(q, 'utf8');
-    parts.push(u32(bytes.length), bytes);
-  }
-  parts.push(u32(requestId), u32(queryId));
-  return Buffer.concat(parts);
-}
-function u32(n) {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n);
-  return b;
-}
-
-/** Time from sending the subscription to receiving the server's reply, with no decoding. */
-async function rawSubscribe() {
-  const ws = new WebSocket(`${uri.replace(/^http/, 'ws')}/v1/database/${database}/subscribe?compression=None`, 'v1.bsatn.spacetimedb');
-  ws.binaryType = 'nodebuffer';
-  const messages = [];
-  let wake = null;
-  ws.on('message', (data) => {
-    messages.push(data);
-    wake?.();
-  });
-  const next = () => (messages.length ? Promise.resolve(messages.shift()) : new Promise((r) => (wake = () => r(messages.shift()))));
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-  await next(); // IdentityToken
-  const t0 = performance.now();
-  ws.send(subscribeMulti([query], 1, 1));
-  const reply = await next();
-  const ms = performance.now() - t0;
-  // byte 0: compression tag (0 = none); byte 1: ServerMessage tag (8 = SubscribeMultiApplied).
-  if (reply[0] !== 0 || reply[1] !== 8) throw new Error(`unexpected reply tags ${reply[0]}/${reply[1]}`);
-  ws.close();
-  return { ms, bytes: reply.length };
-}
-
 async function gatewaySubscribe() {
   const g = await Gateway.connect({ uri, database });
   const t0 = performance.now();
@@ -88,7 +49,7 @@ const raw = [];
 const gw = [];
 for (let i = 0; i < REPEATS + 1; i++) {
   // The first round warms both paths (JIT, server caches) and is not counted.
-  const r = await rawSubscribe();
+  const r = await rawSubscribe({ uri, database, query });
   const g = await gatewaySubscribe();
   if (i > 0) {
     raw.push(r);

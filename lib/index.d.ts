@@ -179,8 +179,11 @@ export declare class SseStream implements AsyncIterable<Uint8Array> {
   readonly id: number;
   /** Whether the stream has ended. */
   readonly ended: boolean;
-  /** Writes the stream to a Node `http.ServerResponse` with the SSE headers and backpressure. */
-  pipe<R extends import('node:http').ServerResponse>(res: R): R;
+  /**
+   * Writes the stream to a Node `http.ServerResponse` with the SSE headers and backpressure. On HTTP/1.1
+   * the body is close-delimited (`Connection: close`, no chunked encoding) unless `chunked: true`.
+   */
+  pipe<R extends import('node:http').ServerResponse>(res: R, options?: PipeOptions): R;
   /** A Web `Response` with the SSE headers, for Fetch-style handlers (TanStack Start API routes). */
   toResponse(init?: ResponseInit): Response;
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array>;
@@ -188,6 +191,15 @@ export declare class SseStream implements AsyncIterable<Uint8Array> {
   narrow(narrowing: Narrowing): number;
   /** Ends the stream. */
   close(): void;
+}
+
+/** Options of `SseStream.pipe`. */
+export interface PipeOptions {
+  /**
+   * Keep Node's chunked transfer encoding (and the connection reusable after the stream ends). Default
+   * `false`: the body ends when the connection closes, which saves the chunk framing on every write.
+   */
+  chunked?: boolean;
 }
 
 /** The headers `pipe` and `toResponse` set. */

@@ -50,6 +50,7 @@ export function connectSse(url, { lastEventId, headers = {} } = {}) {
     headers: undefined,
     lastEventId: undefined,
     ended: false,
+    complete: false, // the body ended as HTTP framing says (not cut off)
     bytes: 0,
     res: undefined,
     req: undefined,
@@ -76,6 +77,9 @@ export function connectSse(url, { lastEventId, headers = {} } = {}) {
           client.frames.push(f);
         }
         if (parsed.frames.length > 0) notify();
+      });
+      res.on('end', () => {
+        client.complete = res.complete;
       });
       res.on('close', () => {
         client.ended = true;

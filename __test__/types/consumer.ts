@@ -91,7 +91,7 @@ async function client(): Promise<void> {
 void client;
 
 // The SSE relay.
-import { SseStream, SSE_HEADERS, type SseEnvelope, type StreamOptions } from 'spacetime-gateway';
+import { SseStream, SSE_HEADERS, type PipeOptions, type SseEnvelope, type StreamOptions } from 'spacetime-gateway';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 async function relay(res: ServerResponse<IncomingMessage>): Promise<void> {
@@ -105,6 +105,8 @@ async function relay(res: ServerResponse<IncomingMessage>): Promise<void> {
   const options: StreamOptions = { tenantId: 't1', tables: ['document'], where: { document: { owner: 'x' } }, principal: { sub: 'u1' } };
   const stream: SseStream = gateway.stream(options);
   const piped: ServerResponse<IncomingMessage> = stream.pipe(res);
+  const framing: PipeOptions = { chunked: true };
+  gateway.stream(options).pipe(res, framing);
   const response: Response = gateway.stream({ allTenants: true, lastEventId: 'abc-3' }).toResponse({ headers: { 'x-a': 'b' } });
   for await (const chunk of gateway.stream({ tenantId: 7 })) {
     const bytes: Uint8Array = chunk;

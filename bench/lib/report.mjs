@@ -37,11 +37,14 @@ export function printTable(title, rows) {
   for (const r of rows.slice(1)) console.log(line(r));
 }
 
-/** Writes `bench/results/<name>-<date>.json` and returns its path. */
+/**
+ * Writes `bench/results/<name>-<date>.json` (or the file in BENCH_RESULTS_OUT: `npm run bench` runs a
+ * script as one of its scenarios and collects that file) and returns its path.
+ */
 export function writeResults(name, results) {
   const dir = join(ROOT, 'bench/results');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${name}-${new Date().toISOString().slice(0, 10)}.json`);
+  const file = process.env.BENCH_RESULTS_OUT || join(dir, `${name}-${new Date().toISOString().slice(0, 10)}.json`);
   writeFileSync(file, JSON.stringify({ ...environment(), ...results }, null, 2) + '\n');
   return file;
 }

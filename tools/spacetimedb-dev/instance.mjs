@@ -142,6 +142,12 @@ export async function publish(url, name, wasmPath, token) {
   return { identity: owner.identity, token: owner.token, databaseIdentity: json.Success.database_identity };
 }
 
+/** Deletes database `name` (its owner's `token`); rejects when the server refuses. */
+export async function deleteDatabase(url, name, token) {
+  const r = await fetch(`${url}/v1/database/${encodeURIComponent(name)}`, { method: 'DELETE', headers: { Authorization: `Bearer ${token}` } });
+  if (!r.ok) throw new DevServerError(`delete rejected: DELETE ${url}/v1/database/${name} answered HTTP ${r.status}: ${(await r.text()).slice(0, 300)}`);
+}
+
 function envLines(env) {
   return Object.entries(env)
     .filter(([, v]) => v !== undefined && v !== null)
@@ -269,10 +275,7 @@ export async function down(target = DEFAULT_ENV_FILE) {
   if (env.SPACETIMEDB_PID) {
     await stopProcess(Number(env.SPACETIMEDB_PID), join(inst, 'data'));
   } else if (env.SPACETIMEDB_EXTERNAL && env.SPACETIMEDB_OWNER_TOKEN) {
-    await fetch(`${env.SPACETIMEDB_URL}/v1/database/${encodeURIComponent(env.SPACETIMEDB_DB)}`, {
-      method: 'DELETE',
-      headers: { Authorization: `Bearer ${env.SPACETIMEDB_OWNER_TOKEN}` },
-    }).catch(() => {});
+    await deleteDatabase(env.SPACETIMEDB_URL, env.SPACETIMEDB_DB, env.SPACETIMEDB_OWNER_TOKEN).catch(() => {});
   }
   rmSync(inst, { recursive: true, force: true });
   if (envFile) rmSync(envFile, { force: true });

@@ -1,0 +1,196 @@
+// The suite's tables, as markdown, from one results object (bench/run.mjs): printed after a run and
+// written into the README between `<!-- bench:start -->` and `<!-- bench:end -->` (bench/readme.mjs).
+import { cell, fmt, quantile, summary } from './stats.mjs';
+
+const MiB = 2 ** 20;
+const med = (xs) => quantile(xs, 0.5);
+const table = (rows) => [`| ${rows[0].join(' | ')} |`, `|${rows[0].map(() => '---').join('|')}|`, ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`)].join('\n');
+const ratio = (x) => `${fmt(x, 2)}×`;
+const sum = (xs) => xs.reduce((a, b) => a + b, 0);
+
+/** Per client count and variant: the figures of the fan-out table. */
+export function fanoutFigures(fanout) {
+  const out = {};
+  for (const n of [...new Set(fanout.runs.map((r) => r.clients))]) {
+    out[n] = {};
+    for (const { key, label } of fanout.config.variants) {
+      const of = (mode) => fanout.runs.filter((r) => r.clients === n && r.variant === key && r.mode === mode);
+      const sat = of('saturate');
+      const fixed = of('fixed');
+      const half = of('fixed-half');
+      const all = [...sat, ...fixed, ...half];
+      out[n][key] = {
+        label,
+        delivered: summary(sat.map((r) => r.deliveredPerSec)),
+        satCpuPer100k: summary(sat.map((r) => r.cpuPer100k)),
+        satCpuSeconds: summary(sat.map((r) => r.cpuSeconds)),
+        writerBlocked: med(sat.map((r) => r.writerBlockedSeconds / r.windowSeconds)),
+        p50: summary(fixed.map((r) => r.latencyMs.p50)),
+        p99: summary(fixed.map((r) => r.latencyMs.p99)),
+        max: summary(fixed.map((r) => r.latencyMs.max)),
+        fixedDelivered: summary(fixed.map((r) => r.deliveredPerSec)),
+        fixedOffered: med(fixed.map((r) => r.offeredPerSec)),
+        fixedCpuSeconds: summary(fixed.map((r) => r.cpuSeconds)),
+        halfP99: half.length ? summary(half.map((r) => r.latencyMs.p99)) : null,
+        halfRate: half[0]?.rate,
+        peakRssMiB: summary(all.map((r) => r.peakRssBytes / MiB)),
+        idleKiB: summary(all.map((r) => r.idleBytesPerStream / 1024)),
+        lost: sum(all.map((r) => r.lost)),
+        duplicates: sum(all.map((r) => r.duplicates)),
+        resyncs: sum(all.map((r) => r.resyncs)),
+        disconnects: sum(all.map((r) => r.disconnects)),
+        expected: sum(all.map((r) => r.expected)),
+      };
+    }
+  }
+  return out;
+}
+
+function fanoutSection(fanout) {
+  const figures = fanoutFigures(fanout);
+  const parts = [];
+  for (const [n, byVariant] of Object.entries(figures)) {
+    const rate = fanout.rates[n];
+    const runs = fanout.runs.filter((r) => r.clients === Number(n));
+    const batch = runs.find((r) => r.mode === 'saturate')?.batch;
+    parts.push(
+      `**Fan-out, ${fmt(Number(n))} SSE clients** (100 tenants, ${fanout.config.repeats} repeats of ${fanout.config.seconds} s per phase; ` +
+        `saturation: ${batch === 1 ? 'create_document, 1 row' : `seed_documents, ${batch} rows`} per transaction, closed-loop on delivery; ` +
+        `fixed: ${fmt(rate.rate)} transactions/s of 1 row = ${fmt(rate.rate * (Number(n) / 100))} events/s offered` +
+        `${rate.cappedAt ? ` (capped: 80 % of A's best, ${fmt(0.8 * rate.aBestSaturatedPerSec)} events/s, needs more commits than server and writer make here)` : ', 80 % of the best A variant\'s median saturated rate'})\n`,
+    );
+    parts.push(
+      table([
+        ['variant', 'max delivered events/s', 'CPU s / 100k events', 'fixed rate: delivered events/s', 'p50 ms', 'p99 ms', 'max ms', 'peak RSS MiB', 'lost', 'resyncs'],
+        ...Object.values(byVariant).map((v) => [
+          v.label,
+          `${cell(v.delivered)}${v.writerBlocked < 0.05 ? ' (≥: load-bound)' : ''}`,
+          cell(v.satCpuPer100k, 2),
+          cell(v.fixedDelivered),
+          cell(v.p50, 2),
+          cell(v.p99, 2),
+          cell(v.max, 3),
+          cell(v.peakRssMiB),
+          `${fmt(v.lost)} of ${fmt(v.expected)}`,
+          fmt(v.resyncs),
+        ]),
+      ]),
+    );
+  }
+  return parts.join('\n\n');
+}
+
+/** The targets of the benchmark issue, with the measured ratio and whether each is met. */
+export function targets(results) {
+  const rows = [];
+  const f = results.fanout && fanoutFigures(results.fanout);
+  const big = f && Math.max(...Object.keys(f).map(Number));
+  if (f) {
+    const v = f[big];
+    for (const a of ['sdk', 'sdkNative']) {
+      const r = v.ours.delivered.median / v[a].delivered.median;
+      const cpu = v.ours.satCpuPer100k.median / v[a].satCpuPer100k.median;
+      rows.push([`fan-out ${fmt(big)}: ≥ 5× ${v[a].label} events/s at ≤ its CPU`, `${ratio(r)} events/s, ${ratio(cpu)} CPU per event`, r >= 5 && cpu <= 1 ? 'met' : 'missed']);
+    }
+    const b = v.ours.delivered.median / v.node.delivered.median;
+    rows.push([`fan-out ${fmt(big)}: ≥ 70 % of ${v.node.label}`, `${fmt(100 * b, 3)} %`, b >= 0.7 ? 'met' : 'missed']);
+    rows.push([`fan-out ${fmt(big)}: p99 ≤ 50 ms at ${fmt(results.fanout.rates[big].rate * (big / 100))} events/s`, `${fmt(v.ours.p99.median)} ms (B: ${fmt(v.node.p99.median)} ms)`, v.ours.p99.median <= 50 ? 'met' : 'missed']);
+    if (v.ours.halfP99) rows.push([`(for reference) p99 at half that rate, ${fmt(v.ours.halfRate * (big / 100))} events/s`, `${fmt(v.ours.halfP99.median)} ms (B: ${fmt(v.node.halfP99.median)} ms)`, '']);
+    const lost = Object.values(f).flatMap((byV) => Object.values(byV)).reduce((s, x) => s + x.lost + x.duplicates, 0);
+    rows.push(['fan-out: no event lost or repeated (every variant, every run)', `${fmt(lost)} lost or repeated`, lost === 0 ? 'met' : 'missed']);
+  }
+  if (results.decode) {
+    const d = decodeFigures(results.decode);
+    for (const a of ['sdk', 'sdkNative']) {
+      const beyond = d.raw ? `; beyond the floor: ${ratio((d[a].ms.median - d.raw.ms.median) / (d.ours.ms.median - d.raw.ms.median))} / ${ratio((d[a].ms.median - d.raw.ms.median) / (d.ours.subscribeMs.median - d.raw.ms.median))}` : '';
+      rows.push([`decode: ≥ 5× ${d[a].label}`, `${ratio(d[a].ms.median / d.ours.ms.median)} with rows() as JS objects, ${ratio(d[a].ms.median / d.ours.subscribeMs.median)} to projection ready${beyond}`, d[a].ms.median / d.ours.ms.median >= 5 ? 'met' : 'missed']);
+    }
+  }
+  if (results.tokens) {
+    for (const r of results.tokens.rows.filter((x) => x.op !== 'verify (ours async)')) {
+      const x = r.ours.median / r.jose.median;
+      rows.push([`tokens: ${r.alg} ${r.op} faster than jose`, ratio(x), x > 1 ? 'met' : 'missed']);
+    }
+  }
+  return rows;
+}
+
+function decodeFigures(decode) {
+  const out = {};
+  for (const { key, label } of decode.variants) {
+    const s = decode.results[key].samples;
+    out[key] = { label, decoder: decode.results[key].decoder, ms: summary(s.map((x) => x.ms)), subscribeMs: s[0].subscribeMs === undefined ? null : summary(s.map((x) => x.subscribeMs)) };
+  }
+  return out;
+}
+
+function decodeSection(decode) {
+  const d = decodeFigures(decode);
+  const rowsPerSec = (ms) => fmt((decode.rows / ms) * 1000);
+  return (
+    `**Decode: initial subscription of ${fmt(decode.rows)} rows** (ms, ${decode.repeats} repeats after a warm-up, each variant in its own process)\n\n` +
+    table([
+      ['variant', 'until', 'ms', 'rows/s (median)', 'ours is'],
+      ...(d.raw ? [['floor: raw websocket, no decoding', 'the server\'s reply received', cell(d.raw.ms), rowsPerSec(d.raw.ms.median), '—']] : []),
+      ['spacetime-gateway', 'projection ready (`subscribe`)', cell(d.ours.subscribeMs), rowsPerSec(d.ours.subscribeMs.median), '—'],
+      ['spacetime-gateway', '+ every row as a JS object (`rows()`)', cell(d.ours.ms), rowsPerSec(d.ours.ms.median), '—'],
+      ...['sdk', 'sdkNative'].map((k) => [d[k].label, 'last `onInsert` ran', cell(d[k].ms), rowsPerSec(d[k].ms.median), `${ratio(d[k].ms.median / d.ours.ms.median)} / ${ratio(d[k].ms.median / d.ours.subscribeMs.median)}`]),
+    ]) +
+    '\n\n"ours is": how many times faster, with `rows()` / to projection ready. "Beyond the floor" (targets): the same ratio after subtracting the floor, i.e. of each client\'s own work.'
+  );
+}
+
+function tokensSection(tokens) {
+  return (
+    `**Tokens** (ops/s, ${tokens.repeats} repeats of ~${tokens.ms} ms after a warm-up)\n\n` +
+    table([
+      ['alg', 'operation', 'spacetime-gateway', 'jose', 'ratio (median)'],
+      ...tokens.rows.map((r) => [r.alg, r.op, cell(r.ours), cell(r.jose), ratio(r.ours.median / r.jose.median)]),
+    ])
+  );
+}
+
+function memorySection(results) {
+  const rows = [['what', 'KiB (min / median / max)']];
+  if (results.fanout) {
+    const f = fanoutFigures(results.fanout);
+    for (const [n, byVariant] of Object.entries(f)) {
+      for (const v of Object.values(byVariant)) rows.push([`idle SSE stream, ${v.label} (gateway RSS growth / ${fmt(Number(n))} streams)`, cell(v.idleKiB)]);
+    }
+  }
+  if (results.pool) rows.push([`per-user pool connection (RSS growth / ${results.pool.memory.connectionsPerSample} connections)`, cell(results.pool.memory.rssKiBPerConnection)]);
+  return `**Memory**\n\n${table(rows)}`;
+}
+
+function resumeSection(resume) {
+  const names = { head: 'at the head (nothing missed)', snapshot: `no Last-Event-ID: snapshot of ${fmt(resume.missedEventsOfTenant)} rows` };
+  return (
+    `**Resume** (one tenant's stream, log of ${fmt(resume.logEvents)} events over ${resume.tenants} tenants; ms, ${resume.repeats} repeats)\n\n` +
+    table([
+      ['reconnect', 'stream() call (JS thread)', 'until caught up'],
+      ...Object.entries(resume.samples).map(([k, s]) => [
+        names[k] ?? `${fmt(resume.logEvents)} events back (${fmt(resume.missedEventsOfTenant)} of them this tenant's)`,
+        cell(summary(s.map((x) => x.openMs))),
+        cell(summary(s.map((x) => x.doneMs))),
+      ]),
+    ])
+  );
+}
+
+/** The whole markdown report. */
+export function markdown(results) {
+  const parts = [];
+  parts.push(
+    `Command: \`${results.command}\` — ${results.date.slice(0, 10)}, ${results.machine.cpus} × ${results.machine.cpuModel}, ${results.machine.memoryGiB} GiB, ` +
+      `Node ${results.versions.node}, SpacetimeDB ${results.versions.spacetimedb}, commit ${results.versions.git}, ${fmt(results.durationSeconds / 60, 2)} min. ` +
+      `Cells: min / median / max over repeats; ratios of medians from the same run. Raw figures: \`${results.file}\`.`,
+  );
+  const t = targets(results);
+  if (t.length) parts.push(`**Targets**\n\n${table([['target', 'measured', ''], ...t])}`);
+  if (results.fanout) parts.push(fanoutSection(results.fanout));
+  if (results.decode) parts.push(decodeSection(results.decode));
+  if (results.tokens) parts.push(tokensSection(results.tokens));
+  if (results.fanout || results.pool) parts.push(memorySection(results));
+  if (results.resume) parts.push(resumeSection(results.resume));
+  return parts.join('\n\n');
+}
