@@ -4,7 +4,8 @@
 // counting that marker counts delivered events and the timestamp after it gives commit-to-client latency.
 // (Chunked-encoding size lines sit between writes, and every variant writes whole frames, so they never
 // split a marker; TCP segments may, hence the carry-over.) The same cheap client for every variant keeps
-// the clients' share of the 2 cores equal.
+// the clients' share of the 2 cores equal. Each client counts its own events, so losses and repeats are
+// checked per client against the rows its tenant committed.
 import net from 'node:net';
 import { Histogram } from './histogram.mjs';
 
@@ -32,7 +33,7 @@ function micros(text) {
 function open(port, path, tenantIndex, tenant) {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
-    const conn = { socket, closedByUs: false };
+    const conn = { socket, closedByUs: false, tenantIndex, received: 0 };
     let carry = null;
     let opened = false;
     socket.on('connect', () => {
@@ -57,6 +58,7 @@ function open(port, path, tenantIndex, tenant) {
           break;
         }
         perTenant[tenantIndex]++;
+        conn.received++;
         histogram.record((now - micros(buf.toString('latin1', at + MARK.length, end))) / 1000);
         pos = end;
       }
@@ -88,6 +90,7 @@ process.on('message', async (msg) => {
     process.send({ opened: ok });
   } else if (msg.cmd === 'reset') {
     perTenant.fill(0);
+    for (const c of conns) c.received = 0;
     histogram = new Histogram();
     resyncs = 0;
     disconnects = 0;
@@ -95,7 +98,16 @@ process.on('message', async (msg) => {
   } else if (msg.cmd === 'count') {
     process.send(counts());
   } else if (msg.cmd === 'report') {
-    process.send({ ...counts(), latency: histogram.summary() });
+    // { rows: confirmed rows per tenant }: every client of tenant t must have exactly rows[t] events, so a
+    // loss at one client cannot hide behind a repeat at another.
+    let lost = 0;
+    let duplicates = 0;
+    for (const c of conns) {
+      const diff = c.received - (msg.rows[c.tenantIndex] ?? 0);
+      if (diff < 0) lost -= diff;
+      else duplicates += diff;
+    }
+    process.send({ ...counts(), lost, duplicates, latency: histogram.summary() });
   } else if (msg.cmd === 'close') {
     perTenant = new Float64Array(0);
     for (const c of conns) {

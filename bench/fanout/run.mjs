@@ -127,13 +127,13 @@ export async function fanout(config) {
       const cpu = cpuSeconds(pid) - cpu0;
       const othersCpu = Object.fromEntries(Object.entries(others).map(([k, p]) => [k, p ? cpuSeconds(p) - othersCpu0[k] : NaN]));
       const peakRss = memory(pid).hwm;
-      const report = await clients.ask({ cmd: 'report' });
+      const report = await clients.ask({ cmd: 'report', rows: w.rows });
       const stats = await gw.ask({ cmd: 'stats' });
-      const lost = Math.max(0, expected - report.received);
+      const { lost, duplicates } = report; // per client: see clients.mjs
       const r = {
         variant: variant.key, clients: n, opened, ...load,
         transactions: w.commits, writerBlockedSeconds: w.blockedSeconds, rows: w.rows.reduce((a, b) => a + b, 0), writerErrors: w.errors, windowSeconds: w.seconds,
-        expected, received: report.received, receivedInWindow: inWindow.received, lost, duplicates: Math.max(0, report.received - expected),
+        expected, received: report.received, receivedInWindow: inWindow.received, lost, duplicates,
         resyncs: report.resyncs, disconnects: report.disconnects,
         offeredPerSec: expected / w.seconds, deliveredPerSec: inWindow.received / w.seconds,
         latencyMs: report.latency, cpuSeconds: cpu, cpuPer100k: (cpu * 1e5) / Math.max(1, report.received),
