@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Gateway, TokenBroker, generateKeyPair } from '../lib/index.js';
 import { httpCallOn, serveIssuer, sqlOn, startPrivateServer } from './helpers/private-server.mjs';
 import { StreamModel, connectSse } from './helpers/sse.mjs';
+import { uniqueId } from './helpers/spacetimedb.mjs';
 
 const FAST_RECONNECT = { initialDelayMs: 50, maxDelayMs: 400, jitter: 0.2 };
 const cleanups = [];
@@ -62,7 +63,7 @@ async function until(predicate, what, timeoutMs = 20_000) {
 /** A writer identity with a tenant of its own on `server`; `write(n)` creates document `n` over HTTP. */
 async function writer(server) {
   const { token } = await fetch(`${server.url}/v1/identity`, { method: 'POST' }).then((r) => r.json());
-  const tenant = `w-${Math.random().toString(36).slice(2, 8)}`;
+  const tenant = uniqueId('w');
   expect(await httpCallOn(server, 'create_tenant', [tenant, 'writer'], token)).toBe(200);
   return {
     tenant,
@@ -173,7 +174,7 @@ describe('reconnect', () => {
     const { token } = await fetch(`${server.url}/v1/identity`, { method: 'POST' }).then((r) => r.json());
     const gateway = await Gateway.connect({ uri: server.url, database: server.db, token, reconnect: { ...FAST_RECONNECT, callWaitMs: 1500 } });
     cleanups.push(() => gateway.close());
-    const tenant = `o-${Math.random().toString(36).slice(2, 8)}`;
+    const tenant = uniqueId('o');
     await gateway.callReducer('create_tenant', [tenant, 'outage']);
 
     await server.kill();
@@ -199,7 +200,7 @@ describe('reconnect', () => {
     cleanups.push(() => server.stop());
     const gateway = await Gateway.connect({ uri: server.url, database: server.db, reconnect: { ...FAST_RECONNECT, callWaitMs: 200 } });
     cleanups.push(() => gateway.close());
-    const tenant = `f-${Math.random().toString(36).slice(2, 8)}`;
+    const tenant = uniqueId('f');
     await gateway.callReducer('create_tenant', [tenant, 'flight']);
     // Many calls in flight, then the server dies: each settles, none hangs; none resolves wrongly.
     const calls = Array.from({ length: 200 }, (_, i) => gateway.callReducer('create_document', [tenant, `f ${i}`, 'x']).then(ok, err));
@@ -236,7 +237,7 @@ describe('keep-alive', () => {
     await sleep(5000);
     expect(seen).toEqual([]);
     expect(gateway.connectionId).toBe(connectionId);
-    await gateway.callReducer('create_tenant', [`k-${Math.random().toString(36).slice(2, 8)}`, 'still here']);
+    await gateway.callReducer('create_tenant', [uniqueId('k'), 'still here']);
   });
 
   it('notices a silent server (frozen, like a network black hole) after idleTimeoutMs and reconnects when it answers again', async () => {
@@ -253,7 +254,7 @@ describe('keep-alive', () => {
     expect(seen[0].reason).toMatch(/no message from the server/);
     server.thaw();
     await until(() => gateway.state.status === 'live', 'the reconnect after the thaw', 20_000);
-    await gateway.callReducer('create_tenant', [`t-${Math.random().toString(36).slice(2, 8)}`, 'thawed']);
+    await gateway.callReducer('create_tenant', [uniqueId('t'), 'thawed']);
   }, 40_000);
 });
 
@@ -297,7 +298,7 @@ describe('token refresh', () => {
     expect(rehydrations).toBe(0);
     expect(gateway.identity).toBe(issuer.broker.identityFor('gateway-service'));
     // Reducer calls keep working across rotations, attributed to the same identity.
-    const tenant = `r-${Math.random().toString(36).slice(2, 6)}`;
+    const tenant = uniqueId('r');
     await gateway.callReducer('create_tenant', [tenant, 'after rotations']);
     const [row] = await sqlOn(server, `SELECT * FROM tenant WHERE id = '${tenant}'`);
     expect(row.created_by[0].replace(/^0x/, '').padStart(64, '0')).toBe(gateway.identity);
@@ -310,7 +311,7 @@ describe('token refresh, calls and quiet periods', () => {
     cleanups.push(() => server.stop());
     const issuer = await serveIssuer((iss) => new TokenBroker({ issuer: iss, audience: 'spacetimedb', keys: generateKeyPair({ alg: 'ES256' }), ttlSeconds: 2 }));
     cleanups.push(() => issuer.close());
-    const tenant = `q-${Math.random().toString(36).slice(2, 8)}`;
+    const tenant = uniqueId('q');
     const gateway = await Gateway.connect({
       uri: server.url,
       database: server.db,
@@ -342,7 +343,7 @@ describe('shutdown', () => {
     const server = await startPrivateServer();
     cleanups.push(() => server.stop());
     const gateway = await Gateway.connect({ uri: server.url, database: server.db });
-    const tenant = `c-${Math.random().toString(36).slice(2, 8)}`;
+    const tenant = uniqueId('c');
     await gateway.callReducer('create_tenant', [tenant, 'close']);
     const inFlight = Array.from({ length: 50 }, (_, i) => gateway.callReducer('create_document', [tenant, `c ${i}`, 'x']).then(ok, err));
     await gateway.close({ deadlineMs: 5000 });
