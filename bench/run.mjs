@@ -43,7 +43,7 @@ const CONFIG = quick
       resume: { events: 100_000, repeats: 5 },
     };
 
-/** Runs a script of bench/ that writes its results to a JSON file; returns them. */
+/** Runs a script of bench/ that writes its results to the JSON file named by BENCH_RESULTS_OUT; returns them. */
 function script(args) {
   const out = join(tmpdir(), `bench-${process.pid}-${Date.now()}.json`);
   execFileSync(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, BENCH_RESULTS_OUT: out } });
@@ -69,10 +69,7 @@ if (only.includes('resume')) {
 }
 if (only.includes('tokens')) {
   step('tokens');
-  const out = join(tmpdir(), `bench-tokens-${process.pid}.json`);
-  execFileSync(process.execPath, ['bench/tokens.mjs', ...CONFIG.tokens, '--json', out], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  results.tokens = JSON.parse(readFileSync(out, 'utf8'));
-  rmSync(out);
+  results.tokens = script(['bench/tokens.mjs', ...CONFIG.tokens]);
 }
 if (only.includes('pool')) {
   step('per-user pool memory');

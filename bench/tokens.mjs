@@ -91,4 +91,6 @@ for (const r of rows) {
   const cell = (x) => `${fmt(x.min)} / **${fmt(x.median)}** / ${fmt(x.max)}`;
   console.log(`| ${r.alg} | ${r.op} | ${cell(r.ours)} | ${cell(r.jose)} | ${(r.ours.median / r.jose.median).toFixed(2)}× |`);
 }
-if (values.json) writeFileSync(values.json, `${JSON.stringify({ node: process.version, repeats: REPEATS, ms: MS, rows }, null, 2)}\n`);
+// `npm run bench` collects the figures through BENCH_RESULTS_OUT, like every script it runs.
+const jsonOut = values.json ?? process.env.BENCH_RESULTS_OUT;
+if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify({ node: process.version, repeats: REPEATS, ms: MS, rows }, null, 2)}\n`);
