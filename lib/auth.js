@@ -5,15 +5,11 @@
 // GatewayErrors with stable codes.
 
 const native = require('../index.js');
-const { GatewayError, callNative, awaitNative, fromNative } = require('./errors.js');
+const { invalidArgument: invalid, callNative, awaitNative, fromNative } = require('./errors.js');
 const { nativeHandles } = require('./internal.js');
 
 /** Recommended `Cache-Control` for the JWKS and discovery documents (see docs/auth.md, rotation). */
 const WELL_KNOWN_CACHE_CONTROL = 'public, max-age=300, stale-while-revalidate=60';
-
-function invalid(message) {
-  return new GatewayError('INVALID_ARGUMENT', message);
-}
 
 function toList(value) {
   if (value == null) return undefined;

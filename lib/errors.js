@@ -18,6 +18,11 @@ class GatewayError extends Error {
   }
 }
 
+/** The error for a bad argument or option of a public function. */
+function invalidArgument(message) {
+  return new GatewayError('INVALID_ARGUMENT', message);
+}
+
 const CODED_MESSAGE = /^([A-Z][A-Z0-9_]*): ([\s\S]*)$/;
 
 /** Converts an error thrown by the native addon into a GatewayError (others pass through). */
@@ -28,7 +33,7 @@ function fromNative(err) {
   // napi-rs argument conversion errors (e.g. a string where a number is expected) carry codes such as
   // 'InvalidArg' / 'NumberExpected'; they are the caller's mistake.
   if (typeof err.code === 'string' && /Arg|Expected/.test(err.code)) {
-    return new GatewayError('INVALID_ARGUMENT', err.message);
+    return invalidArgument(err.message);
   }
   return err;
 }
@@ -51,4 +56,4 @@ async function awaitNative(fnOrPromise) {
   }
 }
 
-module.exports = { GatewayError, fromNative, callNative, awaitNative };
+module.exports = { GatewayError, invalidArgument, fromNative, callNative, awaitNative };

@@ -2,7 +2,7 @@
 // The Gateway: one SpacetimeDB database, held open by the native core.
 
 const native = require('../index.js');
-const { GatewayError, awaitNative, callNative } = require('./errors.js');
+const { GatewayError, invalidArgument: invalid, awaitNative, callNative } = require('./errors.js');
 const { toWireJson } = require('./values.js');
 const { nativeHandles } = require('./internal.js');
 const { RelayHub } = require('./stream.js');
@@ -19,10 +19,6 @@ const RECONNECT_DEFAULTS = {
   idleTimeoutMs: 45_000,
   alignTimeoutMs: 5_000,
 };
-
-function invalid(message) {
-  return new GatewayError('INVALID_ARGUMENT', message);
-}
 
 function checkTimeout(value, name, fallback) {
   if (value === undefined) return fallback;

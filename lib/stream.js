@@ -4,7 +4,7 @@
 // the output of every ready stream in one Buffer, then one write per stream: JS is entered a bounded
 // number of times per batch, never once per event per client.
 
-const { GatewayError, callNative } = require('./errors.js');
+const { GatewayError, invalidArgument, callNative } = require('./errors.js');
 const { toWireJson } = require('./values.js');
 
 /** Headers of an SSE response: an event stream that no cache or proxy may store, transform or buffer. */
@@ -167,7 +167,7 @@ class SseStream {
 
   #attach(mode, sink, onEnd) {
     if (this.#mode !== null) {
-      throw new GatewayError('INVALID_ARGUMENT', `this stream is already consumed (${this.#mode}); consume a stream once`);
+      throw invalidArgument(`this stream is already consumed (${this.#mode}); consume a stream once`);
     }
     this.#mode = mode;
     this.#sink = sink;
@@ -203,10 +203,10 @@ class SseStream {
    */
   pipe(res, options = {}) {
     if (!res || typeof res.write !== 'function' || typeof res.on !== 'function') {
-      throw new GatewayError('INVALID_ARGUMENT', 'pipe needs a Node http.ServerResponse');
+      throw invalidArgument('pipe needs a Node http.ServerResponse');
     }
     if (options === null || typeof options !== 'object' || (options.chunked !== undefined && typeof options.chunked !== 'boolean')) {
-      throw new GatewayError('INVALID_ARGUMENT', 'pipe options must be an object like { chunked: true }');
+      throw invalidArgument('pipe options must be an object like { chunked: true }');
     }
     if (!res.headersSent) {
       if (options.chunked !== true && 'useChunkedEncodingByDefault' in res) res.useChunkedEncodingByDefault = false;
