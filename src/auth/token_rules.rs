@@ -50,28 +50,21 @@ const JSON_FIX: &str = "serialize the header and the claims with a JSON library,
 
 /// Repeated keys (paths as [`super::strict_json::parse`] records them) in the header and the payload.
 pub fn duplicate_problems(header: &[String], payload: &[String]) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    if !header.is_empty() {
-        problems.push(Problem::new(
-            "DUPLICATE_HEADER_PARAM",
-            format!(
-                "the header repeats {}: readers disagree on which value counts (SpacetimeDB refuses a repeated `alg`, `kid` or `typ`)",
-                names(header)
-            ),
-            JSON_FIX,
-        ));
-    }
-    if !payload.is_empty() {
-        problems.push(Problem::new(
-            "DUPLICATE_CLAIM",
-            format!(
-                "the payload repeats {}: readers disagree on which value counts (SpacetimeDB refuses a repeated `sub`, `iss`, `aud`, `iat`, `exp`, `nbf` or `hex_identity`)",
-                names(payload)
-            ),
-            JSON_FIX,
-        ));
-    }
-    problems
+    let parts = [
+        (header, "DUPLICATE_HEADER_PARAM", "the header", "`alg`, `kid` or `typ`"),
+        (payload, "DUPLICATE_CLAIM", "the payload", "`sub`, `iss`, `aud`, `iat`, `exp`, `nbf` or `hex_identity`"),
+    ];
+    parts
+        .into_iter()
+        .filter(|(paths, ..)| !paths.is_empty())
+        .map(|(paths, finding, part, refused_upstream)| {
+            let message = format!(
+                "{part} repeats {}: readers disagree on which value counts (SpacetimeDB refuses a repeated {refused_upstream})",
+                names(paths)
+            );
+            Problem::new(finding, message, JSON_FIX)
+        })
+        .collect()
 }
 
 fn names(paths: &[String]) -> String {
