@@ -39,6 +39,8 @@ export declare class NativeGateway {
   checkRelayConfig(configJson: string): void
   /** Starts the SSE relay with the relay options of `Gateway.connect` (JSON). */
   startRelay(configJson: string): NativeRelay
+  /** Drops the current SpacetimeDB connection as a network failure would; the gateway reconnects. */
+  dropConnection(reason: string): void
   /** The connection state as JSON: `{"status","reason"?,"attempt","since"}`. */
   stateJson(): string
   /** Installs the one JS function that receives state changes (replacing any previous one). */
@@ -229,6 +231,8 @@ export interface NativeBrokerOptions {
  */
 export interface NativeCallRoute {
   actor?: string
+  /** A structured actor (`opts.actor` given as an object), as JSON text. */
+  actorJson?: string
   token?: string
   via?: string
 }

@@ -60,12 +60,15 @@ function userCallOptions(value) {
   return { native: { via, maxConnections, idleTimeoutMs }, verifier: handle };
 }
 
+const isPlainObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
 /** Validates the actor-attribution options of `callReducer`; returns the native route or undefined. */
 function callRoute(opts) {
   const { actor, token, via } = opts;
   if (actor === undefined && token === undefined && via === undefined) return undefined;
-  if (actor !== undefined && (typeof actor !== 'string' || actor.length === 0)) {
-    throw invalid(`opts.actor must be a non-empty string (derive it from the verified session, never from browser input), got ${actor === '' ? 'an empty string' : typeof actor}`);
+  const structured = isPlainObject(actor);
+  if (actor !== undefined && !structured && (typeof actor !== 'string' || actor.length === 0)) {
+    throw invalid(`opts.actor must be a non-empty string or an object (derive it from the verified session, never from browser input), got ${actor === '' ? 'an empty string' : Array.isArray(actor) ? 'an array' : typeof actor}`);
   }
   if (token !== undefined && (typeof token !== 'string' || token.length === 0)) {
     throw invalid(`opts.token must be a non-empty string (a SpacetimeDB access token for the user), got ${token === '' ? 'an empty string' : typeof token}`);
@@ -74,7 +77,7 @@ function callRoute(opts) {
     if (!USER_ROUTES.includes(via)) throw invalid(`opts.via must be 'pool' or 'http', got ${String(via)}`);
     if (token === undefined) throw invalid('opts.via applies only to calls with opts.token (per-user calls)');
   }
-  return { actor, token, via };
+  return structured ? { actorJson: toWireJson(actor), token, via } : { actor, token, via };
 }
 
 /** The native call result with absent facts as `null` (the HTTP route reports no timestamp or request id). */
@@ -260,6 +263,19 @@ class Gateway {
     const timeoutMs = checkTimeout(opts.timeoutMs, 'opts.timeoutMs', this.#callTimeoutMs);
     const route = callRoute(opts);
     return callResult(await awaitNative(() => this.#native.callReducer(name, toWireJson(args), timeoutMs, route)));
+  }
+
+  /**
+   * Drops the current SpacetimeDB connection as a network failure would, and lets the gateway recover
+   * by its normal path: `reconnecting`, backoff, a new connection, every subscription again, the
+   * projection rehydrated by diff (listeners and SSE streams see what changed, nothing twice). Calls in
+   * flight on the dropped connection reject with `DISCONNECTED`. For tests and operational checks
+   * (`spacetime-gateway smoke --simulate disconnect`); `reason` appears in `state.reason`.
+   */
+  dropConnection(reason = 'dropped by dropConnection()') {
+    checkString(reason, 'reason');
+    if (this.#closed) throw new GatewayError('CLOSED', 'the gateway is closed');
+    callNative(() => this.#native.dropConnection(reason));
   }
 
   /**

@@ -137,10 +137,16 @@ export interface StreamOptions extends StreamLimits {
    * `allTenants`). */
   tables?: string[];
   where?: StreamWhere;
+  /** The rows the stream's authorization depends on (`{ membership: { id: '42' } }`): when a transaction
+   * inserts, updates or deletes one, the stream ends with `revoked` (`authorization_changed`) before any
+   * change of that transaction reaches it. The tables must be subscribed. */
+  revokeOn?: StreamWhere;
   /** The `Last-Event-ID` request header: continue after it, or `resync` when that is impossible. */
   lastEventId?: string;
-  /** Who the stream is for, so `revoke({ sub })` / `revoke({ sid })` can end it. */
-  principal?: { sub?: string; sid?: string };
+  /** Who the stream is for, so `revoke({ sub })` / `revoke({ sid })` can end it. `act` names who acts for
+   * `sub` (an impersonating admin, from the verified `act` claim): every envelope of the stream then carries
+   * `act: { sub }`, and its ids never resume a stream without it. */
+  principal?: { sub?: string; sid?: string; act?: { sub: string } };
   /** Echoed as `schema_version` in every envelope. Default 1. */
   schemaVersion?: number;
 }
@@ -166,6 +172,8 @@ export interface SseEnvelope<P = unknown> {
   id: string | null;
   tenant_id: Value;
   schema_version: number;
+  /** Present only on streams opened with `principal.act`: who acts for the stream's subject. */
+  act?: { sub: string };
   payload: P;
 }
 
@@ -304,10 +312,12 @@ export interface CallOptions {
   /** Deadline for the result, in ms (default: the gateway's `callTimeoutMs`). On expiry the call rejects
    * with TIMEOUT; the reducer may still commit. */
   timeoutMs?: number;
-  /** The effective actor for a reducer whose first parameter is `actor: String` (the service topology):
-   * the app's stable actor id from the *verified* session (the token `sub`, e.g. `user_123`), never
-   * browser input. `args` must then leave the `actor` parameter out. */
-  actor?: string;
+  /** The effective actor for a reducer whose first parameter is `actor` (the service topology): for
+   * `actor: String`, the app's stable actor id from the *verified* session (the token `sub`, e.g.
+   * `user_123`); for a structured parameter (e.g. `actor: Option<ActorClaim>`), an object such as
+   * `{ sub, act }` read from a token the app verified (docs/machine-actors.md). Never browser input.
+   * `args` must then leave the `actor` parameter out. */
+  actor?: string | Record<string, unknown>;
   /** A SpacetimeDB access token of the user: the call runs as that user (`ctx.sender`), over the per-user
    * pool or the HTTP route. Without it the call uses the gateway's own connection. */
   token?: string;
@@ -372,6 +382,9 @@ export declare class Gateway {
   callReducer(name: string, args?: ValueInput[] | { [param: string]: ValueInput }, opts?: CallOptions): Promise<CallResult>;
   /** Counters of the per-user pool. */
   poolStats(): PoolStats;
+  /** Drops the current SpacetimeDB connection as a network failure would; the gateway reconnects,
+   * resubscribes and rehydrates by diff. For tests and `spacetime-gateway smoke --simulate disconnect`. */
+  dropConnection(reason?: string): void;
   /** Opens an SSE stream of the projection for one tenant (or `allTenants`). */
   stream(options: StreamOptions): SseStream;
   /** Ends the matching streams with a `revoked` frame; returns how many. */

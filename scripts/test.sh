@@ -20,7 +20,7 @@ cargo test --locked --quiet
 env_file="$root/.spacetimedb/test-$$.env"
 cleanup() { bash scripts/spacetimedb.sh down "$env_file" || true; }
 trap cleanup EXIT
-bash scripts/spacetimedb.sh up --env-out "$env_file" >/dev/null
+bash scripts/spacetimedb.sh up --env-out "$env_file" --with-cookbook >/dev/null
 set -a
 # shellcheck disable=SC1090
 source "$env_file"

@@ -252,7 +252,7 @@ impl NativeGateway {
         let timeout = duration_from_ms(timeout_ms, "timeoutMs")?;
         let route = check_route(route)?;
         let args =
-            encode_call(self.session.schema(), &name, &args_json, route.actor.as_deref()).map_err(to_napi_error)?;
+            encode_call(self.session.schema(), &name, &args_json, route.actor.as_ref()).map_err(to_napi_error)?;
         if let Some((token, via)) = route.user {
             let user_calls = self.user_calls.clone();
             return env.spawn_future(async move {
@@ -300,6 +300,12 @@ impl NativeGateway {
     #[napi]
     pub fn start_relay(&self, config_json: String) -> Result<super::relay::NativeRelay> {
         super::relay::start(&self.session, &config_json)
+    }
+
+    /// Drops the current SpacetimeDB connection as a network failure would; the gateway reconnects.
+    #[napi]
+    pub fn drop_connection(&self, reason: String) -> Result<()> {
+        self.session.drop_connection(&reason).map_err(to_napi_error)
     }
 
     /// The connection state as JSON: `{"status","reason"?,"attempt","since"}`.

@@ -34,6 +34,8 @@ pub struct NativeUserCallsOptions {
 #[napi(object)]
 pub struct NativeCallRoute {
     pub actor: Option<String>,
+    /// A structured actor (`opts.actor` given as an object), as JSON text.
+    pub actor_json: Option<String>,
     pub token: Option<String>,
     pub via: Option<String>,
 }
@@ -131,7 +133,7 @@ pub(crate) fn user_call_options(options: Option<NativeUserCallsOptions>) -> Resu
 
 /// A call's route, checked: `(actor, Some((token, via)))` for per-user calls.
 pub(crate) struct CheckedRoute {
-    pub actor: Option<String>,
+    pub actor: Option<serde_json::Value>,
     pub user: Option<(String, Option<UserRoute>)>,
 }
 
@@ -147,7 +149,15 @@ pub(crate) fn check_route(route: Option<NativeCallRoute>) -> Result<CheckedRoute
         }
         (None, None) => None,
     };
-    Ok(CheckedRoute { actor: route.actor, user })
+    let actor = match (route.actor, route.actor_json) {
+        (Some(_), Some(_)) => return Err(invalid("pass opts.actor once (a string or an object)".into())),
+        (Some(actor), None) => Some(serde_json::Value::String(actor)),
+        (None, Some(json)) => {
+            Some(serde_json::from_str(&json).map_err(|e| invalid(format!("opts.actor is not a JSON object: {e}")))?)
+        }
+        (None, None) => None,
+    };
+    Ok(CheckedRoute { actor, user })
 }
 
 #[napi]

@@ -29,7 +29,14 @@ use crate::projection::Projection;
 
 /// Requests from the session's API to its task.
 pub(crate) enum Command {
-    Subscribe { queries: Vec<String>, reply: oneshot::Sender<Result<()>> },
+    Subscribe {
+        queries: Vec<String>,
+        reply: oneshot::Sender<Result<()>>,
+    },
+    /// Drop the active connection as a network failure would (`Session::drop_connection`).
+    Drop {
+        reason: String,
+    },
     Close,
 }
 
@@ -154,6 +161,7 @@ pub(crate) async fn run(
         tokio::select! {
             command = commands.recv() => match command {
                 Some(Command::Subscribe { queries, reply }) => d.subscribe(queries, reply),
+                Some(Command::Drop { reason }) => d.drop_active(&reason),
                 Some(Command::Close) | None => break,
             },
             Some((id, event)) = d.readers.next() => d.on_event(id, event),
@@ -527,6 +535,16 @@ impl Driver {
             if let Some(link) = links.all.remove(&id) {
                 link.close("replaced by a new connection");
             }
+        }
+    }
+
+    /// Closes the active link and handles it exactly like a lost connection (reconnect, resubscribe,
+    /// rehydrate by diff). Nothing happens while there is no active link (already reconnecting).
+    fn drop_active(&mut self, reason: &str) {
+        let active = self.shared.links.lock().unwrap().active;
+        if let Some(id) = active {
+            self.close_link(id, reason);
+            self.on_link_closed(id, reason);
         }
     }
 

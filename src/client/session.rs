@@ -406,6 +406,16 @@ impl Session {
         call.try_send()?;
         Ok(call)
     }
+    /// Drops the active connection as a network failure would: calls in flight on it fail with
+    /// `DISCONNECTED` (outcome unknown), and the session reconnects through its normal path. For tests and
+    /// operational checks (`spacetime-gateway smoke --simulate disconnect`).
+    pub fn drop_connection(&self, reason: &str) -> Result<()> {
+        if self.is_closed() {
+            return Err(self.shared.closed_error());
+        }
+        self.shared.commands.send(Command::Drop { reason: reason.to_string() }).map_err(|_| self.shared.closed_error())
+    }
+
     /// Closes the session: no new requests; calls in flight get up to `drain` to settle (then `CLOSED`);
     /// observers are dropped, sockets closed, and the session task has ended when this returns.
     pub async fn close(&self, drain: Duration) {

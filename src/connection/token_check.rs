@@ -43,6 +43,11 @@ fn not_usable(why: &str) -> GatewayError {
 }
 
 /// Reads `iss`, `sub` and `exp` from a token without verifying it.
+///
+/// A token with an `act` claim (someone acting for `sub`: an API key's robot, an impersonating admin) is
+/// refused: SpacetimeDB derives the caller's Identity from `iss` and `sub` alone, and a 1.3 module cannot
+/// read `act`, so the call would run as if `sub` had made it. Such calls go through the service
+/// connection, with the verified `{ sub, act }` as the reducer's actor (docs/machine-actors.md).
 pub fn read_token(token: &str) -> Result<TokenFacts> {
     let decoded = jwt::decode(token).map_err(|e| not_usable(&e.message))?;
     let claim = |name: &str| match decoded.payload.get(name) {
@@ -50,6 +55,15 @@ pub fn read_token(token: &str) -> Result<TokenFacts> {
         _ => Err(not_usable(&format!("it has no `{name}` string (SpacetimeDB requires `iss` and `sub`)"))),
     };
     let key = PoolKey { issuer: claim("iss")?, subject: claim("sub")? };
+    if decoded.payload.contains_key("act") {
+        let act = decoded.payload["act"].get("sub").and_then(Value::as_str).unwrap_or("someone");
+        return Err(GatewayError::invalid_argument(format!(
+            "opts.token has an `act` claim ({act} acting for {}): SpacetimeDB derives the caller from `iss` and \
+             `sub` only, so a per-user call would run as {} itself; call through the service connection with \
+             opts.actor set to the verified {{ sub, act }} instead (docs/machine-actors.md)",
+            key.subject, key.subject
+        )));
+    }
     Ok(TokenFacts { key, exp: exp_of(&decoded.payload) })
 }
 
@@ -183,6 +197,17 @@ mod tests {
             crate::auth::b64::encode(b"{\"iss\":\"i\"}")
         );
         assert!(read_token(&no_sub).unwrap_err().message.contains("no `sub`"));
+    }
+
+    #[test]
+    fn refuses_delegated_tokens_which_would_run_as_their_subject() {
+        let b = broker("spacetimedb");
+        let token = b.mint_delegated_at(claims("user_1"), "robot:k1", Some(300), 1_000).unwrap();
+        let e = read_token(&token).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidArgument);
+        assert!(e.message.contains("robot:k1 acting for user_1"), "{}", e.message);
+        assert!(e.message.contains("opts.actor"), "{}", e.message);
+        assert!(!e.message.contains(&token), "never echoes the token");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use bytes::Bytes;
 
 use super::frame::{json_field, write_frame, Envelope};
 use super::ids::{event_k, IdPrefix};
+use super::snapshot::Voice;
 use super::tables::{RelayTable, TenantScope};
 use crate::client::schema::TableDef;
 use crate::projection::{Row, RowChange};
@@ -79,6 +80,25 @@ impl View {
     }
 }
 
+/// What a frame of an event depends on besides the view: the stream's schema version, id prefix and
+/// acting party.
+#[derive(PartialEq)]
+struct FrameKey {
+    view: View,
+    schema_version: u32,
+    prefix: IdPrefix,
+    act: Option<Box<[u8]>>,
+}
+
+impl FrameKey {
+    fn matches(&self, view: View, voice: &Voice) -> bool {
+        self.view == view
+            && self.schema_version == voice.schema_version
+            && &self.prefix == voice.prefix
+            && self.act.as_deref() == voice.act_json
+    }
+}
+
 pub struct Event {
     pub seq: u64,
     pub table: Arc<RelayTable>,
@@ -86,8 +106,8 @@ pub struct Event {
     pub old: Option<RowImage>,
     /// The row after the change (inserts and updates).
     pub new: Option<RowImage>,
-    /// Frames encoded so far, by view, schema version and id prefix (usually one or two entries).
-    frames: Mutex<Vec<(View, u32, IdPrefix, Bytes)>>,
+    /// Frames encoded so far (usually one or two entries).
+    frames: Mutex<Vec<(FrameKey, Bytes)>>,
 }
 
 impl Event {
@@ -111,20 +131,25 @@ impl Event {
         }
     }
 
-    /// The frame of `view` for streams of `schema_version` and id `prefix` (streams of one selection),
-    /// encoded on first use.
-    pub fn frame(&self, view: View, schema_version: u32, prefix: &IdPrefix) -> Bytes {
+    /// The frame of `view` for streams written like `voice` (streams of one selection share it), encoded
+    /// on first use.
+    pub fn frame(&self, view: View, voice: &Voice) -> Bytes {
         let mut frames = self.frames.lock().unwrap();
-        if let Some((.., frame)) = frames.iter().find(|(v, s, p, _)| *v == view && *s == schema_version && p == prefix)
-        {
+        if let Some((_, frame)) = frames.iter().find(|(key, _)| key.matches(view, voice)) {
             return frame.clone();
         }
-        let frame = Bytes::from(self.encode(view, schema_version, prefix));
-        frames.push((view, schema_version, prefix.clone(), frame.clone()));
+        let frame = Bytes::from(self.encode(view, voice));
+        let key = FrameKey {
+            view,
+            schema_version: voice.schema_version,
+            prefix: voice.prefix.clone(),
+            act: voice.act_json.map(Box::from),
+        };
+        frames.push((key, frame.clone()));
         frame
     }
 
-    fn encode(&self, view: View, schema_version: u32, prefix: &IdPrefix) -> Vec<u8> {
+    fn encode(&self, view: View, voice: &Voice) -> Vec<u8> {
         let def = &self.table.def;
         let (row, old_row) = match view {
             View::Insert => (self.new.as_ref(), None),
@@ -136,10 +161,16 @@ impl Event {
             TenantScope::Column(c) => json_field(row_json, &def.columns[c].name).unwrap_or(b"null"),
             _ => b"null",
         };
-        let id = prefix.id(event_k(self.seq));
+        let id = voice.prefix.id(event_k(self.seq));
         let event = format!("{}.{}", def.name, view.op());
         let mut out = Vec::with_capacity(row_json.len() * 2 + 200);
-        let envelope = Envelope { id: Some(&id), event: &event, tenant_json, schema_version };
+        let envelope = Envelope {
+            id: Some(&id),
+            event: &event,
+            tenant_json,
+            schema_version: voice.schema_version,
+            act_json: voice.act_json,
+        };
         write_frame(&mut out, &envelope, |out| {
             out.extend_from_slice(b"{\"row\":");
             out.extend_from_slice(row_json);

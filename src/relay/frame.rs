@@ -6,7 +6,9 @@
 //! data: {"event":"document.update","id":"<id>","tenant_id":"t1","schema_version":1,"payload":{…}}
 //! ```
 //! followed by an empty line. JSON never contains a raw line break (strings escape them), so `data:` is
-//! always one line.
+//! always one line. A stream opened for someone acting for another (`principal.act`: an impersonating
+//! admin) carries `"act":{"sub":"<admin>"}` after `schema_version` in every envelope; other streams' bytes
+//! are unchanged.
 
 use bytes::Bytes;
 
@@ -24,6 +26,8 @@ pub struct Envelope<'a> {
     /// The JSON text of the tenant (`null` when there is none).
     pub tenant_json: &'a [u8],
     pub schema_version: u32,
+    /// The JSON of the acting party (`{"sub":"…"}`) of a stream opened with `principal.act`.
+    pub act_json: Option<&'a [u8]>,
 }
 
 /// Writes one frame; `payload` writes the payload's JSON.
@@ -46,6 +50,10 @@ pub fn write_frame(out: &mut Vec<u8>, envelope: &Envelope, payload: impl FnOnce(
     out.extend_from_slice(envelope.tenant_json);
     out.extend_from_slice(b",\"schema_version\":");
     out.extend_from_slice(itoa::Buffer::new().format(envelope.schema_version).as_bytes());
+    if let Some(act) = envelope.act_json {
+        out.extend_from_slice(b",\"act\":");
+        out.extend_from_slice(act);
+    }
     out.extend_from_slice(b",\"payload\":");
     payload(out);
     out.extend_from_slice(b"}\n\n");
@@ -146,8 +154,13 @@ mod tests {
     #[test]
     fn a_frame_is_an_sse_event_with_the_json_envelope() {
         let mut out = Vec::new();
-        let envelope =
-            Envelope { id: Some("e-3"), event: "document.insert", tenant_json: b"\"t1\"", schema_version: 2 };
+        let envelope = Envelope {
+            id: Some("e-3"),
+            event: "document.insert",
+            tenant_json: b"\"t1\"",
+            schema_version: 2,
+            act_json: None,
+        };
         write_frame(&mut out, &envelope, |out| out.extend_from_slice(b"{\"row\":{\"id\":\"1\"}}"));
         let text = String::from_utf8(out).unwrap();
         assert_eq!(
@@ -162,7 +175,7 @@ mod tests {
 
     #[test]
     fn frames_without_an_id_have_no_id_line() {
-        let envelope = Envelope { id: None, event: "revoked", tenant_json: b"null", schema_version: 1 };
+        let envelope = Envelope { id: None, event: "revoked", tenant_json: b"null", schema_version: 1, act_json: None };
         let frame = reason_frame(&envelope, "membership \"ended\"\n");
         assert_eq!(
             &frame[..],
@@ -170,6 +183,27 @@ mod tests {
               \"payload\":{\"reason\":\"membership \\\"ended\\\"\\n\"}}\n\n"
         );
         assert_eq!(&retry_frame(2500)[..], b"retry: 2500\n\n");
+    }
+
+    #[test]
+    fn an_acting_party_is_marked_in_the_envelope() {
+        let mut out = Vec::new();
+        let act = br#"{"sub":"admin_1"}"#;
+        let envelope = Envelope {
+            id: Some("e-6"),
+            event: "document.delete",
+            tenant_json: b"\"t1\"",
+            schema_version: 1,
+            act_json: Some(act),
+        };
+        write_frame(&mut out, &envelope, |out| out.extend_from_slice(b"{}"));
+        let data: serde_json::Value = serde_json::from_str(
+            std::str::from_utf8(&out).unwrap().lines().nth(2).unwrap().strip_prefix("data: ").unwrap(),
+        )
+        .unwrap();
+        assert_eq!(data["act"]["sub"], "admin_1");
+        assert_eq!(data["schema_version"], 1);
+        assert_eq!(data["payload"], serde_json::json!({}));
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! - [`selection`]: what one stream may see;
 //! - [`event`], [`frame`], [`snapshot`]: the frames, encoded once per event and view;
 //! - [`stream`]: one stream's queue and state; [`relay`]: the fan-out; [`options`]: option parsing;
-//! - [`source`]: where the projection is read; [`timer`]: the heartbeat task.
+//! - [`source`]: where the projection is read; [`timer`]: the heartbeat task;
+//! - [`watch`]: `revokeOn`, streams that end in commit order when their authorization rows change.
 
 pub mod event;
 pub mod frame;
@@ -24,6 +25,7 @@ pub mod source;
 pub mod stream;
 pub mod tables;
 pub mod timer;
+pub mod watch;
 
 pub use relay::{Output, Relay, RelayConfig, Selector, StreamDefaults, Wake};
 

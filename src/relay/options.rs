@@ -147,26 +147,40 @@ impl StreamRequest {
             all_tenants: boolean(&self.options, "allTenants")?,
             tables: self.tables.clone(),
             where_: where_object(&self.options, "where")?,
+            revoke_on: where_object(&self.options, "revokeOn")?,
         })
     }
 }
 
-/// `{ tenantId | allTenants, tables?, where?, lastEventId?, principal?, schemaVersion?, heartbeatMs?,
-/// retryMs?, maxQueueEvents?, maxQueueBytes?, overflow? }`.
+/// `{ tenantId | allTenants, tables?, where?, revokeOn?, lastEventId?, principal?, schemaVersion?,
+/// heartbeatMs?, retryMs?, maxQueueEvents?, maxQueueBytes?, overflow? }`.
 pub fn parse_stream_options(text: &str, defaults: &StreamDefaults) -> Result<StreamRequest> {
-    let mut known = vec!["tenantId", "allTenants", "tables", "where", "lastEventId", "principal", "schemaVersion"];
+    let mut known =
+        vec!["tenantId", "allTenants", "tables", "where", "revokeOn", "lastEventId", "principal", "schemaVersion"];
     known.extend(LIMIT_KEYS);
     let options = object(text, "stream options", &known)?;
     let limits = defaults_from(&options, defaults)?;
     let principal = match get(&options, "principal") {
         None => Principal::default(),
         Some(Value::Object(p)) => {
-            if let Some(key) = p.keys().find(|k| *k != "sub" && *k != "sid") {
-                return Err(invalid(format!("principal: unknown field '{key}' (known: sub, sid)")));
+            if let Some(key) = p.keys().find(|k| !["sub", "sid", "act"].contains(&k.as_str())) {
+                return Err(invalid(format!("principal: unknown field '{key}' (known: sub, sid, act)")));
             }
-            Principal { sub: string(p, "sub")?, sid: string(p, "sid")? }
+            let act = match get(p, "act") {
+                None => None,
+                Some(Value::Object(act)) if act.len() == 1 => string(act, "sub")?,
+                Some(other) => {
+                    return Err(invalid(format!(
+                        "principal.act must be {{ sub }} (who acts for principal.sub), got {other}"
+                    )))
+                }
+            };
+            if act.is_some() && string(p, "sub")?.is_none() {
+                return Err(invalid("principal.act needs principal.sub: the one acted for"));
+            }
+            Principal { sub: string(p, "sub")?, sid: string(p, "sid")?, act }
         }
-        Some(other) => return Err(invalid(format!("principal must be {{ sub?, sid? }}, got {other}"))),
+        Some(other) => return Err(invalid(format!("principal must be {{ sub?, sid?, act? }}, got {other}"))),
     };
     let last_event_id = match get(&options, "lastEventId") {
         None => None,
@@ -253,7 +267,10 @@ mod tests {
             &defaults,
         )
         .unwrap();
-        assert_eq!(r.settings.principal, Principal { sub: Some("u1".into()), sid: Some("s1".into()) });
+        assert_eq!(r.settings.principal, Principal { sub: Some("u1".into()), sid: Some("s1".into()), act: None });
+        let acted =
+            parse_stream_options(r#"{"tenantId":"t","principal":{"sub":"u1","act":{"sub":"admin_1"}}}"#, &defaults);
+        assert_eq!(acted.unwrap().settings.principal.act.as_deref(), Some("admin_1"));
         assert_eq!(r.settings.limits, QueueLimits { max_events: 5, max_bytes: 4096, overflow: OverflowPolicy::Close });
         assert_eq!((r.settings.schema_version, r.settings.retry_ms), (7, 0));
         assert_eq!(r.settings.heartbeat, Duration::from_millis(500));
@@ -280,6 +297,10 @@ mod tests {
             (r#"{"tenantId":"t","tables":"document"}"#, "tables must be an array"),
             (r#"{"tenantId":"t","where":[1]}"#, "where must be an object"),
             (r#"{"tenantId":"t","principal":{"user":"x"}}"#, "unknown field 'user'"),
+            (r#"{"tenantId":"t","principal":{"sub":"u","act":"admin"}}"#, "principal.act must be { sub }"),
+            (r#"{"tenantId":"t","principal":{"sub":"u","act":{"sub":"a","x":1}}}"#, "principal.act must be { sub }"),
+            (r#"{"tenantId":"t","principal":{"act":{"sub":"admin"}}}"#, "principal.act needs principal.sub"),
+            (r#"{"tenantId":"t","revokeOn":[1]}"#, "revokeOn must be an object"),
             (r#"{"tenantId":"t","lastEventId":3}"#, "lastEventId must be a string"),
             (r#"{"tenantId":"t","allTenants":"yes"}"#, "allTenants must be a boolean"),
             (r#"{"tenantId":"t","schemaVersion":-1}"#, "schemaVersion"),

@@ -23,6 +23,7 @@ use super::snapshot::Snapshot;
 use super::source::ProjectionSource;
 use super::stream::{Offered, QueueLimits, Stream, StreamSettings};
 use super::tables::{RelayTables, TenantColumns, TenantScope};
+use super::watch::{self, Watch};
 use crate::client::schema::Schema;
 use crate::client::session::{ChangeSink, Transaction};
 use crate::error::{ErrorCode, GatewayError, Result};
@@ -119,6 +120,8 @@ struct State {
     all_tenants: Vec<u32>,
     /// Streams with output to take, in order; entries of streams closed since are skipped.
     ready: VecDeque<u32>,
+    /// The `revokeOn` watches of open streams, by stream.
+    watches: HashMap<u32, Vec<Watch>>,
     next_id: u32,
     closed: bool,
 }
@@ -132,6 +135,35 @@ impl State {
             self.log.push(None);
         }
         self.log.head()
+    }
+
+    /// Ends stream `id` with a `revoked` frame (its backlog is dropped: the client may no longer see it).
+    fn end_revoked(&mut self, id: u32, reason: &str) {
+        let stream = self.streams.get_mut(&id).expect("revoked streams exist");
+        let frame = stream.voice().reason("revoked", None, reason);
+        stream.end_with(Some(frame));
+        self.mark_ready(id);
+    }
+
+    /// Ends, before any change of `events` is offered, every stream whose `revokeOn` one of them fires;
+    /// returns whether any was ended.
+    fn fire_watches(&mut self, events: &[Arc<Event>]) -> bool {
+        if self.watches.is_empty() {
+            return false;
+        }
+        let fired: Vec<u32> = self
+            .watches
+            .iter()
+            .filter(|(_, watches)| watches.iter().any(|w| events.iter().any(|e| w.fires(e))))
+            .map(|(&id, _)| id)
+            .collect();
+        for &id in &fired {
+            if self.streams.get(&id).is_some_and(|s| !s.is_ending()) {
+                self.end_revoked(id, watch::REASON);
+            }
+            self.watches.remove(&id);
+        }
+        !fired.is_empty()
     }
 
     /// Lists a stream as ready if it wants a take; returns whether it was newly listed.
@@ -160,6 +192,7 @@ impl State {
 
     fn remove(&mut self, id: u32) -> Option<Stream> {
         let stream = self.streams.remove(&id)?;
+        self.watches.remove(&id);
         self.all_tenants.retain(|&s| s != id);
         for key in stream.selection().tenant_encodings() {
             if let Some(ids) = self.by_tenant.get_mut(&key) {
@@ -245,6 +278,7 @@ impl Relay {
                 by_tenant: HashMap::new(),
                 all_tenants: Vec::new(),
                 ready: VecDeque::new(),
+                watches: HashMap::new(),
                 next_id: 1,
                 closed: false,
             }),
@@ -299,6 +333,7 @@ impl Relay {
         last_event_id: Option<&str>,
     ) -> Result<u32> {
         let selection = Selection::new(&self.tables, request)?;
+        let watches = watch::parse(&self.tables, request.revoke_on)?;
         let now = Instant::now();
         let mut opened = Err(self.closed_error());
         self.source.read(&mut |projection| {
@@ -326,7 +361,7 @@ impl Relay {
                     Ok(events) => {
                         for event in events.flatten() {
                             if let Some(view) = stream.selection().view(event) {
-                                let frame = event.frame(view, stream.settings.schema_version, stream.prefix());
+                                let frame = event.frame(view, &stream.voice());
                                 stream.offer(frame, event_k(event.seq));
                             }
                         }
@@ -340,6 +375,9 @@ impl Relay {
                 stream.restart(Snapshot::collect(projection, &self.tables, stream.selection(), position, reason));
             }
             st.insert(stream);
+            if !watches.is_empty() {
+                st.watches.insert(id, watches.clone());
+            }
             opened = Ok(id);
         });
         opened
@@ -379,10 +417,7 @@ impl Relay {
         let mut st = self.state.lock().unwrap();
         let ids = st.matching(selector);
         for &id in &ids {
-            let stream = st.streams.get_mut(&id).expect("matching streams exist");
-            let frame = stream.voice().reason("revoked", None, reason);
-            stream.end_with(Some(frame));
-            st.mark_ready(id);
+            st.end_revoked(id, reason);
         }
         drop(st);
         if !ids.is_empty() {
@@ -576,19 +611,24 @@ impl ChangeSink for Relay {
         if st.closed {
             return;
         }
-        let mut woke = false;
+        let mut events = Vec::new();
         for table_changes in &tx.tables {
             let Some(table) = self.tables.get(&table_changes.table.name) else { continue };
             for change in &table_changes.changes {
                 let event = Arc::new(Event::new(st.log.next_seq(), table.clone(), change));
                 st.log.push(Some(event.clone()));
-                for id in st.candidates(&event) {
-                    let stream = st.streams.get_mut(&id).expect("candidates are open streams");
-                    let Some(view) = stream.selection().view(&event) else { continue };
-                    let frame = event.frame(view, stream.settings.schema_version, stream.prefix());
-                    if stream.offer(frame, event_k(event.seq)) != Offered::Ignored {
-                        woke |= st.mark_ready(id);
-                    }
+                events.push(event);
+            }
+        }
+        // Authorization first: a stream whose authorization rows this transaction changed gets none of it.
+        let mut woke = st.fire_watches(&events);
+        for event in events {
+            for id in st.candidates(&event) {
+                let stream = st.streams.get_mut(&id).expect("candidates are open streams");
+                let Some(view) = stream.selection().view(&event) else { continue };
+                let frame = event.frame(view, &stream.voice());
+                if stream.offer(frame, event_k(event.seq)) != Offered::Ignored {
+                    woke |= st.mark_ready(id);
                 }
             }
         }

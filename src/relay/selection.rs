@@ -46,6 +46,32 @@ struct TableFilter {
     equal: Vec<(usize, Box<[u8]>)>,
 }
 
+/// `{ column: value }` for `table` as `(column index, BSATN value)` pairs (`what`: the option, for
+/// messages). Shared by `where` and `revokeOn`.
+pub(super) fn column_constraints(table: &RelayTable, columns: &Value, what: &str) -> Result<Vec<(usize, Box<[u8]>)>> {
+    let name = table.name();
+    let Value::Object(columns) = columns else {
+        return Err(GatewayError::invalid_argument(format!("{what}.{name} must be an object of column: value pairs")));
+    };
+    columns
+        .iter()
+        .map(|(column, value)| {
+            let index = table.def.column_index(column).ok_or_else(|| {
+                GatewayError::invalid_argument(format!(
+                    "{what}: table '{name}' has no column '{column}' (it has: {})",
+                    column_names(&table.def)
+                ))
+            })?;
+            Ok((index, table.def.encode_column_value(index, value)?.into_boxed_slice()))
+        })
+        .collect()
+}
+
+/// Whether a row (given by a column accessor) holds every `(column, value)` of `constraints`.
+pub(super) fn holds<'r>(constraints: &[(usize, Box<[u8]>)], column: impl Fn(usize) -> Option<&'r [u8]>) -> bool {
+    constraints.iter().all(|(c, value)| column(*c) == Some(&value[..]))
+}
+
 /// A stream's selection. Tables are indexed like [`RelayTables::all`].
 #[derive(Clone, Debug, PartialEq, Hash)]
 pub struct Selection {
@@ -60,6 +86,8 @@ pub struct SelectionRequest<'a> {
     pub all_tenants: bool,
     pub tables: Option<Vec<String>>,
     pub where_: Option<&'a Map<String, Value>>,
+    /// `revokeOn`: rows whose change ends the stream (see [`super::watch`]).
+    pub revoke_on: Option<&'a Map<String, Value>>,
 }
 
 impl Selection {
@@ -133,25 +161,14 @@ impl Selection {
                     "where: table '{name}' is not among the selected tables"
                 )));
             };
-            let Value::Object(columns) = columns else {
-                return Err(GatewayError::invalid_argument(format!(
-                    "where.{name} must be an object of column: value pairs"
-                )));
-            };
-            for (column, value) in columns {
-                let index = table.def.column_index(column).ok_or_else(|| {
-                    GatewayError::invalid_argument(format!(
-                        "where: table '{name}' has no column '{column}' (it has: {})",
-                        column_names(&table.def)
-                    ))
-                })?;
-                let bytes = table.def.encode_column_value(index, value)?.into_boxed_slice();
+            for (index, bytes) in column_constraints(table, columns, "where")? {
                 match filter.equal.iter().find(|(c, _)| *c == index) {
                     Some((_, existing)) if *existing != bytes => {
+                        let column = &table.def.columns[index].name;
                         return Err(GatewayError::invalid_argument(format!(
                             "where: {name}.{column} is already constrained to another value; a narrowed selection may \
                              only add constraints"
-                        )))
+                        )));
                     }
                     Some(_) => {}
                     None => filter.equal.push((index, bytes)),
@@ -250,7 +267,7 @@ impl Selection {
             (TenantScope::Unscoped, _) => self.tenant.is_none(),
             _ => true,
         };
-        tenant_ok && filter.equal.iter().all(|(c, value)| column(*c) == Some(&value[..]))
+        tenant_ok && holds(&filter.equal, column)
     }
 
     /// What this stream sees of `event`, if anything.

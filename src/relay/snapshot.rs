@@ -30,26 +30,38 @@ enum Stage {
     Done,
 }
 
-/// How a stream's frames are written: its id prefix, tenant and schema version.
+/// How a stream's frames are written: its id prefix, tenant, schema version and acting party.
 pub struct Voice<'a> {
     pub prefix: &'a IdPrefix,
     pub tenant_json: &'a [u8],
     pub schema_version: u32,
+    pub act_json: Option<&'a [u8]>,
 }
 
 impl Voice<'_> {
     /// A `resync`, `revoked` or `closed` frame.
     pub fn reason(&self, event: &str, id: Option<&str>, reason: &str) -> Bytes {
         reason_frame(
-            &Envelope { id, event, tenant_json: self.tenant_json, schema_version: self.schema_version },
+            &Envelope {
+                id,
+                event,
+                tenant_json: self.tenant_json,
+                schema_version: self.schema_version,
+                act_json: self.act_json,
+            },
             reason,
         )
     }
 
     fn snapshot(&self, id: Option<&str>, payload: impl FnOnce(&mut Vec<u8>)) -> Bytes {
         let mut out = Vec::with_capacity(256);
-        let envelope =
-            Envelope { id, event: "snapshot", tenant_json: self.tenant_json, schema_version: self.schema_version };
+        let envelope = Envelope {
+            id,
+            event: "snapshot",
+            tenant_json: self.tenant_json,
+            schema_version: self.schema_version,
+            act_json: self.act_json,
+        };
         write_frame(&mut out, &envelope, payload);
         Bytes::from(out)
     }

@@ -14,6 +14,7 @@ use super::frame::{retry_frame, HEARTBEAT};
 use super::ids::{snapshot_complete_k, Epoch, IdPrefix, ResyncReason};
 use super::selection::Selection;
 use super::snapshot::{Snapshot, Voice};
+use crate::client::value::write_json_string;
 
 /// What to do when a stream's queue overflows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,11 +39,42 @@ impl Default for QueueLimits {
     }
 }
 
-/// Who a stream was opened for, so `revoke({ sub })` / `revoke({ sid })` can find it.
+/// Who a stream was opened for, so `revoke({ sub })` / `revoke({ sid })` can find it, and who acts for
+/// them (`act`: an impersonating admin), which marks every frame of the stream.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Principal {
     pub sub: Option<String>,
     pub sid: Option<String>,
+    /// The `sub` of the party acting for `sub` (the JWT `act.sub`).
+    pub act: Option<String>,
+}
+
+impl Principal {
+    /// `{"sub":"<act>"}`, the envelope's `act` member, for a stream with an acting party.
+    fn act_json(&self) -> Option<Box<[u8]>> {
+        self.act.as_ref().map(|act| {
+            let mut out = b"{\"sub\":".to_vec();
+            write_json_string(&mut out, act);
+            out.push(b'}');
+            out.into_boxed_slice()
+        })
+    }
+}
+
+/// The id prefix of a stream: its selection's fingerprint, mixed with the acting party when there is one,
+/// so a `Last-Event-ID` of an impersonated stream never resumes a plain one (or the reverse).
+fn prefix_of(epoch: &Epoch, selection: &Selection, principal: &Principal) -> IdPrefix {
+    let fingerprint = match &principal.act {
+        None => selection.fingerprint(),
+        Some(act) => {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            (selection.fingerprint(), act).hash(&mut hasher);
+            let h = hasher.finish();
+            (h ^ (h >> 32)) as u32
+        }
+    };
+    IdPrefix::new(epoch, fingerprint)
 }
 
 /// The settings of one stream.
@@ -71,6 +103,8 @@ pub struct Stream {
     /// The start of this stream's ids: the epoch and the selection's fingerprint.
     prefix: IdPrefix,
     pub settings: StreamSettings,
+    /// The envelope's `act` member (see [`Principal`]).
+    act_json: Option<Box<[u8]>>,
     greeted: bool,
     snapshot: Option<Snapshot>,
     queue: VecDeque<Bytes>,
@@ -93,7 +127,8 @@ impl Stream {
     pub fn new(id: u32, selection: Selection, settings: StreamSettings, epoch: &Epoch, now: Instant) -> Stream {
         Stream {
             id,
-            prefix: IdPrefix::new(epoch, selection.fingerprint()),
+            prefix: prefix_of(epoch, &selection, &settings.principal),
+            act_json: settings.principal.act_json(),
             selection,
             settings,
             greeted: false,
@@ -119,7 +154,7 @@ impl Stream {
 
     /// Replaces the selection (narrowing): later ids carry the new selection's fingerprint.
     pub fn set_selection(&mut self, selection: Selection, epoch: &Epoch) {
-        self.prefix = IdPrefix::new(epoch, selection.fingerprint());
+        self.prefix = prefix_of(epoch, &selection, &self.settings.principal);
         self.selection = selection;
     }
 
@@ -218,6 +253,7 @@ impl Stream {
             prefix: &self.prefix,
             tenant_json: self.selection.tenant_json(),
             schema_version: self.settings.schema_version,
+            act_json: self.act_json.as_deref(),
         }
     }
 
@@ -235,6 +271,7 @@ impl Stream {
                     prefix: &self.prefix,
                     tenant_json: self.selection.tenant_json(),
                     schema_version: self.settings.schema_version,
+                    act_json: self.act_json.as_deref(),
                 };
                 match snapshot.next_frame(&self.selection, &voice) {
                     Some(frame) => out.extend_from_slice(&frame),

@@ -165,18 +165,29 @@ export function readEnvFile(path) {
   return env;
 }
 
+/** `NAME=PATH` of a further module to publish (`--also`), checked: `{ name, path }`. */
+export function parseAlso(spec) {
+  const m = /^([A-Z][A-Z0-9_]*)=(.+)$/.exec(spec ?? '');
+  if (!m) throw new DevServerError(`--also takes NAME=PATH (NAME in capitals, e.g. COOKBOOK=/path/module.wasm), got ${spec}`);
+  return { name: m[1], path: m[2] };
+}
+
 /**
  * Starts a fresh server (or uses `url`, e.g. a user's own `spacetime start`), publishes the module and
  * writes the connection facts to `<instance>/env` and to `envFile` (unless null).
  *
  * Options: `serverBin` (needed unless `url`), `modulePath`, `url`, `database`, `port`, `envFile`,
- * `timeoutMs`, `config` (TOML text for the server's `config.toml`, e.g. `[websocket]` timeouts).
+ * `timeoutMs`, `config` (TOML text for the server's `config.toml`, e.g. `[websocket]` timeouts), `also`
+ * (further modules `[{ name, path }]`, each published into its own database `<database>-<name>` on the
+ * same server, with its own owner: env SPACETIMEDB_<NAME>_DB, _OWNER_TOKEN, _OWNER_IDENTITY, _MODULE).
  * Resolves the env object: SPACETIMEDB_URL, SPACETIMEDB_DB, SPACETIMEDB_OWNER_TOKEN, …
  */
 export async function up(opts) {
-  const { serverBin, modulePath, url: externalUrl, envFile = DEFAULT_ENV_FILE, timeoutMs = 20000 } = opts;
+  const { serverBin, modulePath, url: externalUrl, envFile = DEFAULT_ENV_FILE, timeoutMs = 20000, also = [] } = opts;
   const database = opts.database || randomName();
-  if (!modulePath || !existsSync(modulePath)) throw new DevServerError(`module not found: ${modulePath}`);
+  for (const { path } of [{ path: modulePath }, ...also]) {
+    if (!path || !existsSync(path)) throw new DevServerError(`module not found: ${path}`);
+  }
   const inst = join(STATE_DIR, 'instances', `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`);
   mkdirSync(join(inst, 'keys'), { recursive: true });
 
@@ -228,6 +239,23 @@ export async function up(opts) {
   env.SPACETIMEDB_OWNER_TOKEN = owner.token;
   env.SPACETIMEDB_MODULE = modulePath;
   writeFileSync(join(inst, 'env'), envLines(env));
+  for (const { name, path } of also) {
+    const db = `${database}-${name.toLowerCase()}`;
+    let published;
+    try {
+      published = await publish(env.SPACETIMEDB_URL, db, path);
+    } catch (e) {
+      await down(inst).catch(() => {});
+      throw e;
+    }
+    Object.assign(env, {
+      [`SPACETIMEDB_${name}_DB`]: db,
+      [`SPACETIMEDB_${name}_OWNER_IDENTITY`]: published.identity,
+      [`SPACETIMEDB_${name}_OWNER_TOKEN`]: published.token,
+      [`SPACETIMEDB_${name}_MODULE`]: path,
+    });
+    writeFileSync(join(inst, 'env'), envLines(env));
+  }
   if (envFile) {
     mkdirSync(dirname(envFile), { recursive: true });
     writeFileSync(envFile, envLines(env));
@@ -274,8 +302,14 @@ export async function down(target = DEFAULT_ENV_FILE) {
   const env = existsSync(join(inst, 'env')) ? readEnvFile(join(inst, 'env')) : {};
   if (env.SPACETIMEDB_PID) {
     await stopProcess(Number(env.SPACETIMEDB_PID), join(inst, 'data'));
-  } else if (env.SPACETIMEDB_EXTERNAL && env.SPACETIMEDB_OWNER_TOKEN) {
-    await deleteDatabase(env.SPACETIMEDB_URL, env.SPACETIMEDB_DB, env.SPACETIMEDB_OWNER_TOKEN).catch(() => {});
+  } else if (env.SPACETIMEDB_EXTERNAL) {
+    // Every database `up` published there: the main one and each `--also` one (SPACETIMEDB_<NAME>_DB).
+    for (const [key, db] of Object.entries(env)) {
+      const token = env[key.replace(/_DB$/, '_OWNER_TOKEN')];
+      if (/^SPACETIMEDB_(?:[A-Z0-9_]+_)?DB$/.test(key) && token) {
+        await deleteDatabase(env.SPACETIMEDB_URL, db, token).catch(() => {});
+      }
+    }
   }
   rmSync(inst, { recursive: true, force: true });
   if (envFile) rmSync(envFile, { force: true });
@@ -311,14 +345,15 @@ export async function restart(inst, timeoutMs = 20000) {
 // ---------------------------------------------------------------------------------------------------
 
 function parseArgs(argv) {
-  const out = { _: [] };
+  const out = { _: [], also: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a.startsWith('--')) {
       const key = a.slice(2);
       const next = argv[i + 1];
-      if (next === undefined || next.startsWith('--')) out[key] = true;
-      else out[key] = argv[++i];
+      const value = next === undefined || next.startsWith('--') ? true : argv[++i];
+      if (key === 'also') out.also.push(parseAlso(value === true ? '' : value));
+      else out[key] = value;
     } else out._.push(a);
   }
   return out;
@@ -336,6 +371,7 @@ async function main() {
         database: args.database || process.env.SPACETIMEDB_DB || undefined,
         port: args.port || process.env.SPACETIMEDB_PORT || undefined,
         envFile: args['env-out'] === 'none' ? null : args['env-out'] || DEFAULT_ENV_FILE,
+        also: args.also,
       });
       process.stdout.write(envLines(env));
       break;

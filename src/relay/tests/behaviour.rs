@@ -8,6 +8,7 @@ use crate::projection::{Row, RowChange};
 use crate::relay::event::{Event, View};
 use crate::relay::ids::{event_k, snapshot_complete_k, snapshot_started_k, IdPrefix};
 use crate::relay::options::parse_selector;
+use crate::relay::snapshot::Voice;
 
 fn labels(frames: &[Frame]) -> Vec<String> {
     frames.iter().map(Frame::label).collect()
@@ -104,11 +105,17 @@ fn event_frames_are_encoded_once_per_view_and_shared() {
     let change = RowChange::Insert { row: Row::from(&doc(&h.schema, 9, "a", "x")[..]) };
     let event = Event::new(7, table, &change);
     let prefix = IdPrefix::new(h.relay.epoch(), 1);
-    let (first, again) = (event.frame(View::Insert, 1, &prefix), event.frame(View::Insert, 1, &prefix));
+    let voice = |prefix, schema_version, act_json| Voice { prefix, tenant_json: b"\"a\"", schema_version, act_json };
+    let (first, again) =
+        (event.frame(View::Insert, &voice(&prefix, 1, None)), event.frame(View::Insert, &voice(&prefix, 1, None)));
     assert_eq!(first.as_ptr(), again.as_ptr(), "one encoding, shared");
-    assert_ne!(event.frame(View::Insert, 2, &prefix).as_ptr(), first.as_ptr(), "another schema version, another frame");
+    let v2 = voice(&prefix, 2, None);
+    assert_ne!(event.frame(View::Insert, &v2).as_ptr(), first.as_ptr(), "another schema version, another frame");
     let other_selection = IdPrefix::new(h.relay.epoch(), 2);
-    assert_ne!(event.frame(View::Insert, 1, &other_selection).as_ptr(), first.as_ptr(), "ids differ per selection");
+    let other = voice(&other_selection, 1, None);
+    assert_ne!(event.frame(View::Insert, &other).as_ptr(), first.as_ptr(), "ids differ per selection");
+    let acted = voice(&prefix, 1, Some(&br#"{"sub":"admin"}"#[..]));
+    assert_ne!(event.frame(View::Insert, &acted).as_ptr(), first.as_ptr(), "an acting party, another frame");
 }
 
 #[test]

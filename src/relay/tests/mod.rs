@@ -2,6 +2,7 @@
 //! applies transactions the way the session does (sinks under the projection's write lock), an SSE parser
 //! and a client model that rebuilds each stream's state from its frames.
 
+mod authorization;
 mod behaviour;
 mod harness;
 mod isolation;
