@@ -2,8 +2,11 @@
 // by scripts/test.sh), an app issuer SpacetimeDB accepts, the app's trusted gateway, the database owner,
 // linked users, and reading the module's records back.
 
+import http from 'node:http';
 import { Gateway } from '../../lib/index.js';
+import { memberEventsRoute } from '../../examples/cookbook/events-route.mjs';
 import { connectCookbookGateway } from '../../examples/cookbook/gateway.mjs';
+import { connectSse } from './sse.mjs';
 import { uniqueId } from './spacetimedb.mjs';
 import { appIssuer } from './topology.mjs';
 
@@ -97,3 +100,29 @@ export const who = (row) => ({
   impersonation_grant: row.impersonation_grant,
   gateway: row.gateway,
 });
+
+/**
+ * Serves the cookbook's SSE route (examples/cookbook/events-route.mjs) on 127.0.0.1; the app's session
+ * check is a bearer token verified by the app's broker. `open(user token, tenant, lastEventId?)` connects
+ * a real SSE client.
+ */
+export async function serveEvents(gateway, broker) {
+  const authenticate = (req) => {
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    try {
+      return token ? broker.verify(token) : null;
+    } catch {
+      return null;
+    }
+  };
+  const server = http.createServer(memberEventsRoute(gateway, authenticate));
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  return {
+    url: (tenant) => `${base}/events?tenant=${encodeURIComponent(tenant)}`,
+    async open(token, tenant, lastEventId) {
+      return connectSse(`${base}/events?tenant=${encodeURIComponent(tenant)}`, { lastEventId, headers: { authorization: `Bearer ${token}` } }).opened;
+    },
+    close: () => new Promise((r) => (server.closeAllConnections(), server.close(r))),
+  };
+}
