@@ -2,29 +2,11 @@
 // a client model that rebuilds a stream's rows from its frames and fails on anything repeated or lost.
 
 import http from 'node:http';
+import smokeSse from '../../bin/cli/smoke/sse.js';
 
-/** Parses complete SSE blocks out of `text`; returns the frames and the unparsed rest. */
-export function parseSse(text) {
-  const frames = [];
-  let rest = text;
-  for (let end = rest.indexOf('\n\n'); end !== -1; end = rest.indexOf('\n\n')) {
-    const block = rest.slice(0, end);
-    rest = rest.slice(end + 2);
-    const frame = { id: undefined, event: 'message', data: undefined, comment: undefined, retry: undefined };
-    for (const line of block.split('\n')) {
-      const colon = line.indexOf(':');
-      const field = colon === -1 ? line : line.slice(0, colon);
-      const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === '') frame.comment = value;
-      else if (field === 'id') frame.id = value;
-      else if (field === 'event') frame.event = value;
-      else if (field === 'data') frame.data = JSON.parse(value);
-      else if (field === 'retry') frame.retry = Number(value);
-    }
-    frames.push(frame);
-  }
-  return { frames, rest };
-}
+/** Parses complete SSE blocks out of `text`; returns the frames and the unparsed rest (shared with the
+ * `smoke` CLI, which reads streams the same way). */
+export const { parseSse } = smokeSse;
 
 /** A short label: `snapshot/begin`, `resync/gap`, `document.insert`, `: hb`, `retry`. */
 export function label(frame) {

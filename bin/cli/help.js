@@ -20,6 +20,7 @@ Commands:
   identity <iss> <sub>      Print the SpacetimeDB Identity of an issuer and subject
   keys generate             Generate an ES256 or RS256 key pair (a JSON key file)
   issuer serve              Serve OIDC discovery + JWKS for key files on 127.0.0.1 (development)
+  smoke                     End-to-end check for CI: token, connect, subscribe, call, SSE envelope
 
 Every command takes --help, and --json for machine-readable output.
 
@@ -124,6 +125,57 @@ retiring keys. Runs until interrupted. Never expose it: it is for local Spacetim
   --json            print one line {"issuer", "discoveryUrl", "jwksUrl"} when ready
 
 ${EXIT_CODES}`,
+  smoke: `Usage: spacetime-gateway smoke --url URL --database DB <token source> --call 'REDUCER [JSON]'
+                              (--tenant ID | --all-tenants) (--table NAME | --subscribe SQL)... [options]
+
+The browser-free end-to-end check an app's CI runs against local or staging SpacetimeDB: gets a token,
+connects a gateway, subscribes, opens an SSE stream through a real HTTP server on 127.0.0.1, calls the
+reducer through the same path the app uses (callReducer), and checks the call's event on the stream:
+its envelope (event, id, tenant_id, schema_version, payload) and your expectations. Every step has a
+deadline and a name; a progress line per step is printed on a terminal (or with --progress).
+
+In arguments, the tenant and expectations, {run} is this run's random id and {marker} is unique per
+call (smoke-<run>-<n>): put {marker} in the call's arguments so its event can be recognised.
+
+Token source (one):
+  --key FILE --issuer ISS   mint with a key file; SpacetimeDB must find the issuer's JWKS
+    [--audience AUD] [--sub SUB] [--ttl SECS]      (defaults: spacetimedb, robot:smoke, 300; 6 with expiry)
+  --token JWT | --token-file FILE                  a ready-made token (a robot credential)
+  --token-url URL [--token-header 'Name: value']   POST to an app or issuer endpoint returning
+                                                   {"token": "…"} or the token as text
+
+What to do:
+  --subscribe SQL           a subscription (repeatable; default: SELECT * FROM each --table)
+  --table NAME              a table to stream (repeatable; default: every table with a tenant column)
+  --tenant ID | --all-tenants   the stream's tenant
+  --tenant-column COL       the gateway's tenantColumn (default tenant_id)
+  --schema-version N        the stream's schema_version (default 1)
+  --setup 'REDUCER [JSON]'  a call before the checked one (repeatable), e.g. creating the tenant
+  --call 'REDUCER [JSON]'   the checked call (required)
+  --actor JSON|STRING       opts.actor of the calls (the service topology; docs/actors.md)
+
+Expectations of the call's event (default: tenant_id = --tenant, schema_version = --schema-version):
+  --expect FILE             a JSON object {event?, tenant_id?, schema_version?, payload?}
+  --expect-event NAME       e.g. document.insert
+  --expect-tenant ID
+  --expect-schema-version N
+  --expect-payload JSON     the payload must contain this (objects: recursively, by key)
+
+Failures to live through:
+  --simulate expiry         short tokens: calls keep coming while the gateway refreshes its token
+  --simulate disconnect     the gateway drops its connection; a second one writes meanwhile; the
+                            gateway reconnects and catches up
+  --simulate-calls N        calls during the simulation (default 6); each event must arrive exactly once
+
+  --timeout MS              the deadline of each step (default 10000)
+  --progress                progress lines even when stderr is not a terminal
+  --json                    print the report {ok, steps, event, simulate?, failure?}
+
+Exit codes:
+  0  passed
+  1  an expectation failed (a call refused, no or a wrong event, lost or repeated events)
+  2  usage error (unknown option, missing or invalid argument, unknown reducer or table)
+  3  environment error (server unreachable, no such database, token refused, unreadable key file)`,
 };
 
 module.exports = { HELP };

@@ -15,6 +15,7 @@ const COMMANDS = {
   identity: () => require('./identity.js').identity,
   'keys generate': () => require('./keys.js').generate,
   'issuer serve': () => require('./issuer.js').serve,
+  smoke: () => require('./smoke.js').smoke,
 };
 
 const wantsHelp = (args) => args.includes('--help') || args.includes('-h');
