@@ -124,6 +124,9 @@ class TokenBroker {
    * JWKS path, `null` for any other request (so it can sit in front of other routes).
    */
   handleWellKnown(request, opts) {
+    if (request == null || typeof request !== 'object' || typeof request.url !== 'string') {
+      throw invalid('handleWellKnown needs a Request (an object with a url string)');
+    }
     const { jwksUri } = options(opts, 'handleWellKnown options');
     const paths = this.wellKnown({ jwksUri });
     const method = request.method ?? 'GET';

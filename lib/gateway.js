@@ -89,6 +89,20 @@ function callResult(r) {
   };
 }
 
+/** The options `Gateway.connect` knows; anything else is a typo that must not pass silently. */
+const CONNECT_OPTIONS = [
+  'uri', 'database', 'token', 'subscriptions', 'compression', 'timeoutMs', 'callTimeoutMs', 'maxMessageBytes',
+  'reconnect', 'userCalls', 'tenantColumn', 'sharedTables', 'relay',
+];
+
+/** The error of a call on a closed gateway, after one turn of the event loop: a loop that keeps calling a
+ * closed gateway (`while (running) await gateway.callReducer(…)`) must not starve timers, I/O or the
+ * `close()` that is waiting to finish. */
+async function closedLater(what) {
+  await new Promise((resolve) => setImmediate(resolve));
+  throw new GatewayError('CLOSED', `the gateway is closed; ${what} was not sent`);
+}
+
 function checkQueries(queries, name) {
   if (!Array.isArray(queries) || queries.length === 0 || !queries.every((q) => typeof q === 'string' && q.trim() !== '')) {
     throw invalid(`${name} must be a non-empty array of SQL strings`);
@@ -120,6 +134,10 @@ class Gateway {
    */
   static async connect(options) {
     if (options === null || typeof options !== 'object') throw invalid('Gateway.connect needs an options object');
+    const started = Date.now();
+    for (const key of Object.keys(options)) {
+      if (!CONNECT_OPTIONS.includes(key)) throw invalid(`unknown option '${key}' of Gateway.connect (known: ${CONNECT_OPTIONS.join(', ')})`);
+    }
     const uri = checkString(options.uri, 'options.uri');
     const database = checkString(options.database, 'options.database');
     const tokenFunction = typeof options.token === 'function' ? tokenFunctionOf(options.token) : undefined;
@@ -132,10 +150,17 @@ class Gateway {
     }
     const subscriptions = options.subscriptions === undefined ? [] : checkQueries(options.subscriptions, 'options.subscriptions');
     const callTimeoutMs = checkTimeout(options.callTimeoutMs, 'options.callTimeoutMs', DEFAULT_CALL_TIMEOUT_MS);
+    const maxMessageBytes = options.maxMessageBytes;
+    if (maxMessageBytes !== undefined && (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 1024 || maxMessageBytes > 2 ** 32 - 1)) {
+      throw invalid(`options.maxMessageBytes must be a whole number of bytes from 1024 to 4294967295, got ${String(maxMessageBytes)}`);
+    }
     const relayConfigJson = relayConfig(options);
     const userCalls = userCallOptions(options.userCalls);
     const handle = await awaitNative(() =>
-      native.connectGateway({ uri, database, token, compression, timeoutMs, reconnect, userCalls: userCalls.native }, tokenFunction),
+      native.connectGateway(
+        { uri, database, token, compression, timeoutMs, reconnect, userCalls: userCalls.native, maxMessageBytes },
+        tokenFunction,
+      ),
     );
     if (userCalls.verifier instanceof native.NativeTokenBroker) handle.setUserCallBroker(userCalls.verifier);
     else if (userCalls.verifier instanceof native.NativeTokenVerifier) handle.setUserCallVerifier(userCalls.verifier);
@@ -151,7 +176,10 @@ class Gateway {
     }
     if (subscriptions.length > 0) {
       try {
-        await gateway.subscribe(subscriptions);
+        // What is left of the connect deadline (timeoutMs covers everything connect does).
+        const left = started + timeoutMs - Date.now();
+        if (left <= 0) throw new GatewayError('TIMEOUT', `connecting took longer than timeoutMs (${timeoutMs} ms) before the subscriptions were applied`);
+        await awaitNative(() => handle.subscribe(subscriptions, left));
       } catch (e) {
         await gateway.close();
         throw e;
@@ -181,6 +209,8 @@ class Gateway {
    */
   onState(listener) {
     if (typeof listener !== 'function') throw invalid('onState needs a function');
+    // A listener on a closed gateway would never be called and would keep the process alive.
+    if (this.#closed) throw new GatewayError('CLOSED', 'the gateway is closed');
     this.#stateListeners.add(listener);
     if (this.#stateListeners.size === 1) {
       this.#native.setStateListener((json) => this.#dispatchState(JSON.parse(json)));
@@ -199,6 +229,7 @@ class Gateway {
   /** Adds subscriptions; resolves when the server applied them and their rows are in the projection. */
   async subscribe(queries) {
     checkQueries(queries, 'queries');
+    if (this.#closed) return closedLater('the subscription');
     await awaitNative(() => this.#native.subscribe(queries, this.#subscribeTimeoutMs));
   }
 
@@ -211,7 +242,7 @@ class Gateway {
     if (where !== undefined && (where === null || typeof where !== 'object' || Array.isArray(where))) {
       throw invalid('where must be an object of column: value pairs');
     }
-    const json = callNative(() => this.#native.rowsJson(table, where === undefined ? undefined : toWireJson(where)));
+    const json = callNative(() => this.#native.rowsJson(table, where === undefined ? undefined : toWireJson(where, 'where')));
     return JSON.parse(json);
   }
 
@@ -259,7 +290,8 @@ class Gateway {
     if (typeof opts !== 'object') throw invalid('opts must be an object');
     const timeoutMs = checkTimeout(opts.timeoutMs, 'opts.timeoutMs', this.#callTimeoutMs);
     const route = callRoute(opts);
-    return callResult(await awaitNative(() => this.#native.callReducer(name, toWireJson(args), timeoutMs, route)));
+    if (this.#closed) return closedLater(`reducer '${name}'`);
+    return callResult(await awaitNative(() => this.#native.callReducer(name, toWireJson(args, `the arguments of reducer '${name}'`), timeoutMs, route)));
   }
 
   /**
@@ -313,7 +345,9 @@ class Gateway {
    * Closes the gateway: new calls reject with CLOSED; calls in flight get up to `deadlineMs` (default
    * 5000) to settle, then reject with CLOSED; sockets close. Afterwards nothing keeps Node alive.
    */
-  async close({ deadlineMs = DEFAULT_CLOSE_DEADLINE_MS } = {}) {
+  async close(options) {
+    if (options != null && typeof options !== 'object') throw invalid('close options must be an object like { deadlineMs: 5000 }');
+    const { deadlineMs = DEFAULT_CLOSE_DEADLINE_MS } = options ?? {};
     if (typeof deadlineMs !== 'number' || !Number.isFinite(deadlineMs) || deadlineMs < 0) {
       throw invalid(`deadlineMs must be a number of milliseconds ≥ 0, got ${String(deadlineMs)}`);
     }
@@ -373,9 +407,17 @@ function reconnectOptions(value) {
  * `signals` (default SIGTERM and SIGINT), then exits with code 0 — or, with `exit: false`, leaves exiting
  * to the app. Returns a function that removes the hooks.
  */
-function installShutdownHooks(gateways, { signals = ['SIGTERM', 'SIGINT'], deadlineMs = 10_000, exit = true } = {}) {
+function installShutdownHooks(gateways, options) {
   const list = Array.isArray(gateways) ? gateways : [gateways];
   if (!list.every((g) => g instanceof Gateway)) throw invalid('installShutdownHooks needs a Gateway or an array of them');
+  if (options != null && typeof options !== 'object') throw invalid('installShutdownHooks options must be an object');
+  const { signals = ['SIGTERM', 'SIGINT'], deadlineMs = 10_000, exit = true } = options ?? {};
+  if (!Array.isArray(signals) || !signals.every((s) => typeof s === 'string' && /^SIG[A-Z0-9]+$/.test(s))) {
+    throw invalid(`installShutdownHooks: signals must be an array of signal names like 'SIGTERM', got ${String(signals)}`);
+  }
+  if (typeof deadlineMs !== 'number' || !Number.isFinite(deadlineMs) || deadlineMs < 0) {
+    throw invalid(`installShutdownHooks: deadlineMs must be a number of milliseconds ≥ 0, got ${String(deadlineMs)}`);
+  }
   let closing = null;
   const handler = (signal) => {
     closing ??= Promise.allSettled(list.map((g) => g.close({ deadlineMs }))).then(() => {
@@ -404,7 +446,7 @@ function relayConfig(options) {
       config[key] = options.relay[key];
     }
   }
-  return toWireJson(config);
+  return toWireJson(config, 'the relay options');
 }
 
 function checkSelector(selector, what) {

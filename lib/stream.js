@@ -39,7 +39,7 @@ class RelayHub {
 
   open(options) {
     if (this.#closed) throw new GatewayError('CLOSED', 'the gateway is closed');
-    const id = callNative(() => this.#native.open(toWireJson(options)));
+    const id = callNative(() => this.#native.open(toWireJson(options, 'stream options')));
     const stream = new SseStream(this, id);
     this.#streams.set(id, stream);
     if (this.#streams.size === 1) this.#native.keepAlive(true);
@@ -47,11 +47,11 @@ class RelayHub {
   }
 
   revoke(selector, reason) {
-    return callNative(() => this.#native.revoke(toWireJson(selector), reason));
+    return callNative(() => this.#native.revoke(toWireJson(selector, 'the revoke selector'), reason));
   }
 
   narrow(selector, narrowing) {
-    return callNative(() => this.#native.narrow(toWireJson(selector), toWireJson(narrowing)));
+    return callNative(() => this.#native.narrow(toWireJson(selector, 'the narrow selector'), toWireJson(narrowing, 'the narrowing')));
   }
 
   /** The consumer of stream `id` cannot take more; applied before the next take drains anything. */
