@@ -9,6 +9,7 @@
 // never becomes the string "NaN", a bigint never the string "10" (src/client/value/js_typed.rs).
 
 const { invalidArgument } = require('./errors.js');
+const { messageOf } = require('./args.js');
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
@@ -46,8 +47,7 @@ function toWireJson(value, name) {
   try {
     return JSON.stringify(value, replacer);
   } catch (e) {
-    const why = e instanceof RangeError ? 'it is nested too deeply' : e?.message ?? String(e);
-    throw invalidArgument(`${name} cannot be serialized: ${why}`, { cause: e });
+    throw invalidArgument(`${name} cannot be serialized: ${messageOf(e)}`, { cause: e });
   }
 }
 
