@@ -12,7 +12,7 @@
 
 use spacetimedb::{ReducerContext, Timestamp};
 
-use crate::caller::{key_of, Caller};
+use crate::caller::{key_of, resolve, ActorClaim, Caller};
 use crate::tables::{
     api_key_grant, impersonation_grant, membership, role_permission, tenant, ApiKeyGrant, ImpersonationGrant, Via,
 };
@@ -45,29 +45,22 @@ pub const READ_PERMISSIONS: &[&str] = &[
     "session.read",
 ];
 
+/// What an admin may not do that an owner may: rename or close the tenant, and read session contexts
+/// (those are for gateways).
+const OWNER_ONLY: &[&str] = &["tenant.manage", "session.read"];
+
 /// The roles every tenant starts with, and what they may do. Only seed data: after creation they are
 /// rows like any other role.
-pub const BUILTIN_ROLES: &[(&str, &[&str])] = &[
-    ("owner", PERMISSIONS),
-    (
-        "admin",
-        &[
-            "tenant.read",
-            "member.read",
-            "member.manage",
-            "role.manage",
-            "document.read",
-            "document.write",
-            "audit.read",
-            "api_key.read",
-            "api_key.manage",
-            "impersonation.read",
-            "impersonation.grant",
-        ],
-    ),
-    ("member", &["tenant.read", "member.read", "document.read", "document.write"]),
-    ("viewer", &["tenant.read", "document.read"]),
-];
+pub fn builtin_roles() -> Vec<(&'static str, Vec<&'static str>)> {
+    let all = PERMISSIONS.to_vec();
+    let admin = all.iter().copied().filter(|p| !OWNER_ONLY.contains(p)).collect();
+    vec![
+        ("owner", all),
+        ("admin", admin),
+        ("member", vec!["tenant.read", "member.read", "document.read", "document.write"]),
+        ("viewer", vec!["tenant.read", "document.read"]),
+    ]
+}
 
 pub fn check_permission_name(permission: &str) -> Result<(), String> {
     if PERMISSIONS.contains(&permission) {
@@ -106,6 +99,16 @@ fn require_role_grants(ctx: &ReducerContext, actor: &str, tenant_id: &str, permi
     } else {
         Err(format!("{actor}'s role in tenant {tenant_id} does not grant {permission}"))
     }
+}
+
+/// Resolves the caller (`caller::resolve`) and checks it may do `permission` in `tenant_id`.
+pub fn authorize_actor(
+    ctx: &ReducerContext,
+    actor: Option<ActorClaim>,
+    tenant_id: &str,
+    permission: &str,
+) -> Result<Allowed, String> {
+    authorize(ctx, &resolve(ctx, actor)?, tenant_id, permission)
 }
 
 /// Checks that `caller` may do `permission` in `tenant_id` (see the module comment).

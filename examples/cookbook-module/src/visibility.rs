@@ -11,8 +11,8 @@
 //! `:sender`. Trusted gateways get every read permission in every tenant: their service connection holds
 //! the projection the SSE relay serves from, and the relay's stream selection narrows it per user.
 //!
-//! What a `#[view] visible_documents` would compute per caller on ≥ 1.8 is here the `document` filter
-//! below plus `read_grant`.
+//! What a `#[view] visible_documents` would compute per caller on ≥ 1.8 is here `DOCUMENT_READ` below
+//! plus `read_grant`.
 
 use std::collections::BTreeSet;
 
@@ -26,59 +26,28 @@ use crate::tables::{
 #[client_visibility_filter]
 const READ_GRANT_OWN: Filter = Filter::Sql("SELECT * FROM read_grant WHERE reader = :sender");
 
-#[client_visibility_filter]
-const TENANT_READ: Filter = Filter::Sql(
-    "SELECT tenant.* FROM read_grant JOIN tenant ON read_grant.tenant_id = tenant.id \
-     WHERE read_grant.reader = :sender AND read_grant.permission = 'tenant.read'",
-);
+/// Declares the filter of `$table`: its rows of the tenants (`$column`) where the caller holds
+/// `$permission`. `read_grant`, filtered on `:sender`, must drive the join: 1.3's subscription planner
+/// needs the right-hand table unfiltered with an index on the join column.
+macro_rules! readable_with {
+    ($name:ident, $table:literal, $column:literal, $permission:literal) => {
+        #[client_visibility_filter]
+        const $name: Filter = Filter::Sql(concat!(
+            "SELECT ", $table, ".* FROM read_grant JOIN ", $table, " ON read_grant.tenant_id = ", $table, ".", $column,
+            " WHERE read_grant.reader = :sender AND read_grant.permission = '", $permission, "'"
+        ));
+    };
+}
 
-#[client_visibility_filter]
-const ROLE_READ: Filter = Filter::Sql(
-    "SELECT role.* FROM read_grant JOIN role ON read_grant.tenant_id = role.tenant_id \
-     WHERE read_grant.reader = :sender AND read_grant.permission = 'member.read'",
-);
-
-#[client_visibility_filter]
-const ROLE_PERMISSION_READ: Filter = Filter::Sql(
-    "SELECT role_permission.* FROM read_grant JOIN role_permission ON read_grant.tenant_id = role_permission.tenant_id \
-     WHERE read_grant.reader = :sender AND read_grant.permission = 'member.read'",
-);
-
-#[client_visibility_filter]
-const MEMBERSHIP_READ: Filter = Filter::Sql(
-    "SELECT membership.* FROM read_grant JOIN membership ON read_grant.tenant_id = membership.tenant_id \
-     WHERE read_grant.reader = :sender AND read_grant.permission = 'member.read'",
-);
-
-#[client_visibility_filter]
-const DOCUMENT_READ: Filter = Filter::Sql(
-    "SELECT document.* FROM read_grant JOIN document ON read_grant.tenant_id = document.tenant_id \
-     WHERE read_grant.reader = :sender AND read_grant.permission = 'document.read'",
-);
-
-#[client_visibility_filter]
-const AUDIT_READ: Filter = Filter::Sql(
-    "SELECT audit_event.* FROM read_grant JOIN audit_event ON read_grant.tenant_id = audit_event.tenant_id \
-     WHERE read_grant.reader = :sender AND read_grant.permission = 'audit.read'",
-);
-
-#[client_visibility_filter]
-const API_KEY_READ: Filter = Filter::Sql(
-    "SELECT api_key_grant.* FROM read_grant JOIN api_key_grant ON read_grant.tenant_id = api_key_grant.tenant_id \
-     WHERE read_grant.reader = :sender AND read_grant.permission = 'api_key.read'",
-);
-
-#[client_visibility_filter]
-const IMPERSONATION_READ: Filter = Filter::Sql(
-    "SELECT impersonation_grant.* FROM read_grant JOIN impersonation_grant ON read_grant.tenant_id = impersonation_grant.tenant_id \
-     WHERE read_grant.reader = :sender AND read_grant.permission = 'impersonation.read'",
-);
-
-#[client_visibility_filter]
-const SESSION_READ: Filter = Filter::Sql(
-    "SELECT session_context.* FROM read_grant JOIN session_context ON read_grant.tenant_id = session_context.tenant_id \
-     WHERE read_grant.reader = :sender AND read_grant.permission = 'session.read'",
-);
+readable_with!(TENANT_READ, "tenant", "id", "tenant.read");
+readable_with!(ROLE_READ, "role", "tenant_id", "member.read");
+readable_with!(ROLE_PERMISSION_READ, "role_permission", "tenant_id", "member.read");
+readable_with!(MEMBERSHIP_READ, "membership", "tenant_id", "member.read");
+readable_with!(DOCUMENT_READ, "document", "tenant_id", "document.read");
+readable_with!(AUDIT_READ, "audit_event", "tenant_id", "audit.read");
+readable_with!(API_KEY_READ, "api_key_grant", "tenant_id", "api_key.read");
+readable_with!(IMPERSONATION_READ, "impersonation_grant", "tenant_id", "impersonation.read");
+readable_with!(SESSION_READ, "session_context", "tenant_id", "session.read");
 
 /// The read grants `tenant_id` should have now.
 fn wanted(ctx: &ReducerContext, tenant_id: &str) -> BTreeSet<(Identity, String)> {

@@ -4,7 +4,7 @@
 use spacetimedb::{reducer, ReducerContext, Table};
 
 use crate::audit;
-use crate::authz::authorize;
+use crate::authz::{authorize, authorize_actor};
 use crate::caller::{resolve, ActorClaim};
 use crate::tables::{document, Document};
 
@@ -32,15 +32,14 @@ pub fn create_document(
     title: String,
     body: String,
 ) -> Result<(), String> {
-    let caller = resolve(ctx, actor)?;
-    let allowed = authorize(ctx, &caller, &tenant_id, "document.write")?;
+    let allowed = authorize_actor(ctx, actor, &tenant_id, "document.write")?;
     check_content(&title, &body)?;
     let doc = ctx.db.document().insert(Document {
         id: 0,
         tenant_id,
         title,
         body,
-        owner: caller.effective.clone(),
+        owner: allowed.caller.effective.clone(),
         updated_at: ctx.timestamp,
         version: 1,
     });

@@ -5,7 +5,7 @@
 use spacetimedb::{reducer, ReducerContext, Table};
 
 use crate::audit;
-use crate::authz::{authorize, check_permission_name, role_grants, Allowed, BUILTIN_ROLES};
+use crate::authz::{authorize, authorize_actor, builtin_roles, check_permission_name, role_grants, Allowed};
 use crate::caller::{kind_of, resolve, ActorClaim};
 use crate::tables::{
     actor_identity_map, membership, role, role_permission, tenant, ActorKind, Membership, Role, RolePermission, Tenant,
@@ -38,14 +38,14 @@ pub fn create_tenant(ctx: &ReducerContext, actor: Option<ActorClaim>, id: String
         created_at: ctx.timestamp,
     });
     let mut owner_role = 0;
-    for (role_name, permissions) in BUILTIN_ROLES {
+    for (role_name, permissions) in builtin_roles() {
         let role = ctx.db.role().insert(Role {
             id: 0,
             tenant_id: id.clone(),
             name: role_name.to_string(),
             created_at: ctx.timestamp,
         });
-        for permission in *permissions {
+        for permission in permissions {
             ctx.db.role_permission().insert(RolePermission {
                 id: 0,
                 role_id: role.id,
@@ -53,7 +53,7 @@ pub fn create_tenant(ctx: &ReducerContext, actor: Option<ActorClaim>, id: String
                 permission: permission.to_string(),
             });
         }
-        if *role_name == "owner" {
+        if role_name == "owner" {
             owner_role = role.id;
         }
     }
@@ -100,8 +100,7 @@ pub fn create_role(
     tenant_id: String,
     name: String,
 ) -> Result<(), String> {
-    let caller = resolve(ctx, actor)?;
-    let allowed = authorize(ctx, &caller, &tenant_id, "role.manage")?;
+    let allowed = authorize_actor(ctx, actor, &tenant_id, "role.manage")?;
     check_name(&name, "role name")?;
     if ctx.db.role().tenant_id().filter(&tenant_id).any(|r| r.name == name) {
         return Err(format!("tenant {tenant_id} already has a role named {name}"));
@@ -119,8 +118,7 @@ pub fn grant_permission(
     role_id: u64,
     permission: String,
 ) -> Result<(), String> {
-    let caller = resolve(ctx, actor)?;
-    let allowed = authorize(ctx, &caller, &tenant_id, "role.manage")?;
+    let allowed = authorize_actor(ctx, actor, &tenant_id, "role.manage")?;
     role_in(ctx, &tenant_id, role_id)?;
     check_permission_name(&permission)?;
     require_holds(ctx, &allowed, &permission)?;
@@ -146,8 +144,7 @@ pub fn revoke_permission(
     role_id: u64,
     permission: String,
 ) -> Result<(), String> {
-    let caller = resolve(ctx, actor)?;
-    let allowed = authorize(ctx, &caller, &tenant_id, "role.manage")?;
+    let allowed = authorize_actor(ctx, actor, &tenant_id, "role.manage")?;
     role_in(ctx, &tenant_id, role_id)?;
     let row = ctx.db.role_permission().role_id().filter(role_id).find(|p| p.permission == permission);
     let row = row.ok_or_else(|| format!("role {role_id} does not have {permission}"))?;
@@ -167,8 +164,7 @@ pub fn set_member(
     member: String,
     role_id: u64,
 ) -> Result<(), String> {
-    let caller = resolve(ctx, actor)?;
-    let allowed = authorize(ctx, &caller, &tenant_id, "member.manage")?;
+    let allowed = authorize_actor(ctx, actor, &tenant_id, "member.manage")?;
     role_in(ctx, &tenant_id, role_id)?;
     match ctx.db.actor_identity_map().actor().find(member.clone()) {
         Some(entry) if entry.kind == ActorKind::Human => {}
