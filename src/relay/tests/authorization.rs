@@ -81,8 +81,8 @@ fn an_acted_for_stream_marks_every_frame_and_never_resumes_a_plain_one() {
     assert!(acted_frames.iter().all(|f| f.data()["act"]["sub"] == "admin_1"), "{acted_frames:?}");
     assert!(t.of(plain).iter().all(|f| f.data().get("act").is_none()), "plain streams are unchanged");
     // The same selection, but never the same ids: a Last-Event-ID crosses neither way.
-    let last_acted = t.of(acted).iter().filter_map(Frame::id).last().unwrap().to_string();
-    let last_plain = t.of(plain).iter().filter_map(Frame::id).last().unwrap().to_string();
+    let last_acted = t.of(acted).iter().filter_map(Frame::id).next_back().unwrap().to_string();
+    let last_plain = t.of(plain).iter().filter_map(Frame::id).next_back().unwrap().to_string();
     assert_ne!(last_acted.split('-').next(), last_plain.split('-').next());
     let crossed = h.open(&format!(r#"{{"tenantId":"a","tables":["document"],"lastEventId":"{last_acted}"}}"#));
     assert_eq!(labels(h.take_all().of(crossed))[0], "resync/selection_changed");
