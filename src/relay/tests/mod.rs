@@ -5,3 +5,4 @@
 mod behaviour;
 mod harness;
 mod isolation;
+mod snapshots;
