@@ -132,7 +132,7 @@ export interface RelayOptions extends StreamLimits {
   /**
    * Snapshot bytes the relay hands out per take (one pass of its output pump), over all streams, about
    * (≥ 65536: one rows frame). Live events are not counted: they leave in every take, however many
-   * snapshots are under way. Default 1048576.
+   * snapshots are under way. Default 262144.
    */
   snapshotBytesPerTake?: number;
 }

@@ -21,9 +21,11 @@ pub struct SnapshotLimits {
 
 impl Default for SnapshotLimits {
     fn default() -> Self {
-        // 4: a user's few tabs start at once; a fifth waits for one of them. 1 MiB: a take's snapshot
-        // work stays in the low milliseconds, so live events of other streams wait at most that long.
-        SnapshotLimits { per_principal: 4, bytes_per_take: 1 << 20 }
+        // 4: a user's few tabs start at once; a fifth waits for one of them. 256 KiB: a take's snapshot
+        // work stays around a millisecond, so other streams' live events wait at most about that long
+        // (measured in the snapshot-storm benchmark: 1 MiB doubled their p99, smaller budgets gained
+        // nothing, none changed the storm's throughput; docs/performance.md).
+        SnapshotLimits { per_principal: 4, bytes_per_take: 256 << 10 }
     }
 }
 

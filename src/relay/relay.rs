@@ -404,8 +404,8 @@ impl Relay {
             });
             st = self.state.lock().unwrap();
         }
-        st.shared.sweep();
         let now = Instant::now();
+        st.shared.sweep(now);
         let mut out = Output::default();
         let mut snapshot_budget = self.limits.bytes_per_take;
         let rounds = st.ready.len();
@@ -437,9 +437,11 @@ impl Relay {
         out
     }
 
-    /// Queues a heartbeat for every stream idle longer than its heartbeat interval.
+    /// Queues a heartbeat for every stream idle longer than its heartbeat interval (and lets go of shared
+    /// snapshots no stream holds, also when no take happens).
     pub fn heartbeat(&self, now: Instant) {
         let mut st = self.state.lock().unwrap();
+        st.shared.sweep(now);
         let due: Vec<u32> = st.streams.values().filter(|s| s.heartbeat_due(now)).map(|s| s.id).collect();
         for &id in &due {
             st.streams.get_mut(&id).expect("due streams exist").queue_heartbeat();

@@ -18,6 +18,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -35,6 +36,9 @@ use crate::projection::{Projection, Row};
 pub const KEEP_PER_SNAPSHOT: usize = 8 << 20;
 /// Encoded rows frames kept for sharing, in the whole relay, at most.
 pub const KEEP_TOTAL: usize = 64 << 20;
+/// How long a snapshot no stream holds stays joinable: the streams of one principal that wait for their
+/// turn start right after the previous ones finish, and should still share their frames.
+pub const KEEP_UNHELD: Duration = Duration::from_secs(1);
 
 /// Where a rows frame starts: a table of the snapshot and a row of it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -205,8 +209,8 @@ struct Entry {
     rows: Arc<SnapshotRows>,
     /// Every event up to this position was checked: none is visible to the view.
     checked_to: u64,
-    /// No stream held the snapshot at the last sweep: the next one drops it.
-    idle: bool,
+    /// Since when no stream holds the snapshot (as last seen by a sweep).
+    unheld_since: Option<Instant>,
 }
 
 /// The snapshots later streams of the same view may join, one per view.
@@ -243,7 +247,7 @@ impl SharedSnapshots {
         if snapshot_started_k(entry.rows.position) <= last_k {
             return None;
         }
-        entry.idle = false;
+        entry.unheld_since = None;
         Some(entry.rows.clone())
     }
 
@@ -252,18 +256,19 @@ impl SharedSnapshots {
         let key = (rows.selection.fingerprint(), rows.schema_version);
         let entries = self.by_view.entry(key).or_default();
         entries.retain(|e| e.rows.selection != rows.selection);
-        entries.push(Entry { checked_to: rows.position, rows, idle: false });
+        entries.push(Entry { checked_to: rows.position, rows, unheld_since: None });
     }
 
-    /// Drops the snapshots no stream held since the previous sweep (one sweep of grace, so streams that
-    /// start right after others of their view finished still join them).
-    pub fn sweep(&mut self) {
+    /// Drops the snapshots no stream held for [`KEEP_UNHELD`] (as seen by the sweeps until `now`).
+    pub fn sweep(&mut self, now: Instant) {
         self.by_view.retain(|_, entries| {
             entries.retain_mut(|e| {
-                let held = Arc::strong_count(&e.rows) > 1;
-                let keep = held || !e.idle;
-                e.idle = !held;
-                keep
+                if Arc::strong_count(&e.rows) > 1 {
+                    e.unheld_since = None;
+                    return true;
+                }
+                let since = *e.unheld_since.get_or_insert(now);
+                now.saturating_duration_since(since) < KEEP_UNHELD
             });
             !entries.is_empty()
         });

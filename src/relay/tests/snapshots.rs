@@ -10,7 +10,7 @@ use super::harness::{doc, id_k, Client, Frame, Harness};
 use crate::relay::admission::Slots;
 use crate::relay::ids::{event_k, snapshot_complete_k, snapshot_started_k, IdPrefix};
 use crate::relay::selection::{Selection, SelectionRequest};
-use crate::relay::shared::{SnapshotCounters, SnapshotRows};
+use crate::relay::shared::{SnapshotCounters, SnapshotRows, KEEP_UNHELD};
 use crate::relay::snapshot::{Snapshot, Voice};
 
 fn labels(frames: &[Frame]) -> Vec<String> {
@@ -85,6 +85,27 @@ fn streams_of_one_view_get_the_same_rows_frames_encoded_once() {
     let mut fresh_client = Client::default();
     fresh_client.apply_all(&frames);
     assert_eq!(fresh_client.rows, client.rows);
+}
+
+#[test]
+fn a_snapshot_no_stream_holds_is_let_go_after_a_while() {
+    let h = Harness::new("");
+    seed(&h, "a", 1, 10, 10);
+    let options = r#"{"tenantId":"a","tables":["document"]}"#;
+    let first = h.open(options);
+    h.take_all();
+    // Another stream right after the first finished joins its snapshot…
+    let second = h.open(options);
+    let taken = h.take_all();
+    assert_eq!(rows_frames(taken.of(second)).len(), 1);
+    assert_eq!(h.relay.stats().snapshot_frames_encoded, 1);
+    // …but not once no stream held it for KEEP_UNHELD (sweeps also run with the heartbeats).
+    h.relay.heartbeat(Instant::now());
+    h.relay.heartbeat(Instant::now() + KEEP_UNHELD);
+    let third = h.open(options);
+    h.take_all();
+    assert_eq!(h.relay.stats().snapshot_frames_encoded, 2);
+    let _ = (first, third);
 }
 
 #[test]
