@@ -259,9 +259,13 @@ impl Relay {
                 Err(reason) => Some(reason),
             }
         };
+        // A replay that overflowed the queue left the stream owed a snapshot (`slow_client`) too.
+        let overflowed = stream.owes_snapshot();
         st.insert(stream);
-        if let Some(reason) = owed {
-            st.owe(id, reason);
+        match owed {
+            Some(reason) => st.owe(id, reason),
+            None if overflowed => st.enqueue(id),
+            None => {}
         }
         Ok(id)
     }

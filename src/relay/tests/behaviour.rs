@@ -220,6 +220,23 @@ fn a_stalled_stream_overflows_to_resync_without_growing_or_delaying_others() {
 }
 
 #[test]
+fn a_resume_whose_missed_events_overflow_the_queue_resyncs() {
+    let h = Harness::new("");
+    let s = h.open(r#"{"tenantId":"a"}"#);
+    let last = h.take_all().of(s).last().unwrap().id().unwrap().to_string();
+    assert!(h.relay.close_stream(s));
+    for id in 1..=5 {
+        h.insert_doc(id, "a", "x");
+    }
+    let r = h.open(&format!(r#"{{"tenantId":"a","maxQueueEvents":3,"lastEventId":"{last}"}}"#));
+    let frames = h.take_all().of(r).to_vec();
+    assert_eq!(labels(&frames)[..3], ["(retry)", "resync/slow_client", "snapshot/begin"]);
+    let mut client = Client::default();
+    client.apply_all(&frames);
+    assert_eq!(client.rows.len(), 5);
+}
+
+#[test]
 fn the_close_policy_ends_an_overflowing_stream_with_a_reason() {
     let h = Harness::new("");
     let s = h.open(r#"{"tenantId":"a","maxQueueEvents":2,"overflow":"close"}"#);
