@@ -1,6 +1,6 @@
 // `npm run bench [-- --quick] [-- --only fanout,decode,tokens,pool,resume,snapshot-storm]`: every scenario against the
 // package's baselines in one run, against the SpacetimeDB that scripts/bench.sh started. Prints the
-// tables, writes bench/results/<date>[-quick].json (every raw sample, machine, versions, command) and,
+// tables, writes bench/results/<date>[-<scenarios>][-quick].json (every raw sample, machine, versions, command) and,
 // after a full run of every scenario, rewrites the README's Performance table (bench/readme.mjs).
 // Methodology: docs/performance.md.
 import { execFileSync } from 'node:child_process';
@@ -27,7 +27,7 @@ const uri = process.env.SPACETIMEDB_URL;
 const database = process.env.SPACETIMEDB_DB;
 if (!uri || !database) throw new Error('run through `npm run bench` (scripts/bench.sh starts SpacetimeDB)');
 
-// Full: < 15 min on the 2-core machine; quick: < 3 min (1,000 clients only, one repeat, 20k-row decode).
+// Full: < 18 min on the 2-core machine; quick: < 4 min (1,000 clients only, one repeat, 20k-row decode, 500-stream storm).
 const CONFIG = quick
   ? {
       fanout: { clientCounts: [1000], repeats: 1, seconds: 3 },
