@@ -3,9 +3,11 @@
 // up with snapshot frames of whichever streams came first). Comparing against the real old code, built
 // the same way (release) and run in the same invocation, measures exactly what changed; a switch in the
 // new code that "turns it off" would not. Extracted with `git archive`, built once per machine and cached
-// in <cache>/bench-base/<commit>/ (cache: SPACETIME_GATEWAY_CACHE or ~/.cache/spacetime-gateway); the
-// build shares this clone's target dir, so only the crate itself compiles. BENCH_STORM_BASE=<ref>
-// compares against another commit.
+// in <cache>/bench-base/<commit>/ (cache: SPACETIME_GATEWAY_CACHE or ~/.cache/spacetime-gateway), with a
+// target dir of its own, <cache>/bench-base/target: sharing this clone's would let cargo take one copy
+// of the crate's artifacts for the other's (same name and version, and sources it finds unchanged), and
+// a later build here could quietly link the old code. BENCH_STORM_BASE=<ref> compares against another
+// commit.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -28,7 +30,7 @@ export function baselineRoot(ref = process.env.BENCH_STORM_BASE ?? BASE_COMMIT) 
   execFileSync('sh', ['-c', `git -C "${ROOT}" archive --format=tar ${commit} | tar -x -C "${dir}"`], { stdio: ['ignore', 'ignore', 'inherit'] });
   execFileSync(join(ROOT, 'node_modules', '.bin', 'napi'), ['build', '--platform', '--release', '--js', 'index.js', '--dts', 'index.d.ts'], {
     cwd: dir,
-    env: { ...process.env, CARGO_TARGET_DIR: join(ROOT, 'target') },
+    env: { ...process.env, CARGO_TARGET_DIR: join(cache, 'bench-base', 'target') },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   writeFileSync(done, `${new Date().toISOString()}\n`);

@@ -175,7 +175,8 @@ impl SnapshotRows {
             schema_version: self.schema_version,
         };
         while let Some((def, rows)) = self.tables.get(at.table) {
-            let mut frame = Vec::with_capacity(CHUNK_BYTES + 1024);
+            // Grown as written: most frames of small tenants are far below a chunk.
+            let mut frame = Vec::with_capacity(1024);
             let mut written = (0, 0);
             write_frame(&mut frame, &envelope, |out| {
                 out.extend_from_slice(b"{\"phase\":\"rows\",\"table\":");
