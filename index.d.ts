@@ -172,6 +172,7 @@ export interface CallResult {
 /**
  * Connects to a database and returns the native gateway handle. `tokenFunction`, when given, is
  * called (it returns a promise of a token) before every connect, and ahead of each token's expiry.
+ * `timeoutMs` bounds the whole connect: the token function, the schema fetch and the websocket.
  */
 export declare function connectGateway(options: NativeConnectOptions, tokenFunction?: () => Promise<string>): Promise<NativeGateway>
 
@@ -253,6 +254,8 @@ export interface NativeConnectOptions {
   reconnect?: NativeReconnectOptions
   /** How calls with a user's token reach SpacetimeDB (the per-user pool or the HTTP route). */
   userCalls?: NativeUserCallsOptions
+  /** The largest websocket message the gateway sends; larger calls are refused before sending. */
+  maxMessageBytes?: number
 }
 
 /** Options of `diagnoseToken`. */

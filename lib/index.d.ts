@@ -54,10 +54,20 @@ export interface ConnectOptions {
   subscriptions?: string[];
   /** Compression the server applies to large messages. Default `'none'` (loopback and LAN). */
   compression?: 'none' | 'gzip' | 'brotli';
-  /** Deadline for connecting and for each `subscribe`, in ms. Default 10000. */
+  /**
+   * Deadline for each `subscribe`, and for everything `connect` does (the token function, the schema fetch,
+   * the websocket and the initial `subscriptions`), in ms. Default 10000.
+   */
   timeoutMs?: number;
   /** Default deadline of `callReducer`, in ms. Default 30000. */
   callTimeoutMs?: number;
+  /**
+   * The largest websocket message the gateway sends, in bytes. Default 33554432 (32 MiB), SpacetimeDB 1.3's
+   * limit: the server closes the connection on a larger message, failing every call in flight on it, so a
+   * larger call is refused with `INVALID_ARGUMENT` before it is sent. Lower it to bound what one request
+   * handler may send.
+   */
+  maxMessageBytes?: number;
   /** Reconnecting after a lost connection (on by default), or `false` to close the gateway instead. */
   reconnect?: false | ReconnectOptions;
   /**
@@ -66,7 +76,11 @@ export interface ConnectOptions {
    * tenant column reach only `allTenants` streams, unless listed in `sharedTables`.
    */
   tenantColumn?: string | { [table: string]: string };
-  /** Tables every stream may select whatever its tenant (e.g. reference data). Default none. */
+  /**
+   * Tables every stream may select whatever its tenant (e.g. reference data). Default none. A table that has
+   * a tenant column cannot be shared (every tenant would see every tenant's rows): with the per-table form of
+   * `tenantColumn`, leave it out of the map to share it.
+   */
   sharedTables?: string[];
   /** Relay settings and the defaults of every stream. */
   relay?: RelayOptions;
@@ -284,7 +298,10 @@ export interface GatewayState {
 }
 
 export interface CloseOptions {
-  /** How long calls in flight may take to settle before they reject with CLOSED, ms. Default 5000. */
+  /**
+   * How long calls in flight may take to settle, ms. Default 5000. Calls still unanswered then reject with
+   * `DISCONNECTED` (they were sent: their outcome is unknown); calls not yet sent reject with `CLOSED`.
+   */
   deadlineMs?: number;
 }
 

@@ -11,6 +11,7 @@ use super::relay::{RelayConfig, Selector, StreamDefaults};
 use super::selection::{SelectionRequest, Tenant};
 use super::stream::{OverflowPolicy, Principal, QueueLimits, StreamSettings};
 use super::tables::TenantColumns;
+use crate::client::value::describe_json;
 use crate::error::{GatewayError, Result};
 
 /// The largest number of milliseconds a timer option takes (as `setTimeout`).
@@ -39,7 +40,7 @@ fn integer(map: &Map<String, Value>, key: &str, min: u64, max: u64) -> Result<Op
     let Some(value) = get(map, key) else { return Ok(None) };
     match value.as_f64() {
         Some(n) if n.fract() == 0.0 && n >= min as f64 && n <= max as f64 => Ok(Some(n as u64)),
-        _ => Err(invalid(format!("{key} must be an integer from {min} to {max}, got {value}"))),
+        _ => Err(invalid(format!("{key} must be an integer from {min} to {max}, got {}", describe_json(value)))),
     }
 }
 
@@ -47,7 +48,7 @@ fn string(map: &Map<String, Value>, key: &str) -> Result<Option<String>> {
     match get(map, key) {
         None => Ok(None),
         Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
-        Some(other) => Err(invalid(format!("{key} must be a non-empty string, got {other}"))),
+        Some(other) => Err(invalid(format!("{key} must be a non-empty string, got {}", describe_json(other)))),
     }
 }
 
@@ -60,7 +61,7 @@ fn strings(map: &Map<String, Value>, key: &str) -> Result<Option<Vec<String>>> {
             .collect::<Option<Vec<_>>>()
             .map(Some)
             .ok_or_else(|| invalid(format!("{key} must be an array of table names"))),
-        Some(other) => Err(invalid(format!("{key} must be an array of table names, got {other}"))),
+        Some(other) => Err(invalid(format!("{key} must be an array of table names, got {}", describe_json(other)))),
     }
 }
 
@@ -68,7 +69,7 @@ fn boolean(map: &Map<String, Value>, key: &str) -> Result<bool> {
     match get(map, key) {
         None => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
-        Some(other) => Err(invalid(format!("{key} must be a boolean, got {other}"))),
+        Some(other) => Err(invalid(format!("{key} must be a boolean, got {}", describe_json(other)))),
     }
 }
 
@@ -76,7 +77,7 @@ fn where_object<'m>(map: &'m Map<String, Value>, key: &str) -> Result<Option<&'m
     match get(map, key) {
         None => Ok(None),
         Some(Value::Object(w)) => Ok(Some(w)),
-        Some(other) => Err(invalid(format!("{key} must be an object {{ table: {{ column: value }} }}, got {other}"))),
+        Some(other) => Err(invalid(format!("{key} must be an object {{ table: {{ column: value }} }}, got {}", describe_json(other)))),
     }
 }
 
@@ -88,7 +89,7 @@ fn defaults_from(map: &Map<String, Value>, defaults: &StreamDefaults) -> Result<
         None => defaults.limits.overflow,
         Some(Value::String(s)) if s == "resync" => OverflowPolicy::Resync,
         Some(Value::String(s)) if s == "close" => OverflowPolicy::Close,
-        Some(other) => return Err(invalid(format!("overflow must be 'resync' or 'close', got {other}"))),
+        Some(other) => return Err(invalid(format!("overflow must be 'resync' or 'close', got {}", describe_json(other)))),
     };
     Ok(StreamDefaults {
         limits: QueueLimits {
@@ -118,12 +119,12 @@ pub fn parse_relay_config(text: &str) -> Result<RelayConfig> {
                 .iter()
                 .map(|(table, column)| match column {
                     Value::String(c) if !c.is_empty() => Ok((table.clone(), c.clone())),
-                    other => Err(invalid(format!("tenantColumn.{table} must be a column name, got {other}"))),
+                    other => Err(invalid(format!("tenantColumn.{table} must be a column name, got {}", describe_json(other)))),
                 })
                 .collect::<Result<_>>()?,
         ),
         Some(other) => {
-            return Err(invalid(format!("tenantColumn must be a column name or {{ table: column }}, got {other}")))
+            return Err(invalid(format!("tenantColumn must be a column name or {{ table: column }}, got {}", describe_json(other))))
         }
     };
     Ok(RelayConfig {
@@ -178,7 +179,7 @@ fn principal(options: &Map<String, Value>) -> Result<Principal> {
             }
             Ok(Principal { sub: string(p, "sub")?, sid: string(p, "sid")? })
         }
-        Some(other) => Err(invalid(format!("principal must be {{ sub?, sid? }}, got {other}"))),
+        Some(other) => Err(invalid(format!("principal must be {{ sub?, sid? }}, got {}", describe_json(other)))),
     }
 }
 
@@ -208,7 +209,7 @@ pub fn parse_stream_options(text: &str, defaults: &StreamDefaults) -> Result<Str
         None => None,
         Some(Value::String(s)) if s.is_empty() => None,
         Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => return Err(invalid(format!("lastEventId must be a string, got {other}"))),
+        Some(other) => return Err(invalid(format!("lastEventId must be a string, got {}", describe_json(other)))),
     };
     let settings = StreamSettings {
         limits: limits.limits,
