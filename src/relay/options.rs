@@ -77,7 +77,10 @@ fn where_object<'m>(map: &'m Map<String, Value>, key: &str) -> Result<Option<&'m
     match get(map, key) {
         None => Ok(None),
         Some(Value::Object(w)) => Ok(Some(w)),
-        Some(other) => Err(invalid(format!("{key} must be an object {{ table: {{ column: value }} }}, got {}", describe_json(other)))),
+        Some(other) => Err(invalid(format!(
+            "{key} must be an object {{ table: {{ column: value }} }}, got {}",
+            describe_json(other)
+        ))),
     }
 }
 
@@ -89,7 +92,9 @@ fn defaults_from(map: &Map<String, Value>, defaults: &StreamDefaults) -> Result<
         None => defaults.limits.overflow,
         Some(Value::String(s)) if s == "resync" => OverflowPolicy::Resync,
         Some(Value::String(s)) if s == "close" => OverflowPolicy::Close,
-        Some(other) => return Err(invalid(format!("overflow must be 'resync' or 'close', got {}", describe_json(other)))),
+        Some(other) => {
+            return Err(invalid(format!("overflow must be 'resync' or 'close', got {}", describe_json(other))))
+        }
     };
     Ok(StreamDefaults {
         limits: QueueLimits {
@@ -119,12 +124,18 @@ pub fn parse_relay_config(text: &str) -> Result<RelayConfig> {
                 .iter()
                 .map(|(table, column)| match column {
                     Value::String(c) if !c.is_empty() => Ok((table.clone(), c.clone())),
-                    other => Err(invalid(format!("tenantColumn.{table} must be a column name, got {}", describe_json(other)))),
+                    other => Err(invalid(format!(
+                        "tenantColumn.{table} must be a column name, got {}",
+                        describe_json(other)
+                    ))),
                 })
                 .collect::<Result<_>>()?,
         ),
         Some(other) => {
-            return Err(invalid(format!("tenantColumn must be a column name or {{ table: column }}, got {}", describe_json(other))))
+            return Err(invalid(format!(
+                "tenantColumn must be a column name or {{ table: column }}, got {}",
+                describe_json(other)
+            )))
         }
     };
     Ok(RelayConfig {

@@ -373,10 +373,16 @@ fn bad_selections_are_invalid_arguments() {
         (r#"{"tenantId":"a","allTenants":true}"#, "not both"),
         (r#"{"tenantId":{"x":1}}"#, "tenantId must be a string"),
         // NaN and other values JSON cannot carry arrive marked (lib/values.js): never the tenant "NaN".
-        (r#"{"tenantId":{"\u0000float":"NaN"}}"#, "tenantId must be a string (or an integer for an integer tenant column), got NaN"),
+        (
+            r#"{"tenantId":{"\u0000float":"NaN"}}"#,
+            "tenantId must be a string (or an integer for an integer tenant column), got NaN",
+        ),
         (r#"{"tenantId":{"\u0000bytes":"6e616e"}}"#, "got a Uint8Array of 3 bytes"),
         (r#"{"tenantId":{"\u0000bigint":"10"},"tables":["document"]}"#, "tenantId does not fit table 'document'"),
-        (r#"{"tenantId":"a","where":{"document":{"title":{"\u0000float":"-Infinity"}}}}"#, "got -Infinity; NaN and the infinities are accepted only for f32 and f64"),
+        (
+            r#"{"tenantId":"a","where":{"document":{"title":{"\u0000float":"-Infinity"}}}}"#,
+            "got -Infinity; NaN and the infinities are accepted only for f32 and f64",
+        ),
         (r#"{"tenantId":"a","tables":["nope"]}"#, "no table named 'nope'"),
         (r#"{"tenantId":"a","tables":[]}"#, "at least one table"),
         (r#"{"tenantId":"a","tables":["document"],"where":{"audit_event":{"action":"x"}}}"#, "not among the selected"),
