@@ -319,6 +319,30 @@ class Gateway {
   }
 
   /**
+   * The rows a stream of the same options would snapshot now — `{ rows: { [table]: row[] }, lastEventId }`
+   * — for rendering a page on the server. `gateway.stream({ ...sameSelection, lastEventId })` continues
+   * exactly after them: the changes since, no second snapshot, nothing lost or repeated. A stream whose
+   * selection differs (another tenant, narrower rights) gets `resync` and a snapshot instead. Starts the
+   * relay if no stream did yet (the id is a position in its log).
+   */
+  snapshot(options) {
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw invalid('snapshot needs an options object, e.g. { tenantId }');
+    }
+    return this.#hub().snapshot(options);
+  }
+
+  /**
+   * Counters of the SSE relay: open streams, snapshots in progress and waiting for their turn, snapshot
+   * rows frames encoded and handed out again to other streams of the same view. All zero before the
+   * relay started (the first `stream()` or `snapshot()`).
+   */
+  relayStats() {
+    if (this.#relay === null) return { ...ZERO_RELAY_STATS };
+    return this.#relay.stats();
+  }
+
+  /**
    * Ends the matching streams with a `revoked` frame: `{ sub }`, `{ sid }`, `{ tenantId }`, `{ streamId }`
    * (every field given must match). Returns how many streams were revoked.
    */
@@ -434,7 +458,16 @@ function installShutdownHooks(gateways, options) {
 }
 
 
-const RELAY_LIMITS = ['logCapacity', 'heartbeatMs', 'retryMs', 'maxQueueEvents', 'maxQueueBytes', 'overflow'];
+const RELAY_LIMITS = ['logCapacity', 'maxSnapshotsPerPrincipal', 'snapshotBytesPerTake', 'heartbeatMs', 'retryMs', 'maxQueueEvents', 'maxQueueBytes', 'overflow'];
+const ZERO_RELAY_STATS = Object.freeze({
+  streams: 0,
+  snapshotsInProgress: 0,
+  snapshotsWaiting: 0,
+  snapshotFramesEncoded: 0,
+  snapshotBytesEncoded: 0,
+  snapshotFramesShared: 0,
+  snapshotBytesShared: 0,
+});
 
 /** The relay options of `Gateway.connect` as the JSON the native relay reads. */
 function relayConfig(options) {

@@ -135,8 +135,20 @@ export interface StreamLimits {
 }
 
 export interface RelayOptions extends StreamLimits {
-  /** Events kept for resuming after `Last-Event-ID`. Default 10000. */
+  /** Events kept for resuming after `Last-Event-ID` (and after `snapshot()`'s `lastEventId`). Default 10000. */
   logCapacity?: number;
+  /**
+   * Snapshots one principal (`principal.sub`; a stream without one counts alone) has in progress at once.
+   * Its other streams wait their turn, in order, with `retry:` and heartbeats; their snapshot is read when
+   * it starts, so nothing queues and nothing is lost meanwhile. Default 4.
+   */
+  maxSnapshotsPerPrincipal?: number;
+  /**
+   * Snapshot bytes the relay hands out per take (one pass of its output pump), over all streams, about
+   * (≥ 65536: one rows frame). Live events are not counted: they leave in every take, however many
+   * snapshots are under way. Default 262144.
+   */
+  snapshotBytesPerTake?: number;
 }
 
 /** Column equalities per table: `{ document: { owner: '…' } }`. */
@@ -163,6 +175,43 @@ export interface StreamOptions extends StreamLimits {
   principal?: { sub?: string; sid?: string; act?: { sub: string } };
   /** Echoed as `schema_version` in every envelope. Default 1. */
   schemaVersion?: number;
+}
+
+/** What `gateway.snapshot()` reads: a stream's selection (`principal` is accepted and changes no rows). */
+export interface SnapshotOptions {
+  /** The tenant whose rows to read (the value of each table's tenant column). */
+  tenantId?: string | number;
+  /** Every tenant's rows (instead of `tenantId`). */
+  allTenants?: boolean;
+  /** Default: the tables a stream of the same options selects. */
+  tables?: string[];
+  where?: StreamWhere;
+  principal?: { sub?: string; sid?: string };
+}
+
+/** `gateway.snapshot()`: rows for a server-rendered page, and where its stream continues. */
+export interface PageSnapshot<R extends Row = Row> {
+  /** Every selected table (empty arrays included), rows as `rows()` and SSE payloads carry them. */
+  rows: { [table: string]: R[] };
+  /**
+   * Pass it to `gateway.stream({ ...sameSelection, lastEventId })` (e.g. from `?after=` in the
+   * `EventSource` URL: `EventSource` cannot set `Last-Event-ID` on its first request): the stream sends the
+   * changes after these rows, without a snapshot.
+   */
+  lastEventId: string;
+}
+
+/** `gateway.relayStats()`. */
+export interface RelayStats {
+  streams: number;
+  /** Snapshots being sent, and streams waiting for their turn (`maxSnapshotsPerPrincipal`). */
+  snapshotsInProgress: number;
+  snapshotsWaiting: number;
+  /** Snapshot rows frames encoded since the relay started, and handed out again to other streams of the same view. */
+  snapshotFramesEncoded: number;
+  snapshotBytesEncoded: number;
+  snapshotFramesShared: number;
+  snapshotBytesShared: number;
 }
 
 /** Which streams `revoke` and `narrow` apply to; every field given must match. */
@@ -404,6 +453,15 @@ export declare class Gateway {
   dropConnection(reason?: string): void;
   /** Opens an SSE stream of the projection for one tenant (or `allTenants`). */
   stream(options: StreamOptions): SseStream;
+  /**
+   * The rows a stream of the same selection would snapshot now, and the id its stream resumes after:
+   * render the page from `rows`, then `stream({ ...sameSelection, lastEventId })` continues with the
+   * changes since — no second snapshot, no gap, no repeat. Another selection (tenant, narrower rights)
+   * gets `resync` and a snapshot; so does an id older than the log. Starts the relay if needed.
+   */
+  snapshot<R extends Row = Row>(options: SnapshotOptions): PageSnapshot<R>;
+  /** Counters of the SSE relay (all zero before the first `stream()` or `snapshot()`). */
+  relayStats(): RelayStats;
   /** Ends the matching streams with a `revoked` frame; returns how many. */
   revoke(selector: StreamSelector, options?: { reason?: string }): number;
   /** Restricts the matching streams without disconnecting them; returns how many. */

@@ -51,6 +51,16 @@ class RelayHub {
     return callNative(() => this.#native.revoke(toWireJson(selector, 'the revoke selector'), reason));
   }
 
+  /** `gateway.snapshot()`: the selected rows and the id the page's stream resumes after. */
+  snapshot(options) {
+    if (this.#closed) throw new GatewayError('CLOSED', 'the gateway is closed');
+    return JSON.parse(callNative(() => this.#native.snapshot(toWireJson(options, 'snapshot options'))));
+  }
+
+  stats() {
+    return this.#native.stats();
+  }
+
   narrow(selector, narrowing) {
     return callNative(() => this.#native.narrow(toWireJson(selector, 'the narrow selector'), toWireJson(narrowing, 'the narrowing')));
   }

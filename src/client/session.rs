@@ -405,7 +405,8 @@ impl Session {
         if self.is_closed() {
             return Err(self.shared.closed_error());
         }
-        let (size, limit) = (super::protocol::call_reducer_len(reducer, args.len()), self.shared.options.connect.max_message_bytes);
+        let (size, limit) =
+            (super::protocol::call_reducer_len(reducer, args.len()), self.shared.options.connect.max_message_bytes);
         if size > limit {
             return Err(GatewayError::invalid_argument(format!(
                 "reducer '{reducer}': the call is {size} bytes, above the {limit}-byte message limit (maxMessageBytes); \

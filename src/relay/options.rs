@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use super::admission::SnapshotLimits;
 use super::relay::{RelayConfig, Selector, StreamDefaults};
 use super::selection::{SelectionRequest, Tenant};
 use super::stream::{OverflowPolicy, Principal, QueueLimits, StreamSettings};
@@ -76,7 +77,10 @@ fn where_object<'m>(map: &'m Map<String, Value>, key: &str) -> Result<Option<&'m
     match get(map, key) {
         None => Ok(None),
         Some(Value::Object(w)) => Ok(Some(w)),
-        Some(other) => Err(invalid(format!("{key} must be an object {{ table: {{ column: value }} }}, got {}", describe_json(other)))),
+        Some(other) => Err(invalid(format!(
+            "{key} must be an object {{ table: {{ column: value }} }}, got {}",
+            describe_json(other)
+        ))),
     }
 }
 
@@ -88,7 +92,9 @@ fn defaults_from(map: &Map<String, Value>, defaults: &StreamDefaults) -> Result<
         None => defaults.limits.overflow,
         Some(Value::String(s)) if s == "resync" => OverflowPolicy::Resync,
         Some(Value::String(s)) if s == "close" => OverflowPolicy::Close,
-        Some(other) => return Err(invalid(format!("overflow must be 'resync' or 'close', got {}", describe_json(other)))),
+        Some(other) => {
+            return Err(invalid(format!("overflow must be 'resync' or 'close', got {}", describe_json(other))))
+        }
     };
     Ok(StreamDefaults {
         limits: QueueLimits {
@@ -101,10 +107,12 @@ fn defaults_from(map: &Map<String, Value>, defaults: &StreamDefaults) -> Result<
     })
 }
 
-/// The relay options of `Gateway.connect`: `{ tenantColumn?, sharedTables?, logCapacity?, heartbeatMs?,
-/// retryMs?, maxQueueEvents?, maxQueueBytes?, overflow? }`.
+/// The relay options of `Gateway.connect`: `{ tenantColumn?, sharedTables?, logCapacity?,
+/// maxSnapshotsPerPrincipal?, snapshotBytesPerTake?, heartbeatMs?, retryMs?, maxQueueEvents?,
+/// maxQueueBytes?, overflow? }`.
 pub fn parse_relay_config(text: &str) -> Result<RelayConfig> {
-    let mut known = vec!["tenantColumn", "sharedTables", "logCapacity"];
+    let mut known =
+        vec!["tenantColumn", "sharedTables", "logCapacity", "maxSnapshotsPerPrincipal", "snapshotBytesPerTake"];
     known.extend(LIMIT_KEYS);
     let map = object(text, "relay options", &known)?;
     let base = RelayConfig::default();
@@ -116,12 +124,18 @@ pub fn parse_relay_config(text: &str) -> Result<RelayConfig> {
                 .iter()
                 .map(|(table, column)| match column {
                     Value::String(c) if !c.is_empty() => Ok((table.clone(), c.clone())),
-                    other => Err(invalid(format!("tenantColumn.{table} must be a column name, got {}", describe_json(other)))),
+                    other => Err(invalid(format!(
+                        "tenantColumn.{table} must be a column name, got {}",
+                        describe_json(other)
+                    ))),
                 })
                 .collect::<Result<_>>()?,
         ),
         Some(other) => {
-            return Err(invalid(format!("tenantColumn must be a column name or {{ table: column }}, got {}", describe_json(other))))
+            return Err(invalid(format!(
+                "tenantColumn must be a column name or {{ table: column }}, got {}",
+                describe_json(other)
+            )))
         }
     };
     Ok(RelayConfig {
@@ -129,18 +143,31 @@ pub fn parse_relay_config(text: &str) -> Result<RelayConfig> {
         shared_tables: strings(&map, "sharedTables")?.unwrap_or_default(),
         log_capacity: integer(&map, "logCapacity", 0, 1 << 24)?.map_or(base.log_capacity, |n| n as usize),
         defaults: defaults_from(&map, &base.defaults)?,
+        snapshots: SnapshotLimits {
+            per_principal: integer(&map, "maxSnapshotsPerPrincipal", 1, 1 << 20)?
+                .map_or(base.snapshots.per_principal, |n| n as usize),
+            // At least one rows frame (about 64 KiB), so every take moves snapshots on.
+            bytes_per_take: integer(&map, "snapshotBytesPerTake", 64 << 10, 1 << 32)?
+                .map_or(base.snapshots.bytes_per_take, |n| n as usize),
+        },
     })
 }
 
-/// The options of `gateway.stream()`, parsed.
-pub struct StreamRequest {
+/// The selection options of `gateway.stream()` and `gateway.snapshot()`, parsed.
+pub struct SelectionOptions {
     options: Map<String, Value>,
     pub tables: Option<Vec<String>>,
-    pub settings: StreamSettings,
-    pub last_event_id: Option<String>,
 }
 
-impl StreamRequest {
+impl SelectionOptions {
+    fn new(options: Map<String, Value>) -> Result<SelectionOptions> {
+        let tables = strings(&options, "tables")?;
+        let parsed = SelectionOptions { options, tables };
+        parsed.selection()?;
+        principal(&parsed.options)?;
+        Ok(parsed)
+    }
+
     /// The selection part, borrowing the parsed options.
     pub fn selection(&self) -> Result<SelectionRequest<'_>> {
         Ok(SelectionRequest {
@@ -151,18 +178,18 @@ impl StreamRequest {
             revoke_on: where_object(&self.options, "revokeOn")?,
         })
     }
+
+    /// `principal`, parsed (its `act` changes the ids of a stream, so also the resume id of a snapshot).
+    pub fn principal(&self) -> Result<Principal> {
+        principal(&self.options)
+    }
 }
 
-/// `{ tenantId | allTenants, tables?, where?, revokeOn?, lastEventId?, principal?, schemaVersion?,
-/// heartbeatMs?, retryMs?, maxQueueEvents?, maxQueueBytes?, overflow? }`.
-pub fn parse_stream_options(text: &str, defaults: &StreamDefaults) -> Result<StreamRequest> {
-    let mut known =
-        vec!["tenantId", "allTenants", "tables", "where", "revokeOn", "lastEventId", "principal", "schemaVersion"];
-    known.extend(LIMIT_KEYS);
-    let options = object(text, "stream options", &known)?;
-    let limits = defaults_from(&options, defaults)?;
-    let principal = match get(&options, "principal") {
-        None => Principal::default(),
+const SELECTION_KEYS: [&str; 5] = ["tenantId", "allTenants", "tables", "where", "principal"];
+
+fn principal(options: &Map<String, Value>) -> Result<Principal> {
+    match get(options, "principal") {
+        None => Ok(Principal::default()),
         Some(Value::Object(p)) => {
             if let Some(key) = p.keys().find(|k| !["sub", "sid", "act"].contains(&k.as_str())) {
                 return Err(invalid(format!("principal: unknown field '{key}' (known: sub, sid, act)")));
@@ -180,12 +207,36 @@ pub fn parse_stream_options(text: &str, defaults: &StreamDefaults) -> Result<Str
             if act.is_some() && string(p, "sub")?.is_none() {
                 return Err(invalid("principal.act needs principal.sub: the one acted for"));
             }
-            Principal { sub: string(p, "sub")?, sid: string(p, "sid")?, act }
+            Ok(Principal { sub: string(p, "sub")?, sid: string(p, "sid")?, act })
         }
         Some(other) => {
-            return Err(invalid(format!("principal must be {{ sub?, sid?, act? }}, got {}", describe_json(other))))
+            Err(invalid(format!("principal must be {{ sub?, sid?, act? }}, got {}", describe_json(other))))
         }
-    };
+    }
+}
+
+/// The options of `gateway.stream()`, parsed.
+pub struct StreamRequest {
+    pub view: SelectionOptions,
+    pub settings: StreamSettings,
+    pub last_event_id: Option<String>,
+}
+
+impl StreamRequest {
+    /// The selection part, borrowing the parsed options.
+    pub fn selection(&self) -> Result<SelectionRequest<'_>> {
+        self.view.selection()
+    }
+}
+
+/// `{ tenantId | allTenants, tables?, where?, revokeOn?, lastEventId?, principal?, schemaVersion?,
+/// heartbeatMs?, retryMs?, maxQueueEvents?, maxQueueBytes?, overflow? }`.
+pub fn parse_stream_options(text: &str, defaults: &StreamDefaults) -> Result<StreamRequest> {
+    let mut known = SELECTION_KEYS.to_vec();
+    known.extend(["revokeOn", "lastEventId", "schemaVersion"]);
+    known.extend(LIMIT_KEYS);
+    let options = object(text, "stream options", &known)?;
+    let limits = defaults_from(&options, defaults)?;
     let last_event_id = match get(&options, "lastEventId") {
         None => None,
         Some(Value::String(s)) if s.is_empty() => None,
@@ -197,12 +248,15 @@ pub fn parse_stream_options(text: &str, defaults: &StreamDefaults) -> Result<Str
         heartbeat: limits.heartbeat,
         retry_ms: limits.retry_ms,
         schema_version: integer(&options, "schemaVersion", 0, u32::MAX as u64)?.map_or(1, |n| n as u32),
-        principal,
+        principal: principal(&options)?,
     };
-    let tables = strings(&options, "tables")?;
-    let request = StreamRequest { options, tables, settings, last_event_id };
-    request.selection()?;
-    Ok(request)
+    Ok(StreamRequest { view: SelectionOptions::new(options)?, settings, last_event_id })
+}
+
+/// `gateway.snapshot()`'s `{ tenantId | allTenants, tables?, where?, principal? }` (`principal` is
+/// accepted so one options object can serve both calls; it changes no rows).
+pub fn parse_view_options(text: &str) -> Result<SelectionOptions> {
+    SelectionOptions::new(object(text, "snapshot options", &SELECTION_KEYS)?)
 }
 
 /// `{ streamId?, sub?, sid?, tenantId? }` (at least one).
@@ -272,8 +326,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.settings.principal, Principal { sub: Some("u1".into()), sid: Some("s1".into()), act: None });
-        let acted =
-            parse_stream_options(r#"{"tenantId":"t","principal":{"sub":"u1","act":{"sub":"admin_1"}}}"#, &defaults);
+        let acted = parse_stream_options(r#"{"tenantId":"t","principal":{"sub":"u1","act":{"sub":"admin_1"}}}"#, &defaults);
         assert_eq!(acted.unwrap().settings.principal.act.as_deref(), Some("admin_1"));
         assert_eq!(r.settings.limits, QueueLimits { max_events: 5, max_bytes: 4096, overflow: OverflowPolicy::Close });
         assert_eq!((r.settings.schema_version, r.settings.retry_ms), (7, 0));
@@ -281,6 +334,7 @@ mod tests {
         assert_eq!(r.last_event_id.as_deref(), Some("e-3"));
         let selection = r.selection().unwrap();
         assert!(selection.all_tenants);
+        assert_eq!(r.view.tables, Some(vec!["document".to_string()]));
         assert_eq!(selection.tables, Some(vec!["document".to_string()]));
         // An empty Last-Event-ID header means none.
         assert_eq!(
@@ -328,6 +382,25 @@ mod tests {
         assert_eq!(parse_relay_config("{}").unwrap(), RelayConfig::default());
         assert!(error(parse_relay_config(r#"{"tenantColumn":5}"#)).contains("tenantColumn"));
         assert!(error(parse_relay_config(r#"{"logCapacity":-1}"#)).contains("logCapacity"));
+        let c = parse_relay_config(r#"{"maxSnapshotsPerPrincipal":2,"snapshotBytesPerTake":131072}"#).unwrap();
+        assert_eq!(c.snapshots, SnapshotLimits { per_principal: 2, bytes_per_take: 131072 });
+        assert!(error(parse_relay_config(r#"{"maxSnapshotsPerPrincipal":0}"#)).contains("maxSnapshotsPerPrincipal"));
+        assert!(error(parse_relay_config(r#"{"snapshotBytesPerTake":1000}"#)).contains("snapshotBytesPerTake"));
+    }
+
+    #[test]
+    fn snapshot_options_are_the_selection_options() {
+        let v = parse_view_options(r#"{"tenantId":"t1","tables":["document"],"principal":{"sub":"u"}}"#).unwrap();
+        assert_eq!(v.selection().unwrap().tenant_id, Some(&Value::String("t1".into())));
+        for (text, message) in [
+            (r#"{"tenantId":"t","lastEventId":"x"}"#, "unknown option 'lastEventId'"),
+            (r#"{"tenantId":"t","heartbeatMs":500}"#, "unknown option 'heartbeatMs'"),
+            (r#"{"tenantId":"t","principal":"u"}"#, "principal must be"),
+            (r#"{"tenantId":"t","where":[]}"#, "where must be an object"),
+        ] {
+            let m = error(parse_view_options(text));
+            assert!(m.contains(message), "{text}: {m}");
+        }
     }
 
     #[test]

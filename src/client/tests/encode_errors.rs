@@ -246,16 +246,44 @@ fn js(kind: &str, inner: Value) -> Value {
 fn js_values_fit_only_their_types() {
     // Refused where the type does not take them (the first versions stored "NaN", "10" or hex here).
     let refused = [
-        ("a_string", js("float", json!("NaN")), "(String): got NaN; NaN and the infinities are accepted only for f32 and f64"),
-        ("a_string", js("bigint", json!("10")), "(String): got a bigint (10n); a bigint is accepted only for integer, Timestamp and TimeDuration types"),
-        ("a_string", js("bytes", json!("0aff")), "(String): got a Uint8Array of 2 bytes; a Uint8Array is accepted only for byte arrays (Vec<u8>)"),
-        ("a_string", js("date", json!("2024-01-01T00:00:00.000Z")), "(String): got a Date (2024-01-01T00:00:00.000Z); a Date is accepted only for Timestamp"),
+        (
+            "a_string",
+            js("float", json!("NaN")),
+            "(String): got NaN; NaN and the infinities are accepted only for f32 and f64",
+        ),
+        (
+            "a_string",
+            js("bigint", json!("10")),
+            "(String): got a bigint (10n); a bigint is accepted only for integer, Timestamp and TimeDuration types",
+        ),
+        (
+            "a_string",
+            js("bytes", json!("0aff")),
+            "(String): got a Uint8Array of 2 bytes; a Uint8Array is accepted only for byte arrays (Vec<u8>)",
+        ),
+        (
+            "a_string",
+            js("date", json!("2024-01-01T00:00:00.000Z")),
+            "(String): got a Date (2024-01-01T00:00:00.000Z); a Date is accepted only for Timestamp",
+        ),
         ("a_string", js("float", json!("-0")), "(String): got -0; -0 is accepted only for number types"),
-        ("a_u32", js("float", json!("Infinity")), "(u32): got Infinity; NaN and the infinities are accepted only for f32 and f64"),
-        ("a_f64", js("bigint", json!("1")), "(f64): got a bigint (1n); a bigint is accepted only for integer, Timestamp and TimeDuration types"),
+        (
+            "a_u32",
+            js("float", json!("Infinity")),
+            "(u32): got Infinity; NaN and the infinities are accepted only for f32 and f64",
+        ),
+        (
+            "a_f64",
+            js("bigint", json!("1")),
+            "(f64): got a bigint (1n); a bigint is accepted only for integer, Timestamp and TimeDuration types",
+        ),
         ("a_u8", js("bigint", json!("256")), "(u8): 256 is out of range (0 to 255)"),
         ("a_timestamp", js("date", Value::Null), "(Timestamp): an invalid Date (its time is NaN) is not a timestamp"),
-        ("a_identity", js("bytes", json!("00")), "(Identity): got a Uint8Array of 1 byte; a Uint8Array is accepted only for byte arrays (Vec<u8>)"),
+        (
+            "a_identity",
+            js("bytes", json!("00")),
+            "(Identity): got a Uint8Array of 1 byte; a Uint8Array is accepted only for byte arrays (Vec<u8>)",
+        ),
     ];
     for (column, value, expected) in refused {
         let err = all_types_row_with(|row| row[column] = value.clone());

@@ -72,7 +72,10 @@ impl<'a> JsValue<'a> {
     /// forms), or why the value does not fit the type.
     pub(crate) fn plain_for(&self, node: &TypeNode) -> Result<Value, Problem> {
         use TypeNode as T;
-        let integer = matches!(node, T::U8 | T::U16 | T::U32 | T::I8 | T::I16 | T::I32 | T::U64 | T::I64 | T::U128 | T::I128 | T::U256 | T::I256);
+        let integer = matches!(
+            node,
+            T::U8 | T::U16 | T::U32 | T::I8 | T::I16 | T::I32 | T::U64 | T::I64 | T::U128 | T::I128 | T::U256 | T::I256
+        );
         let small = matches!(node, T::U8 | T::U16 | T::U32 | T::I8 | T::I16 | T::I32);
         match *self {
             // Small integers are JSON numbers; a bigint beyond i64 is out of their range anyway.
@@ -143,9 +146,17 @@ mod tests {
         assert_eq!(JsValue::of(&marked("bigint", json!("10"))), Some(JsValue::BigInt("10")));
         assert_eq!(JsValue::of(&marked("bytes", json!("0aff"))), Some(JsValue::Bytes("0aff")));
         assert!(matches!(JsValue::of(&marked("float", json!("NaN"))), Some(JsValue::Float(f)) if f.is_nan()));
-        assert!(matches!(JsValue::of(&marked("float", json!("-0"))), Some(JsValue::Float(f)) if f == 0.0 && f.is_sign_negative()));
+        assert!(
+            matches!(JsValue::of(&marked("float", json!("-0"))), Some(JsValue::Float(f)) if f == 0.0 && f.is_sign_negative())
+        );
         assert_eq!(JsValue::of(&marked("date", Value::Null)), Some(JsValue::Date(None)));
-        for plain in [json!({"bigint": "10"}), json!({"\0bigint": 10}), json!({"\0float": "1.5"}), json!("NaN"), json!({"\0x": "1"})] {
+        for plain in [
+            json!({"bigint": "10"}),
+            json!({"\0bigint": 10}),
+            json!({"\0float": "1.5"}),
+            json!("NaN"),
+            json!({"\0x": "1"}),
+        ] {
             assert_eq!(JsValue::of(&plain), None, "{plain}");
         }
         assert_eq!(JsValue::of(&json!({"\0bigint": "1", "b": 2})), None);

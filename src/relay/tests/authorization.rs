@@ -92,3 +92,23 @@ fn an_acted_for_stream_marks_every_frame_and_never_resumes_a_plain_one() {
     assert_eq!(labels(t.of(acted)), ["revoked/impersonation ended"]);
     assert_eq!(t.of(acted).iter().find(|f| matches!(f, Frame::Event { .. })).unwrap().data()["act"]["sub"], "admin_1");
 }
+
+#[test]
+fn a_rendered_page_of_an_acted_for_session_resumes_only_its_own_kind_of_stream() {
+    use crate::relay::options::parse_view_options;
+    let h = Harness::new("");
+    h.insert_doc(1, "a", "x");
+    let acted = r#"{"tenantId":"a","tables":["document"],"principal":{"sub":"user_1","act":{"sub":"admin_1"}}}"#;
+    let options = parse_view_options(acted).unwrap();
+    let page = h.relay.read(&options.selection().unwrap(), &options.principal().unwrap()).unwrap();
+    h.insert_doc(2, "a", "y");
+    // The same options resume right after the page: the insert made since, marked, and no snapshot.
+    let resumed = h.open(&acted.replace("\"tables\"", &format!("\"lastEventId\":\"{}\",\"tables\"", page.last_event_id)));
+    let frames = h.take_all().of(resumed).to_vec();
+    assert_eq!(labels(&frames), ["document.insert"]);
+    assert_eq!(frames.iter().find(|f| matches!(f, Frame::Event { .. })).unwrap().data()["act"]["sub"], "admin_1");
+    // A plain stream given that page's id starts over.
+    let plain = format!(r#"{{"tenantId":"a","tables":["document"],"lastEventId":"{}"}}"#, page.last_event_id);
+    let crossed = h.open(&plain);
+    assert_eq!(labels(h.take_all().of(crossed))[0], "resync/selection_changed");
+}

@@ -6,3 +6,5 @@ mod authorization;
 mod behaviour;
 mod harness;
 mod isolation;
+mod seam;
+mod snapshots;
