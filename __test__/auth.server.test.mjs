@@ -1,14 +1,15 @@
 // The auth part against the real SpacetimeDB 1.3.0 started by scripts/test.sh: tokens minted by
 // TokenBroker, with keys served by `spacetime-gateway issuer serve`, are accepted, and the Identity the
 // server assigns is bit-exact with deriveIdentity / broker.identityFor. Rotation, EdDSA and the HS256
-// forgery are checked against the server too.
+// forgery are checked against the server too, and so is how the server parses a token's JSON (repeated
+// keys, `crit`, `kid` types) next to what the gateway refuses.
 //
 // Never sent to the server: an HS256 token naming an RSA kid (it crashes SpacetimeDB 1.3.0).
 
 import { createPublicKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenBroker, deriveIdentity, diagnoseToken, generateKeyPair, verifyToken } from '../lib/index.js';
-import { eddsaKey, hs256Token, nowSeconds, serveJson, startIssuer } from './helpers/auth.mjs';
+import { eddsaKey, hs256Token, nowSeconds, serveJson, signedText, startIssuer, withMembers } from './helpers/auth.mjs';
 import { httpCall, serverEnv, sql, uniqueId } from './helpers/spacetimedb.mjs';
 
 const AUDIENCE = 'spacetimedb';
@@ -167,5 +168,36 @@ describe('what SpacetimeDB refuses, and what it wrongly accepts', () => {
     const findings = await diagnoseToken(againstUs, { spacetimedbUrl: url });
     expect(findings.find((f) => f.code === 'ALG_HMAC').severity).toBe('error');
     expect(findings.map((f) => f.code)).toEqual(expect.arrayContaining(['KEY_ALG_MISMATCH', 'SERVER_NOT_PROBED']));
+  });
+});
+
+describe('parsing: what SpacetimeDB refuses, and what the gateway refuses on top', () => {
+  // Tokens signed properly with the published key, so only the JSON detail differs from a good token.
+  const claims = () => ({ iss: issuer.issuer, sub: uniqueId('user'), aud: AUDIENCE, iat: nowSeconds(), exp: nowSeconds() + 60 });
+  const header = (extra) => JSON.stringify({ alg: 'ES256', kid: es.kid, typ: 'JWT', ...extra });
+  const gatewayRefuses = (token) =>
+    expect(verifyToken(token, { issuer: issuer.issuer, audience: AUDIENCE, discovery: true })).rejects.toMatchObject({ code: 'TOKEN_MALFORMED' });
+
+  it('a repeated sub is refused by both; a repeated claim the server does not read only by the gateway', async () => {
+    expect((await ping(signedText(es, header(), JSON.stringify(claims())))).status).toBe(200);
+    const repeatedSub = signedText(es, header(), withMembers(claims(), '"sub":"mallory"'));
+    const refused = await ping(repeatedSub);
+    expect(refused.status).toBe(401);
+    expect(refused.body).toContain('duplicate field `sub`');
+    await gatewayRefuses(repeatedSub);
+    const repeatedOther = signedText(es, header(), withMembers(claims(), '"tenant_id":"a","tenant_id":"b"'));
+    expect((await ping(repeatedOther)).status).toBe(200);
+    await gatewayRefuses(repeatedOther);
+  });
+
+  it('kid: 1 is refused by both; kid: null and crit pass the server, not the gateway', async () => {
+    const numberKid = signedText(es, header({ kid: 1 }), JSON.stringify(claims()));
+    expect((await ping(numberKid)).status).toBe(401);
+    await gatewayRefuses(numberKid);
+    for (const lenient of [header({ kid: null }), header({ crit: ['exp'], exp: 1 })]) {
+      const token = signedText(es, lenient, JSON.stringify(claims()));
+      expect((await ping(token)).status).toBe(200);
+      await gatewayRefuses(token);
+    }
   });
 });

@@ -1,8 +1,8 @@
 // Helpers for the auth and CLI suites: the CLI as a child process, the dev issuer it serves, a tiny
-// JSON server for hand-made issuers, and hand-made tokens (HS256 forgeries, EdDSA).
+// JSON server for hand-made issuers, and hand-made tokens (HS256 forgeries, EdDSA, raw JSON text).
 
 import { spawn } from 'node:child_process';
-import { createHmac, generateKeyPairSync, sign as edSign } from 'node:crypto';
+import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -91,6 +91,21 @@ export function rawToken(header, payload, signature = Buffer.alloc(0)) {
   return `${b64(header)}.${b64(payload)}.${Buffer.from(signature).toString('base64url')}`;
 }
 
+/**
+ * A token over JSON *text*, signed properly with `pair` (from generateKeyPair): the way to send what
+ * JSON.stringify cannot write, such as a key twice (`{"sub":"a","sub":"b"}`).
+ */
+export function signedText(pair, headerText, payloadText) {
+  const input = `${b64(headerText)}.${b64(payloadText)}`;
+  const key = { key: pair.privateKeyPem, dsaEncoding: 'ieee-p1363' }; // JWS wants r‖s, not DER, for ES256
+  return `${input}.${sign('sha256', Buffer.from(input), key).toString('base64url')}`;
+}
+
+/** `JSON.stringify(value)` with `members` (JSON text, e.g. `"sub":"x"`) appended: repeats are kept. */
+export function withMembers(value, members) {
+  return `${JSON.stringify(value).slice(0, -1)},${members}}`;
+}
+
 /** An HS256 token whose HMAC secret is `secret` (e.g. a public key: the algorithm-confusion forgery). */
 export function hs256Token(header, payload, secret) {
   const input = `${b64(header)}.${b64(payload)}`;
@@ -105,7 +120,7 @@ export function eddsaKey(kid) {
     jwk,
     sign(payload) {
       const input = `${b64({ alg: 'EdDSA', kid, typ: 'JWT' })}.${b64(payload)}`;
-      return `${input}.${edSign(null, Buffer.from(input), privateKey).toString('base64url')}`;
+      return `${input}.${sign(null, Buffer.from(input), privateKey).toString('base64url')}`;
     },
   };
 }

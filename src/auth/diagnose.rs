@@ -11,6 +11,7 @@ use super::claims::{audiences, looks_like_email, TOKEN_TYPE};
 use super::identity::derive_identity;
 use super::issuer::{differ_only_by_trailing_slash, is_dev_issuer, is_http_url, is_local_server, MAX_CLAIM_BYTES};
 use super::jwt::{self, shape_problem};
+use super::token_rules::{claim_problems, duplicate_problems, header_problems, is_audience_shape, Problem};
 
 /// How bad a finding is. `Error`: SpacetimeDB or the gateway will refuse the token, or using it is
 /// unsafe. `Warning`: works, but is fragile or risky. `Info`: facts worth knowing.
@@ -54,6 +55,13 @@ impl Finding {
 
     pub fn info(code: &'static str, message: impl Into<String>) -> Self {
         Finding { code, severity: Severity::Info, message: message.into(), fix: None }
+    }
+}
+
+/// A broken shape rule is an error finding: verification refuses the token for it.
+impl From<Problem> for Finding {
+    fn from(problem: Problem) -> Self {
+        Finding::error(problem.finding, problem.message, problem.fix)
     }
 }
 
@@ -120,8 +128,8 @@ pub fn diagnose_offline(token: &str, options: &DiagnoseOptions) -> (Vec<Finding>
         ));
         return (findings, None);
     }
-    let jwt = match jwt::decode(token) {
-        Ok(jwt) => jwt,
+    let (jwt, repeated) = match jwt::parse(token) {
+        Ok(parsed) => parsed,
         Err(e) => {
             findings.push(Finding::error(
                 "TOKEN_MALFORMED",
@@ -131,7 +139,11 @@ pub fn diagnose_offline(token: &str, options: &DiagnoseOptions) -> (Vec<Finding>
             return (findings, None);
         }
     };
-    check_algorithm(&jwt.alg, jwt.kid().is_some(), &mut findings);
+    // The rules verification applies, each reported; the checks below skip members they found broken.
+    findings.extend(duplicate_problems(&repeated.header, &repeated.payload).into_iter().map(Finding::from));
+    findings.extend(header_problems(&jwt.header).into_iter().map(Finding::from));
+    findings.extend(claim_problems(&jwt.payload).into_iter().map(Finding::from));
+    check_algorithm(&jwt.alg, jwt.header.contains_key("kid"), &mut findings);
     check_times(&jwt.payload, options.now as f64, &mut findings);
     let iss = check_issuer(&jwt.payload, options, &mut findings);
     check_subject_and_identity(&jwt.payload, iss.as_deref(), &mut findings);
@@ -185,90 +197,61 @@ fn check_algorithm(alg: &str, has_kid: bool, findings: &mut Vec<Finding>) {
     }
 }
 
-fn number(payload: &Map<String, Value>, name: &str) -> Option<Option<f64>> {
-    payload.get(name).map(Value::as_f64)
+/// A time claim of the right type ([`claim_problems`] reports any other), as seconds.
+fn seconds(payload: &Map<String, Value>, name: &str) -> Option<f64> {
+    payload.get(name).and_then(Value::as_i64).map(|n| n as f64)
 }
 
 fn check_times(payload: &Map<String, Value>, now: f64, findings: &mut Vec<Finding>) {
-    let iat = match number(payload, "iat") {
-        None => {
-            findings.push(Finding::error(
-                "IAT_MISSING",
-                "the token has no `iat`: SpacetimeDB rejects it",
-                "add `iat` (issued-at, integer seconds)",
-            ));
-            None
-        }
-        Some(None) => {
-            findings.push(Finding::error(
-                "IAT_INVALID",
-                "`iat` is not a number: SpacetimeDB rejects it",
-                "set `iat` to integer seconds since 1970",
-            ));
-            None
-        }
-        Some(Some(iat)) => {
-            if iat.fract() != 0.0 {
-                findings.push(Finding::error(
-                    "IAT_INVALID",
-                    format!("`iat` is {iat}, not an integer: SpacetimeDB reads whole seconds"),
-                    "set `iat` to integer seconds since 1970",
-                ));
-            }
-            if iat > now + SPACETIMEDB_EXP_LEEWAY_SECONDS {
-                findings.push(Finding::error(
-                    "TOKEN_NOT_YET_VALID",
-                    format!("`iat` is {} s in the future", (iat - now) as i64),
-                    "sync the clocks of the issuing server (NTP); verifiers refuse tokens from the future",
-                ));
-            }
-            Some(iat)
-        }
-    };
-    match number(payload, "exp") {
-        None => findings.push(Finding::warning(
+    if !payload.contains_key("iat") {
+        findings.push(Finding::error(
+            "IAT_MISSING",
+            "the token has no `iat`: SpacetimeDB rejects it",
+            "add `iat` (issued-at, integer seconds)",
+        ));
+    }
+    let iat = seconds(payload, "iat");
+    if let Some(iat) = iat.filter(|iat| *iat > now + SPACETIMEDB_EXP_LEEWAY_SECONDS) {
+        findings.push(Finding::error(
+            "TOKEN_NOT_YET_VALID",
+            format!("`iat` is {} s in the future", (iat - now) as i64),
+            "sync the clocks of the issuing server (NTP); verifiers refuse tokens from the future",
+        ));
+    }
+    if !payload.contains_key("exp") {
+        findings.push(Finding::warning(
             "EXP_MISSING",
             "the token has no `exp`: SpacetimeDB accepts it, and it never expires",
             "give access tokens a short lifetime (TokenBroker: 5 minutes by default)",
-        )),
-        Some(None) => {
-            findings.push(Finding::error("EXP_INVALID", "`exp` is not a number", "set `exp` to seconds since 1970"))
-        }
-        Some(Some(exp)) => {
-            if exp <= now {
-                let leeway = if exp + SPACETIMEDB_EXP_LEEWAY_SECONDS > now {
-                    " (SpacetimeDB still accepts it within its 60 s leeway; the gateway does not)"
-                } else {
-                    ""
-                };
-                findings.push(Finding::error(
-                    "TOKEN_EXPIRED",
-                    format!("the token expired {} s ago{leeway}", (now - exp) as i64),
-                    "mint a fresh token right before connecting (TokenBroker.mint)",
-                ));
-            }
-            if let Some(iat) = iat {
-                if exp - iat > LONG_LIFETIME_SECONDS {
-                    findings.push(Finding::warning(
-                        "LIFETIME_LONG",
-                        format!("the token lives {} s; SpacetimeDB checks it only at connect, so a leaked token stays usable that long", (exp - iat) as i64),
-                        "keep access tokens short (minutes) and mint a new one per connection",
-                    ));
-                }
-            }
-        }
+        ));
     }
-    if let Some(Some(nbf)) = number(payload, "nbf") {
-        if nbf > now {
+    if let Some(exp) = seconds(payload, "exp") {
+        if exp <= now {
+            let leeway = if exp + SPACETIMEDB_EXP_LEEWAY_SECONDS > now {
+                " (SpacetimeDB still accepts it within its 60 s leeway; the gateway does not)"
+            } else {
+                ""
+            };
             findings.push(Finding::error(
-                "TOKEN_NOT_YET_VALID",
-                format!(
-                    "`nbf` is {} s in the future (SpacetimeDB ignores nbf; the gateway does not)",
-                    (nbf - now) as i64
-                ),
-                "do not set nbf in the future, or wait; check the issuer's clock",
+                "TOKEN_EXPIRED",
+                format!("the token expired {} s ago{leeway}", (now - exp) as i64),
+                "mint a fresh token right before connecting (TokenBroker.mint)",
             ));
         }
+        if let Some(iat) = iat.filter(|iat| exp - iat > LONG_LIFETIME_SECONDS) {
+            findings.push(Finding::warning(
+                "LIFETIME_LONG",
+                format!("the token lives {} s; SpacetimeDB checks it only at connect, so a leaked token stays usable that long", (exp - iat) as i64),
+                "keep access tokens short (minutes) and mint a new one per connection",
+            ));
+        }
+    }
+    if let Some(nbf) = seconds(payload, "nbf").filter(|nbf| *nbf > now) {
+        findings.push(Finding::error(
+            "TOKEN_NOT_YET_VALID",
+            format!("`nbf` is {} s in the future (SpacetimeDB ignores nbf; the gateway does not)", (nbf - now) as i64),
+            "do not set nbf in the future, or wait; check the issuer's clock",
+        ));
     }
 }
 
@@ -278,14 +261,15 @@ fn check_issuer(
     options: &DiagnoseOptions,
     findings: &mut Vec<Finding>,
 ) -> Option<String> {
-    let Some(iss) = payload.get("iss").and_then(Value::as_str) else {
+    let Some(iss) = payload.get("iss") else {
         findings.push(Finding::error(
             "ISSUER_MISSING",
-            "the token has no string `iss`: SpacetimeDB requires it",
+            "the token has no `iss`: SpacetimeDB requires it",
             "set `iss` to your issuer URL",
         ));
         return None;
     };
+    let iss = iss.as_str()?; // another type: ISSUER_INVALID, from claim_problems
     if iss.is_empty() || iss.len() > MAX_CLAIM_BYTES {
         findings.push(Finding::error(
             "ISSUER_INVALID",
@@ -343,14 +327,15 @@ fn check_issuer(
 }
 
 fn check_subject_and_identity(payload: &Map<String, Value>, iss: Option<&str>, findings: &mut Vec<Finding>) {
-    let Some(sub) = payload.get("sub").and_then(Value::as_str) else {
+    let Some(sub) = payload.get("sub") else {
         findings.push(Finding::error(
             "SUBJECT_MISSING",
-            "the token has no string `sub`: SpacetimeDB requires it",
+            "the token has no `sub`: SpacetimeDB requires it",
             "set `sub` to the stable user id",
         ));
         return;
     };
+    let Some(sub) = sub.as_str() else { return }; // another type: SUBJECT_INVALID, from claim_problems
     if sub.is_empty() || sub.len() > MAX_CLAIM_BYTES {
         findings.push(Finding::error(
             "SUBJECT_INVALID",
@@ -380,6 +365,9 @@ fn check_subject_and_identity(payload: &Map<String, Value>, iss: Option<&str>, f
 }
 
 fn check_audience(payload: &Map<String, Value>, expected: &[String], findings: &mut Vec<Finding>) {
+    if payload.get("aud").is_some_and(|aud| !is_audience_shape(aud)) {
+        return; // AUDIENCE_INVALID, from claim_problems
+    }
     let audiences = audiences(payload);
     if audiences.is_empty() {
         findings.push(Finding::warning(

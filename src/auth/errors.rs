@@ -18,7 +18,8 @@ pub enum AuthErrorCode {
     IssuerInvalid,
     /// A claim passed to `mint` breaks the claim contract (e-mail `sub`, reserved claim, TTL out of range…).
     ClaimInvalid,
-    /// The token is not a well-formed compact JWS (segments, base64url, JSON, size).
+    /// The token is not a well-formed compact JWS (segments, base64url, JSON, a repeated JSON key, size),
+    /// or its header breaks a rule (`crit`, a `kid` or other registered member of the wrong type).
     TokenMalformed,
     /// The token's `alg` is not allowed (`none`, HS*, EdDSA…) or does not match the key's type.
     TokenAlgRejected,
@@ -30,7 +31,8 @@ pub enum AuthErrorCode {
     TokenExpired,
     /// `nbf` or `iat` is in the future (beyond the clock tolerance).
     TokenNotYetValid,
-    /// A required claim (`iat`, `exp`, `sub`, `iss`) is missing or has the wrong type.
+    /// A required claim (`iat`, `exp`, `sub`) is missing, or a registered claim (`iss`, `sub`, `aud`,
+    /// `iat`, `exp`, `nbf`) has the wrong type.
     TokenClaimInvalid,
     /// `aud` does not name the expected audience.
     TokenAudience,

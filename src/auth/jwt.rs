@@ -1,13 +1,16 @@
 //! Compact JWS (RFC 7515) as JWTs use it: `base64url(header).base64url(payload).base64url(signature)`.
 //!
-//! Decoding never trusts the token: size, segment count, alphabet, JSON shape and `alg` presence are
-//! checked, and each failure is a `TOKEN_MALFORMED` error that says which part is wrong.
+//! Decoding never trusts the token: size, segment count, alphabet, JSON shape, repeated JSON keys and
+//! `alg` presence are checked, and each failure is a `TOKEN_MALFORMED` error that says which part is
+//! wrong.
 
 use serde_json::{Map, Value};
 
 use super::b64;
 use super::errors::{auth_error, AuthErrorCode};
 use super::keys::SigningKey;
+use super::strict_json;
+use super::token_rules::{duplicate_problems, refuse_first};
 use crate::error::{GatewayError, Result};
 
 /// Longest token accepted. SpacetimeDB access tokens are well under 2 KB; the bound keeps hostile
@@ -27,7 +30,7 @@ pub struct DecodedJwt<'a> {
 }
 
 impl DecodedJwt<'_> {
-    /// The header's `kid`, when it is a string.
+    /// The header's `kid`, when it is a string (verification refuses any other `kid` first).
     pub fn kid(&self) -> Option<&str> {
         self.header.get("kid").and_then(Value::as_str)
     }
@@ -62,17 +65,33 @@ pub fn shape_problem(token: &str) -> Option<String> {
     }
 }
 
-fn json_object(segment: &str, name: &str) -> Result<Map<String, Value>> {
+/// Keys that a token's JSON has more than once (paths such as `sub` or `act.sub`), which [`parse`]
+/// resolves as serde_json does (the last wins) and [`decode`] refuses.
+#[derive(Debug, Default)]
+pub struct RepeatedKeys {
+    pub header: Vec<String>,
+    pub payload: Vec<String>,
+}
+
+fn json_object(segment: &str, name: &str) -> Result<(Map<String, Value>, Vec<String>)> {
     let bytes = b64::decode(segment).ok_or_else(|| malformed(format!("the {name} segment is not base64url")))?;
-    match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(map)) => Ok(map),
+    match strict_json::parse(&bytes) {
+        Ok((Value::Object(map), repeated)) => Ok((map, repeated)),
         Ok(_) => Err(malformed(format!("the {name} is JSON but not an object"))),
         Err(e) => Err(malformed(format!("the {name} is not JSON: {e}"))),
     }
 }
 
-/// Splits and decodes a compact JWT without checking its signature.
+/// Splits and decodes a compact JWT without checking its signature; refuses repeated JSON keys.
 pub fn decode(token: &str) -> Result<DecodedJwt<'_>> {
+    let (jwt, repeated) = parse(token)?;
+    refuse_first(duplicate_problems(&repeated.header, &repeated.payload), AuthErrorCode::TokenMalformed)?;
+    Ok(jwt)
+}
+
+/// [`decode`] that reports repeated keys instead of refusing them (for the diagnostics, which name
+/// every problem of a token).
+pub fn parse(token: &str) -> Result<(DecodedJwt<'_>, RepeatedKeys)> {
     if let Some(problem) = shape_problem(token) {
         return Err(malformed(problem));
     }
@@ -81,8 +100,8 @@ pub fn decode(token: &str) -> Result<DecodedJwt<'_>> {
         (Some(h), Some(p), Some(s)) => (h, p, s),
         _ => return Err(malformed("the token does not have 3 segments")),
     };
-    let header = json_object(header_b64, "header")?;
-    let payload = json_object(payload_b64, "payload")?;
+    let (header, header_repeats) = json_object(header_b64, "header")?;
+    let (payload, payload_repeats) = json_object(payload_b64, "payload")?;
     let signature = b64::decode(signature_b64).ok_or_else(|| malformed("the signature segment is not base64url"))?;
     let alg = match header.get("alg") {
         Some(Value::String(alg)) => alg.clone(),
@@ -90,7 +109,8 @@ pub fn decode(token: &str) -> Result<DecodedJwt<'_>> {
         None => return Err(malformed("the header has no `alg`")),
     };
     let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
-    Ok(DecodedJwt { header, payload, alg, signing_input, signature })
+    let repeated = RepeatedKeys { header: header_repeats, payload: payload_repeats };
+    Ok((DecodedJwt { header, payload, alg, signing_input, signature }, repeated))
 }
 
 /// Signs `payload` with `key` and returns the compact token.
@@ -156,12 +176,24 @@ mod tests {
             (format!("{h}.{p}.A"), "signature segment"),
             (format!("{h}={p}.AA"), "2 segments"),
             (format!("{}.{p}.AA", b64::encode([0xff, 0xfe, 0x00])), "header is not JSON"),
+            (format!("{}.{p}.AA", seg(r#"{"alg":"ES256","alg":"none"}"#)), "header repeats `alg`"),
+            (format!("{h}.{}.AA", seg(r#"{"sub":"a","sub":"b"}"#)), "payload repeats `sub`"),
         ];
         for (token, expected) in cases {
             let (code, message) = code_of(&token);
             assert_eq!(code, AuthErrorCode::TokenMalformed, "{token}");
             assert!(message.contains(expected), "{message:?} should mention {expected:?}");
         }
+    }
+
+    #[test]
+    fn parse_reports_repeated_keys_that_decode_refuses() {
+        let token =
+            format!("{}.{}.AA", seg(r#"{"alg":"ES256","kid":"a","kid":"b"}"#), seg(r#"{"act":{"sub":"a","sub":"b"}}"#));
+        let (jwt, repeated) = parse(&token).unwrap();
+        assert_eq!((repeated.header, repeated.payload), (vec!["kid".to_string()], vec!["act.sub".to_string()]));
+        assert_eq!(jwt.kid(), Some("b"));
+        assert!(code_of(&token).1.contains("repeats `kid`"));
     }
 
     #[test]

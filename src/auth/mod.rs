@@ -24,6 +24,8 @@ pub mod keys;
 pub mod keyset;
 mod pem;
 pub mod remote_jwks;
+mod strict_json;
+pub mod token_rules;
 pub mod verify;
 
 #[cfg(test)]

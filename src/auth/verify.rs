@@ -1,4 +1,5 @@
-//! Token verification: algorithm pinned per key, signature, then `iss`, `aud`, `exp`, `nbf`, `iat`, `sub`.
+//! Token verification: algorithm pinned per key, header members, signature, then the claims' types and
+//! `iss`, `aud`, `exp`, `nbf`, `iat`, `sub`.
 //!
 //! Order matters: nothing about a token's claims is reported before its signature is known good, and
 //! the algorithm is checked against an allow-list (ES256/RS256 only — never `none`, never HS*) before
@@ -15,6 +16,7 @@ use super::issuer::{differ_only_by_trailing_slash, MAX_CLAIM_BYTES};
 use super::jwt::{self, DecodedJwt};
 use super::keyset::KeySet;
 use super::remote_jwks::RemoteJwks;
+use super::token_rules::{claim_problems, header_problems, refuse_first};
 use crate::error::{GatewayError, Result};
 
 /// Longest clock tolerance accepted (a larger one would make `exp` meaningless for 5-minute tokens).
@@ -73,8 +75,9 @@ impl VerifyOptions {
     }
 }
 
-/// Checks the header: `alg` allowed, no `crit` extensions. `keys`, when known, enriches the message
-/// for a mismatched key (the algorithm-confusion case).
+/// Checks the header: `alg` allowed, then its other members ([`header_problems`]: no `crit`, a string
+/// `kid`, registered members of their RFC 7515 types). `keys`, when known, enriches the message for a
+/// mismatched key (the algorithm-confusion case).
 pub fn check_header(jwt: &DecodedJwt<'_>, options: &VerifyOptions, keys: Option<&KeySet>) -> Result<Alg> {
     let allowed = Alg::parse(&jwt.alg).filter(|a| options.algorithms.contains(a));
     let Some(alg) = allowed else {
@@ -89,12 +92,8 @@ pub fn check_header(jwt: &DecodedJwt<'_>, options: &VerifyOptions, keys: Option<
         }
         return Err(auth_error(AuthErrorCode::TokenAlgRejected, message));
     };
-    if jwt.header.contains_key("crit") {
-        return Err(auth_error(
-            AuthErrorCode::TokenMalformed,
-            "the header has `crit` extensions, which are not supported",
-        ));
-    }
+    // Before any key lookup: a non-string `kid` must not read as "no kid" and select every key.
+    refuse_first(header_problems(&jwt.header), AuthErrorCode::TokenMalformed)?;
     Ok(alg)
 }
 
@@ -102,20 +101,14 @@ fn claim_invalid(message: impl Into<String>) -> GatewayError {
     auth_error(AuthErrorCode::TokenClaimInvalid, message)
 }
 
-/// A NumericDate claim (seconds; JSON number), if present. A non-number is refused.
-fn numeric_date(payload: &Map<String, Value>, name: &str) -> Result<Option<f64>> {
-    match payload.get(name) {
-        None => Ok(None),
-        Some(v) => v
-            .as_f64()
-            .filter(|n| n.is_finite())
-            .map(Some)
-            .ok_or_else(|| claim_invalid(format!("`{name}` is not a number"))),
-    }
+/// A NumericDate claim (integer seconds), if present; [`claim_problems`] has already refused any other type.
+fn numeric_date(payload: &Map<String, Value>, name: &str) -> Option<i64> {
+    payload.get(name).and_then(Value::as_i64)
 }
 
 /// Checks the claims of a token whose signature is already verified.
 pub fn check_claims(payload: &Map<String, Value>, options: &VerifyOptions, now: u64) -> Result<()> {
+    refuse_first(claim_problems(payload), AuthErrorCode::TokenClaimInvalid)?;
     match payload.get("iss").and_then(Value::as_str) {
         Some(iss) if iss == options.issuer => {}
         Some(iss) => {
@@ -139,33 +132,36 @@ pub fn check_claims(payload: &Map<String, Value>, options: &VerifyOptions, now: 
             format!("the token has {got}; expected one of {:?}", options.audience),
         ));
     }
-    let now = now as f64;
-    let tolerance = options.clock_tolerance as f64;
-    let exp = numeric_date(payload, "exp")?
+    let now = i64::try_from(now).unwrap_or(i64::MAX);
+    let tolerance = options.clock_tolerance as i64; // at most MAX_CLOCK_TOLERANCE_SECONDS
+    let exp = numeric_date(payload, "exp")
         .ok_or_else(|| claim_invalid("the token has no `exp`; access tokens must expire"))?;
-    if now > exp + tolerance {
-        return Err(auth_error(AuthErrorCode::TokenExpired, format!("the token expired {} s ago", (now - exp) as i64)));
+    if now > exp.saturating_add(tolerance) {
+        return Err(auth_error(
+            AuthErrorCode::TokenExpired,
+            format!("the token expired {} s ago", now.saturating_sub(exp)),
+        ));
     }
-    if let Some(nbf) = numeric_date(payload, "nbf")? {
-        if nbf > now + tolerance {
+    if let Some(nbf) = numeric_date(payload, "nbf") {
+        if nbf > now.saturating_add(tolerance) {
             return Err(auth_error(
                 AuthErrorCode::TokenNotYetValid,
-                format!("the token is not valid for another {} s (nbf)", (nbf - now) as i64),
+                format!("the token is not valid for another {} s (nbf)", nbf.saturating_sub(now)),
             ));
         }
     }
-    let iat = numeric_date(payload, "iat")?
-        .ok_or_else(|| claim_invalid("the token has no `iat`; SpacetimeDB requires it"))?;
-    if iat > now + tolerance {
+    let iat =
+        numeric_date(payload, "iat").ok_or_else(|| claim_invalid("the token has no `iat`; SpacetimeDB requires it"))?;
+    if iat > now.saturating_add(tolerance) {
         return Err(auth_error(
             AuthErrorCode::TokenNotYetValid,
-            format!("the token was issued {} s in the future (iat): are the clocks in sync?", (iat - now) as i64),
+            format!("the token was issued {} s in the future (iat): are the clocks in sync?", iat.saturating_sub(now)),
         ));
     }
     match payload.get("sub").and_then(Value::as_str) {
         Some(sub) if !sub.is_empty() && sub.len() <= MAX_CLAIM_BYTES => Ok(()),
         Some(_) => Err(claim_invalid(format!("`sub` must be 1 to {MAX_CLAIM_BYTES} bytes (SpacetimeDB's limit)"))),
-        None => Err(claim_invalid("the token has no string `sub`")),
+        None => Err(claim_invalid("the token has no `sub`; SpacetimeDB requires it")),
     }
 }
 

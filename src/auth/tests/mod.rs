@@ -4,6 +4,7 @@
 mod broker;
 mod diagnose;
 mod keys;
+mod parsing;
 mod remote;
 mod support;
 mod vectors;
