@@ -71,6 +71,13 @@ export declare class NativeRelay {
   /** Opens a stream (paused until `resume`); `optionsJson` is the JSON of `gateway.stream()`'s options. */
   open(optionsJson: string): number
   /**
+   * The rows `optionsJson` (`gateway.snapshot()`'s options) selects and the id its stream resumes
+   * after, as JSON `{"rows":{table:[…]},"lastEventId":"…"}`.
+   */
+  snapshot(optionsJson: string): string
+  /** Counters of streams and snapshot work. */
+  stats(): NativeRelayStats
+  /**
    * Takes the output of every ready stream as one Buffer: u32 LE `entries`, u32 LE `more` (1: take again
    * after letting sockets drain), `entries` triples of u32 LE `(streamId, byteLength, flags)` (flags bit 1:
    * the stream ended), then the streams' bytes in that order.
@@ -166,6 +173,7 @@ export interface CallResult {
 /**
  * Connects to a database and returns the native gateway handle. `tokenFunction`, when given, is
  * called (it returns a promise of a token) before every connect, and ahead of each token's expiry.
+ * `timeoutMs` bounds the whole connect: the token function, the schema fetch and the websocket.
  */
 export declare function connectGateway(options: NativeConnectOptions, tokenFunction?: () => Promise<string>): Promise<NativeGateway>
 
@@ -247,6 +255,8 @@ export interface NativeConnectOptions {
   reconnect?: NativeReconnectOptions
   /** How calls with a user's token reach SpacetimeDB (the per-user pool or the HTTP route). */
   userCalls?: NativeUserCallsOptions
+  /** The largest websocket message the gateway sends; larger calls are refused before sending. */
+  maxMessageBytes?: number
 }
 
 /** Options of `diagnoseToken`. */
@@ -277,6 +287,17 @@ export interface NativeReconnectOptions {
   idleTimeoutMs: number
   /** How long a token refresh may search for its switch point before falling back to a diff. */
   alignTimeoutMs: number
+}
+
+/** Counters of a relay: streams, snapshots in progress and waiting, rows frames encoded and shared. */
+export interface NativeRelayStats {
+  streams: number
+  snapshotsInProgress: number
+  snapshotsWaiting: number
+  snapshotFramesEncoded: number
+  snapshotBytesEncoded: number
+  snapshotFramesShared: number
+  snapshotBytesShared: number
 }
 
 /** A robot's token request. */

@@ -12,13 +12,16 @@ const { url, db } = serverEnv();
 
 /**
  * Serves `gateway.stream()` over HTTP: `/node?o=<json>[&pipe=<json>]` pipes (with those pipe options),
- * `/fetch?o=<json>` goes through a Response.
+ * `/fetch?o=<json>` goes through a Response. `&after=<id>` is a server-rendered page's
+ * `snapshot().lastEventId` (EventSource cannot send Last-Event-ID on its first request); the header,
+ * sent on reconnects, wins.
  */
 async function serve(gateway) {
   const opened = [];
   const server = http.createServer(async (req, res) => {
     const u = new URL(req.url, 'http://localhost');
-    const options = { ...JSON.parse(u.searchParams.get('o')), lastEventId: req.headers['last-event-id'] };
+    const lastEventId = req.headers['last-event-id'] ?? u.searchParams.get('after') ?? undefined;
+    const options = { ...JSON.parse(u.searchParams.get('o')), lastEventId };
     let stream;
     try {
       stream = gateway.stream(options);
@@ -48,7 +51,8 @@ async function serve(gateway) {
   const base = `http://127.0.0.1:${server.address().port}`;
   return {
     opened,
-    url: (path, options, pipe) => `${base}${path}?o=${encodeURIComponent(JSON.stringify(options))}${pipe ? `&pipe=${encodeURIComponent(JSON.stringify(pipe))}` : ''}`,
+    url: (path, options, pipe, after) =>
+      `${base}${path}?o=${encodeURIComponent(JSON.stringify(options))}${pipe ? `&pipe=${encodeURIComponent(JSON.stringify(pipe))}` : ''}${after ? `&after=${encodeURIComponent(after)}` : ''}`,
     close: () => new Promise((r) => (server.closeAllConnections(), server.close(r))),
   };
 }
@@ -59,6 +63,27 @@ const converged = (gateway, tenant) => (frames, c) => {
   const model = (c.model ??= new StreamModel()).apply(frames);
   return !model.resyncing && JSON.stringify(model.table('document')) === JSON.stringify(rowsOf(gateway, tenant));
 };
+
+/** Runs `use(gateway, web)` with a gateway of its own whose relay log holds only 2 events; returns it closed. */
+async function withTwoEventLog(use) {
+  const small = await Gateway.connect({ uri: url, database: db, token: alice.token, subscriptions: ['SELECT * FROM document'], relay: { logCapacity: 2 } });
+  const smallWeb = await serve(small);
+  try {
+    await use(small, smallWeb);
+  } finally {
+    await smallWeb.close();
+    await small.close();
+  }
+  return small;
+}
+
+/** The client `connecting` to `gateway` (tenant `tenant`) gets `resync` (gap) and a fresh snapshot. */
+async function expectGapResync(gateway, connecting) {
+  const c = await connecting.opened;
+  await c.until(converged(gateway, tenant), 10_000, 'the gap resync');
+  expect(c.frames.slice(1, 3).map(label)).toEqual(['resync/gap', 'snapshot/begin']);
+  c.close();
+}
 
 let alice;
 let gateway;
@@ -225,21 +250,13 @@ describe('resume with Last-Event-ID', () => {
       c.close();
     }
     // Too old: a gateway whose log holds only 2 events.
-    const small = await Gateway.connect({ uri: url, database: db, token: alice.token, subscriptions: ['SELECT * FROM document'], relay: { logCapacity: 2 } });
-    const smallWeb = await serve(small);
-    try {
+    await withTwoEventLog(async (small, smallWeb) => {
       const c1 = await connectSse(smallWeb.url('/node', options)).opened;
       await c1.until((f) => f.some((x) => label(x) === 'snapshot/end'));
       c1.close();
       for (let i = 0; i < 4; i++) await small.callReducer('create_document', [tenant, `old ${i}`, 'x']);
-      const c2 = await connectSse(smallWeb.url('/node', options), { lastEventId: c1.lastEventId }).opened;
-      await c2.until(converged(small, tenant), 10_000, 'the gap resync');
-      expect(c2.frames.slice(1, 3).map(label)).toEqual(['resync/gap', 'snapshot/begin']);
-      c2.close();
-    } finally {
-      await smallWeb.close();
-      await small.close();
-    }
+      await expectGapResync(small, connectSse(smallWeb.url('/node', options), { lastEventId: c1.lastEventId }));
+    });
   });
 });
 
@@ -322,6 +339,175 @@ describe('authorization changes', () => {
   });
 });
 
+describe('snapshot storms', () => {
+  it('200 streams of one principal on one tenant each get a complete snapshot then live events, at most maxSnapshotsPerPrincipal at a time, while another tenant stays live', async () => {
+    const stormTenant = uniqueId('storm');
+    const quiet = uniqueId('quiet');
+    const g = await Gateway.connect({
+      uri: url,
+      database: db,
+      token: alice.token,
+      subscriptions: ['SELECT * FROM document'],
+      relay: { maxSnapshotsPerPrincipal: 4, snapshotBytesPerTake: 65536 },
+    });
+    const s = await serve(g);
+    try {
+      await g.callReducer('create_tenant', [stormTenant, 'Storm']);
+      await g.callReducer('create_tenant', [quiet, 'Quiet']);
+      await g.callReducer('seed_documents', [stormTenant, 200, 500]);
+      const live = await connectSse(s.url('/node', { tenantId: quiet, tables: ['document'] })).opened;
+      await live.until(converged(g, quiet), 10_000, "the live stream's snapshot");
+      // The relay's counters on every turn of the event loop while the storm runs (takes run between turns).
+      let sampling = true;
+      let most = 0;
+      let waited = 0;
+      const sampler = (async () => {
+        while (sampling) {
+          const stats = g.relayStats();
+          most = Math.max(most, stats.snapshotsInProgress);
+          waited = Math.max(waited, stats.snapshotsWaiting);
+          await new Promise((r) => setImmediate(r));
+        }
+      })();
+      const t0 = performance.now();
+      const storm = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => connectSse(s.url('/node', { tenantId: stormTenant, tables: ['document'], principal: { sub: 'storm', sid: `s${i}` } })).opened),
+      );
+      // Writes while the storm runs, on both tenants.
+      const liveTimes = [];
+      for (let i = 0; i < 10; i++) {
+        const called = performance.now();
+        await g.callReducer('create_document', [quiet, `live ${i}`, 'x']);
+        await g.callReducer('create_document', [stormTenant, `during ${i}`, 'x']);
+        await live.until((f) => f.some((x) => x.event === 'document.insert' && x.data.payload.row.title === `live ${i}`), 20_000, `live ${i}`);
+        liveTimes.push(live.frames.at(-1).at - called);
+      }
+      for (const c of storm) await c.until(converged(g, stormTenant), 60_000, 'a storm stream to hold the tenant rows');
+      const stormMs = performance.now() - t0;
+      sampling = false;
+      await sampler;
+      expect(most, 'snapshots in progress at once').toBeLessThanOrEqual(4);
+      expect(waited, 'streams waited for their turn').toBeGreaterThan(0);
+      await live.until(converged(g, quiet), 10_000, 'the live stream to hold its rows');
+      for (const c of storm) {
+        const labels = c.frames.map(label);
+        expect(labels[0]).toBe('retry');
+        expect(labels.filter((l) => l === 'snapshot/begin')).toHaveLength(1);
+        expect(labels.filter((l) => l === 'snapshot/end')).toHaveLength(1);
+        expect(labels.filter((l) => l.startsWith('resync'))).toEqual([]);
+      }
+      // Live after the storm: each stream gets the next write exactly once (the model fails on a repeat).
+      await g.callReducer('create_document', [stormTenant, 'after the storm', 'x']);
+      for (const c of storm) await c.until(converged(g, stormTenant), 10_000, 'the write after the storm');
+      const stats = g.relayStats();
+      expect(stats.snapshotBytesShared, 'storm streams shared rows frames').toBeGreaterThan(0);
+      console.log(
+        `storm: 200 snapshots complete in ${Math.round(stormMs)} ms; other tenant's live events ${liveTimes.map((x) => x.toFixed(1)).join(', ')} ms; ` +
+          `rows frames encoded ${stats.snapshotBytesEncoded} bytes, shared ${stats.snapshotBytesShared} bytes`,
+      );
+      for (const c of storm) c.close();
+      live.close();
+    } finally {
+      await s.close();
+      await g.close();
+    }
+  }, 120_000);
+});
+
+describe('server rendering: snapshot() and the page stream', () => {
+  const selection = (t) => ({ tenantId: t, tables: ['document'] });
+  /** A client model holding a rendered page's rows, as the page's script would. */
+  const pageModel = (page) => {
+    const model = new StreamModel();
+    model.rows = new Map(page.rows.document.map((row) => [`document:${row.id}`, row]));
+    return model;
+  };
+
+  it('reads rows as rows() does; the stream continues exactly after them, without a snapshot', async () => {
+    const page = gateway.snapshot(selection(tenant));
+    expect(Object.keys(page.rows)).toEqual(['document']);
+    expect([...page.rows.document].sort(byId)).toEqual(rowsOf(gateway, tenant));
+    expect(typeof page.lastEventId).toBe('string');
+    // Writes between the render and the page's connect.
+    const titles = Array.from({ length: 5 }, (_, i) => `${uniqueId('after-render')} ${i}`);
+    for (const title of titles) {
+      await gateway.callReducer('create_document', [tenant, title, 'x']);
+      await gateway.callReducer('create_document', [other, `not ours ${title}`, 'x']);
+    }
+    const c = await connectSse(web.url('/node', selection(tenant), undefined, page.lastEventId)).opened;
+    c.model = pageModel(page);
+    await c.until(converged(gateway, tenant), 10_000, 'the writes since the render');
+    // And live after that.
+    await gateway.callReducer('create_document', [tenant, 'live after connect', 'x']);
+    await c.until(converged(gateway, tenant), 10_000, 'a live write');
+    expect(c.frames.map(label)).toEqual(['retry', ...Array(6).fill('document.insert')]);
+    expect(c.frames.slice(1, 6).map((f) => f.data.payload.row.title)).toEqual(titles);
+    c.close();
+  });
+
+  it('a write racing the render is in the rows or after the id, exactly once', async () => {
+    for (let i = 0; i < 6; i++) {
+      const title = `${uniqueId('racing')} ${i}`;
+      const call = gateway.callReducer('create_document', [tenant, title, 'x']);
+      if (i % 2 === 1) await new Promise((r) => setTimeout(r, i));
+      const page = gateway.snapshot(selection(tenant));
+      await call;
+      const c = await connectSse(web.url('/fetch', selection(tenant), undefined, page.lastEventId)).opened;
+      c.model = pageModel(page);
+      await c.until(converged(gateway, tenant), 10_000, `convergence after ${title}`);
+      const inRows = page.rows.document.filter((r) => r.title === title).length;
+      const inEvents = c.frames.filter((f) => f.event === 'document.insert' && f.data.payload.row.title === title).length;
+      expect(inRows + inEvents, title).toBe(1);
+      expect(c.frames.map(label).filter((l) => l.startsWith('snapshot') || l.startsWith('resync'))).toEqual([]);
+      c.close();
+    }
+  });
+
+  it('another tenant, a narrower selection or an id older than the log resyncs with a fresh snapshot', async () => {
+    const page = gateway.snapshot(selection(tenant));
+    const cases = [
+      [selection(other), 'resync/selection_changed', other],
+      [{ ...selection(tenant), where: { document: { title: 'narrowed' } } }, 'resync/selection_changed', tenant],
+    ];
+    for (const [options, reason, t] of cases) {
+      const c = await connectSse(web.url('/node', options, undefined, page.lastEventId)).opened;
+      await c.until((f) => f.some((x) => x.data && label(x) === 'snapshot/end'), 10_000, reason);
+      expect(c.frames.slice(1, 3).map(label)).toEqual([reason, 'snapshot/begin']);
+      for (const f of c.frames.filter((x) => x.data?.payload.phase === 'rows')) for (const row of f.data.payload.rows) expect(row.tenant_id).toBe(t);
+      c.close();
+    }
+    // A gateway whose relay has not started: snapshot() starts it, and its id resumes; a log of 2 events
+    // no longer covers 4 writes.
+    const small = await withTwoEventLog(async (small, smallWeb) => {
+      expect(small.relayStats().streams).toBe(0);
+      const first = small.snapshot(selection(tenant));
+      await small.callReducer('create_document', [tenant, 'within the log', 'x']);
+      const c1 = await connectSse(smallWeb.url('/node', selection(tenant), undefined, first.lastEventId)).opened;
+      c1.model = pageModel(first);
+      await c1.until(converged(small, tenant), 10_000, 'the write since the first render');
+      expect(c1.frames.map(label)).toEqual(['retry', 'document.insert']);
+      c1.close();
+      const second = small.snapshot(selection(tenant));
+      for (let i = 0; i < 4; i++) await small.callReducer('create_document', [tenant, `beyond the log ${i}`, 'x']);
+      await expectGapResync(small, connectSse(smallWeb.url('/node', selection(tenant), undefined, second.lastEventId)));
+    });
+    expect(() => small.snapshot(selection(tenant))).toThrow(expect.objectContaining({ code: 'CLOSED' }));
+  });
+
+  it('rejects bad options with coded errors', () => {
+    const bad = [
+      [{}, 'tenantId is required'],
+      [{ tenantId: 't', lastEventId: 'x' }, "unknown option 'lastEventId'"],
+      [{ tenantId: 't', tables: ['nope'] }, "no table named 'nope'"],
+      [{ tenantId: 't', principal: 'u' }, 'principal must be'],
+    ];
+    for (const [options, message] of bad) {
+      expect(() => gateway.snapshot(options)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining(message) }));
+    }
+    expect(() => gateway.snapshot(null)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+});
+
 describe('heartbeats, errors, close', () => {
   it('sends the retry hint first and heartbeat comments while idle', async () => {
     const c = await connectSse(web.url('/node', { tenantId: uniqueId('idle'), tables: ['document'], heartbeatMs: 200, retryMs: 1234 })).opened;
@@ -350,6 +536,9 @@ describe('heartbeats, errors, close', () => {
     await expect(Gateway.connect({ uri: url, database: db, tenantColumn: { document: 'nope' } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(Gateway.connect({ uri: url, database: db, sharedTables: ['nope'] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(Gateway.connect({ uri: url, database: db, relay: { logCapacity: -1 } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    for (const relay of [{ maxSnapshotsPerPrincipal: 0 }, { snapshotBytesPerTake: 100 }]) {
+      await expect(Gateway.connect({ uri: url, database: db, relay })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining(Object.keys(relay)[0]) });
+    }
   });
 
   it('ends every stream on close, refuses new ones, and lets the process exit', async () => {

@@ -1,6 +1,6 @@
-// `npm run bench [-- --quick] [-- --only fanout,decode,tokens,pool,resume]`: every scenario against the
+// `npm run bench [-- --quick] [-- --only fanout,decode,tokens,pool,resume,snapshot-storm]`: every scenario against the
 // package's baselines in one run, against the SpacetimeDB that scripts/bench.sh started. Prints the
-// tables, writes bench/results/<date>[-quick].json (every raw sample, machine, versions, command) and,
+// tables, writes bench/results/<date>[-<scenarios>][-quick].json (every raw sample, machine, versions, command) and,
 // after a full run of every scenario, rewrites the README's Performance table (bench/readme.mjs).
 // Methodology: docs/performance.md.
 import { execFileSync } from 'node:child_process';
@@ -15,9 +15,10 @@ import { environment } from './lib/report.mjs';
 import { markdown } from './lib/summary.mjs';
 import { updateReadme } from './readme.mjs';
 import { resume } from './resume.mjs';
+import { STORM_DEFAULTS, snapshotStorm } from './storm/run.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SCENARIOS = ['fanout', 'decode', 'tokens', 'pool', 'resume'];
+const SCENARIOS = ['fanout', 'decode', 'tokens', 'pool', 'resume', 'snapshot-storm'];
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, 'no-readme': { type: 'boolean' } } });
 const quick = Boolean(values.quick);
 const only = values.only ? values.only.split(',') : SCENARIOS;
@@ -26,7 +27,7 @@ const uri = process.env.SPACETIMEDB_URL;
 const database = process.env.SPACETIMEDB_DB;
 if (!uri || !database) throw new Error('run through `npm run bench` (scripts/bench.sh starts SpacetimeDB)');
 
-// Full: < 15 min on the 2-core machine; quick: < 3 min (1,000 clients only, one repeat, 20k-row decode).
+// Full: < 18 min on the 2-core machine; quick: < 4 min (1,000 clients only, one repeat, 20k-row decode, 500-stream storm).
 const CONFIG = quick
   ? {
       fanout: { clientCounts: [1000], repeats: 1, seconds: 3 },
@@ -34,6 +35,7 @@ const CONFIG = quick
       tokens: ['--repeats', '3', '--ms', '150'],
       pool: ['--quick'],
       resume: { events: 100_000, repeats: 3 },
+      storm: { streams: 500, repeats: 1 },
     }
   : {
       fanout: { clientCounts: [1000, 10_000], repeats: 3, seconds: 5, halfRate: true },
@@ -41,6 +43,7 @@ const CONFIG = quick
       tokens: ['--repeats', '7', '--ms', '300'],
       pool: [],
       resume: { events: 100_000, repeats: 5 },
+      storm: { streams: 2000, repeats: 3 },
     };
 
 /** Runs a script of bench/ that writes its results to the JSON file named by BENCH_RESULTS_OUT; returns them. */
@@ -67,6 +70,10 @@ if (only.includes('resume')) {
   step('resume');
   results.resume = await resume({ uri, database, ...CONFIG.resume });
 }
+if (only.includes('snapshot-storm')) {
+  step('snapshot storm');
+  results.snapshotStorm = await snapshotStorm({ uri, module: process.env.SPACETIMEDB_MODULE, ...STORM_DEFAULTS, ...CONFIG.storm });
+}
 if (only.includes('tokens')) {
   step('tokens');
   results.tokens = script(['bench/tokens.mjs', ...CONFIG.tokens]);
@@ -79,7 +86,8 @@ results.durationSeconds = (performance.now() - started) / 1000;
 
 const dir = join(ROOT, 'bench/results');
 mkdirSync(dir, { recursive: true });
-const file = join(dir, `${results.date.slice(0, 10)}${quick ? '-quick' : ''}.json`);
+// A run of some scenarios only gets their names in its file name: it must not replace a full run's file.
+const file = join(dir, `${results.date.slice(0, 10)}${values.only ? `-${only.join('+')}` : ''}${quick ? '-quick' : ''}.json`);
 results.file = relative(ROOT, file);
 writeFileSync(file, `${JSON.stringify(results, null, 1)}\n`);
 const report = markdown(results);

@@ -7,6 +7,7 @@
 const native = require('../index.js');
 const { invalidArgument: invalid, callNative, awaitNative, fromNative } = require('./errors.js');
 const { nativeHandles } = require('./internal.js');
+const { describe, messageOf, readingArgument, readOptions, readTypedOptions, requireString } = require('./args.js');
 
 /** Recommended `Cache-Control` for the JWKS and discovery documents (see docs/auth.md, rotation). */
 const WELL_KNOWN_CACHE_CONTROL = 'public, max-age=300, stale-while-revalidate=60';
@@ -19,38 +20,63 @@ function toList(value) {
 /** `JSON.stringify` of a plain object (or of any JSON value when `anyValue`), with coded errors. */
 function json(name, value, anyValue = false) {
   if (value == null || (!anyValue && (typeof value !== 'object' || Array.isArray(value)))) {
-    throw invalid(`${name} must be an object`);
+    throw invalid(`${name} must be an object, got ${describe(value)}`);
   }
   try {
     return JSON.stringify(value);
   } catch (e) {
-    throw invalid(`${name} cannot be serialised to JSON: ${e.message}`);
+    throw invalid(`${name} cannot be serialised to JSON: ${messageOf(e)}`, { cause: e });
   }
 }
 
-function options(value, name) {
-  if (value == null) return {};
-  if (typeof value !== 'object') throw invalid(`${name} must be an object`);
+/** A token argument: a string (its content is the native verifier's to judge). */
+function tokenText(value) {
+  if (typeof value !== 'string') throw invalid(`the token must be a string, got ${describe(value)}`);
   return value;
 }
+
+const MINT_OPTIONS = { ttlSeconds: 'number' };
+const JWKS_URI_OPTIONS = { jwksUri: 'string' };
+const BROKER_OPTIONS = {
+  issuer: 'string',
+  audience: 'strings',
+  keys: 'any',
+  ttlSeconds: 'number',
+  maxTtlSeconds: 'number',
+  allowEmailSubject: 'boolean',
+  canonicalIssuer: 'string',
+  allowIssuerTrailingSlash: 'boolean',
+};
+const VERIFIER_OPTIONS = {
+  issuer: 'string',
+  audience: 'strings',
+  jwks: 'any',
+  jwksUri: 'string',
+  discovery: 'boolean',
+  algorithms: 'strings',
+  clockToleranceSeconds: 'number',
+};
+const DIAGNOSE_OPTIONS = { spacetimedbUrl: 'string', expectedIssuer: 'string', expectedAudience: 'strings', network: 'boolean' };
 
 /**
  * Generates a key pair SpacetimeDB accepts: ES256 (P-256, default) or RS256 (RSA-2048).
  * @param {{ alg?: 'ES256' | 'RS256', kid?: string }} [opts]
  */
 function generateKeyPair(opts) {
-  const { alg = 'ES256', kid } = options(opts, 'generateKeyPair options');
+  const { alg = 'ES256', kid } = readTypedOptions(opts, 'generateKeyPair options', { alg: 'string', kid: 'string' });
   return callNative(() => native.generateKeyPair(alg, kid));
 }
 
 /** The SpacetimeDB Identity (64 hex digits) of tokens with this `iss` and `sub`. */
 function deriveIdentity(issuer, subject) {
+  requireString(issuer, 'issuer');
+  requireString(subject, 'subject');
   return callNative(() => native.deriveIdentity(issuer, subject));
 }
 
 /** Decodes a JWT without verifying it: `{ header, payload }`. For diagnostics only. */
 function decodeToken(token) {
-  return callNative(() => native.decodeToken(token));
+  return callNative(() => native.decodeToken(tokenText(token)));
 }
 
 /** Mints, publishes and checks SpacetimeDB access tokens for one issuer. */
@@ -59,6 +85,7 @@ class TokenBroker {
 
   constructor(opts) {
     if (opts == null || typeof opts !== 'object') throw invalid('TokenBroker: options are required');
+    opts = readTypedOptions(opts, 'TokenBroker options', BROKER_OPTIONS);
     this.#native = callNative(
       () =>
         new native.NativeTokenBroker({
@@ -77,7 +104,7 @@ class TokenBroker {
 
   /** Mints a token for `claims` (`sub` required). Synchronous: no I/O happens. */
   mint(claims, opts) {
-    const ttl = opts == null ? undefined : options(opts, 'mint options').ttlSeconds;
+    const ttl = readTypedOptions(opts, 'mint options', MINT_OPTIONS).ttlSeconds;
     const text = json('claims', claims);
     try {
       return this.#native.mint(text, ttl);
@@ -88,17 +115,19 @@ class TokenBroker {
 
   /** Mints a token for a machine actor: `sub = robot:<id>`. */
   mintRobot(grant, opts) {
-    const { id, tenantId, perms, claims } = options(grant, 'mintRobot grant');
-    const ttl = options(opts, 'mint options').ttlSeconds;
+    const grantTypes = { id: 'string', tenantId: 'string', perms: 'stringArray', claims: 'any' };
+    const { id, tenantId, perms, claims } = readTypedOptions(grant, 'mintRobot grant', grantTypes);
+    const ttl = readTypedOptions(opts, 'mint options', MINT_OPTIONS).ttlSeconds;
     const claimsJson = claims == null ? undefined : json('claims', claims);
     return callNative(() => this.#native.mintRobot({ id, tenantId, perms, claimsJson }, ttl));
   }
 
   /** Mints a token for `sub` with `act: { sub: actor }` (a robot or an admin acting for `sub`). */
   mintDelegated(claims, opts) {
-    const { actor, ...rest } = options(claims, 'mintDelegated claims');
-    const ttl = options(opts, 'mint options').ttlSeconds;
-    if (typeof actor !== 'string') throw invalid('mintDelegated: `actor` (the acting party\'s sub) is required');
+    if (claims == null || typeof claims !== 'object') throw invalid(`mintDelegated claims must be an object, got ${describe(claims)}`);
+    const { actor, ...rest } = readOptions(claims, 'mintDelegated claims');
+    const ttl = readTypedOptions(opts, 'mint options', MINT_OPTIONS).ttlSeconds;
+    if (typeof actor !== 'string') throw invalid(`mintDelegated: \`actor\` (the acting party's sub) must be a string, got ${describe(actor)}`);
     return callNative(() => this.#native.mintDelegated(json('claims', rest), actor, ttl));
   }
 
@@ -109,13 +138,13 @@ class TokenBroker {
 
   /** The OpenID discovery document to serve at `<issuer>/.well-known/openid-configuration`. */
   openidConfiguration(opts) {
-    const { jwksUri } = options(opts, 'openidConfiguration options');
+    const { jwksUri } = readTypedOptions(opts, 'openidConfiguration options', JWKS_URI_OPTIONS);
     return callNative(() => this.#native.openidConfiguration(jwksUri));
   }
 
   /** Where the documents live: `{ discoveryUrl, discoveryPath, jwksUrl, jwksPath }`. */
   wellKnown(opts) {
-    const { jwksUri } = options(opts, 'wellKnown options');
+    const { jwksUri } = readTypedOptions(opts, 'wellKnown options', JWKS_URI_OPTIONS);
     return callNative(() => this.#native.wellKnown(jwksUri));
   }
 
@@ -124,13 +153,15 @@ class TokenBroker {
    * JWKS path, `null` for any other request (so it can sit in front of other routes).
    */
   handleWellKnown(request, opts) {
-    const { jwksUri } = options(opts, 'handleWellKnown options');
+    const url = readingArgument('handleWellKnown request', () => (request !== null && typeof request === 'object' ? request.url : undefined));
+    if (typeof url !== 'string') throw invalid(`handleWellKnown needs a Request (an object with a url string), got ${describe(request)}`);
+    const method = readingArgument('handleWellKnown request', () => request.method ?? 'GET');
+    const { jwksUri } = readTypedOptions(opts, 'handleWellKnown options', JWKS_URI_OPTIONS);
     const paths = this.wellKnown({ jwksUri });
-    const method = request.method ?? 'GET';
     if (method !== 'GET' && method !== 'HEAD') return null;
     let path;
     try {
-      path = new URL(request.url, 'http://localhost').pathname;
+      path = new URL(url, 'http://localhost').pathname;
     } catch {
       return null; // not a URL this handler serves (and no reason to throw in a router)
     }
@@ -146,11 +177,13 @@ class TokenBroker {
 
   /** The SpacetimeDB Identity (hex) of this issuer's tokens for `sub`. */
   identityFor(sub) {
+    requireString(sub, 'sub');
     return callNative(() => this.#native.identityFor(sub));
   }
 
   /** Verifies a token against this broker's own keys, issuer and audience (sync). */
   verify(token) {
+    tokenText(token);
     try {
       return this.#native.verify(token);
     } catch (e) {
@@ -181,6 +214,7 @@ class TokenVerifier {
 
   constructor(opts) {
     if (opts == null || typeof opts !== 'object') throw invalid('TokenVerifier: options are required');
+    opts = readTypedOptions(opts, 'TokenVerifier options', VERIFIER_OPTIONS);
     this.#native = callNative(
       () =>
         new native.NativeTokenVerifier({
@@ -198,11 +232,12 @@ class TokenVerifier {
 
   /** Verifies; resolves with the payload (fetches a remote JWKS when needed, cached). */
   verify(token) {
-    return awaitNative(() => this.#native.verify(token));
+    return awaitNative(() => this.#native.verify(tokenText(token)));
   }
 
   /** Verifies synchronously; only with an in-memory `jwks`. */
   verifySync(token) {
+    tokenText(token);
     try {
       return this.#native.verifySync(token);
     } catch (e) {
@@ -223,7 +258,8 @@ function verifyTokenSync(token, opts) {
 
 /** Explains why SpacetimeDB or the gateway would refuse a token: findings with code, severity and fix. */
 async function diagnoseToken(token, opts) {
-  const o = options(opts, 'diagnoseToken options');
+  const o = readTypedOptions(opts, 'diagnoseToken options', DIAGNOSE_OPTIONS);
+  tokenText(token);
   return awaitNative(() =>
     native.diagnoseToken(token, {
       spacetimedbUrl: o.spacetimedbUrl,

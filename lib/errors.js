@@ -19,8 +19,8 @@ class GatewayError extends Error {
 }
 
 /** The error for a bad argument or option of a public function. */
-function invalidArgument(message) {
-  return new GatewayError('INVALID_ARGUMENT', message);
+function invalidArgument(message, options) {
+  return new GatewayError('INVALID_ARGUMENT', message, options);
 }
 
 const CODED_MESSAGE = /^([A-Z][A-Z0-9_]*): ([\s\S]*)$/;

@@ -4,6 +4,7 @@
 const native = require('../index.js');
 const { GatewayError, invalidArgument: invalid, awaitNative, callNative } = require('./errors.js');
 const { toWireJson } = require('./values.js');
+const { describe, readOptions, readingArgument, requireString } = require('./args.js');
 const { nativeHandles } = require('./internal.js');
 const { RelayHub } = require('./stream.js');
 const { streamRequestOptions, closeOnAbort } = require('./fetch.js');
@@ -26,15 +27,7 @@ const RECONNECT_DEFAULTS = {
 function checkTimeout(value, name, fallback) {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 2 ** 31 - 1) {
-    throw invalid(`${name} must be a positive number of milliseconds, got ${String(value)}`);
-  }
-  return value;
-}
-
-function checkString(value, name, { optional = false } = {}) {
-  if (optional && value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length === 0) {
-    throw invalid(`${name} must be a non-empty string, got ${value === '' ? 'an empty string' : typeof value}`);
+    throw invalid(`${name} must be a positive number of milliseconds, got ${describe(value)}`);
   }
   return value;
 }
@@ -45,15 +38,12 @@ const USER_ROUTES = ['pool', 'http'];
 /** Validates `options.userCalls`; returns the native options and the verifier's native handle. */
 function userCallOptions(value) {
   if (value === undefined) return { native: undefined, verifier: undefined };
-  if (value === null || typeof value !== 'object') throw invalid('options.userCalls must be an object');
-  const known = [...Object.keys(USER_CALL_DEFAULTS), 'verifier'];
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) throw invalid(`unknown option userCalls.${key} (known: ${known.join(', ')})`);
-  }
+  if (value === null) throw invalid('options.userCalls must be an object, got null');
+  value = readOptions(value, 'options.userCalls', [...Object.keys(USER_CALL_DEFAULTS), 'verifier']);
   const { via = USER_CALL_DEFAULTS.via, maxConnections = USER_CALL_DEFAULTS.maxConnections, verifier } = value;
-  if (!USER_ROUTES.includes(via)) throw invalid(`userCalls.via must be 'pool' or 'http', got ${String(via)}`);
+  if (!USER_ROUTES.includes(via)) throw invalid(`userCalls.via must be 'pool' or 'http', got ${describe(via)}`);
   if (!Number.isInteger(maxConnections) || maxConnections < 1 || maxConnections > 100_000) {
-    throw invalid(`userCalls.maxConnections must be a whole number from 1 to 100000, got ${String(maxConnections)}`);
+    throw invalid(`userCalls.maxConnections must be a whole number from 1 to 100000, got ${describe(maxConnections)}`);
   }
   const idleTimeoutMs = checkTimeout(value.idleTimeoutMs, 'userCalls.idleTimeoutMs', USER_CALL_DEFAULTS.idleTimeoutMs);
   const handle = verifier === undefined ? undefined : nativeHandles.get(verifier);
@@ -67,14 +57,10 @@ function userCallOptions(value) {
 function callRoute(opts) {
   const { actor, token, via } = opts;
   if (actor === undefined && token === undefined && via === undefined) return undefined;
-  if (actor !== undefined && (typeof actor !== 'string' || actor.length === 0)) {
-    throw invalid(`opts.actor must be a non-empty string (derive it from the verified session, never from browser input), got ${actor === '' ? 'an empty string' : typeof actor}`);
-  }
-  if (token !== undefined && (typeof token !== 'string' || token.length === 0)) {
-    throw invalid(`opts.token must be a non-empty string (a SpacetimeDB access token for the user), got ${token === '' ? 'an empty string' : typeof token}`);
-  }
+  requireString(actor, 'opts.actor', { optional: true, hint: ' (derive it from the verified session, never from browser input)' });
+  requireString(token, 'opts.token', { optional: true, hint: ' (a SpacetimeDB access token for the user)' });
   if (via !== undefined) {
-    if (!USER_ROUTES.includes(via)) throw invalid(`opts.via must be 'pool' or 'http', got ${String(via)}`);
+    if (!USER_ROUTES.includes(via)) throw invalid(`opts.via must be 'pool' or 'http', got ${describe(via)}`);
     if (token === undefined) throw invalid('opts.via applies only to calls with opts.token (per-user calls)');
   }
   return { actor, token, via };
@@ -92,11 +78,24 @@ function callResult(r) {
   };
 }
 
+/** The options `Gateway.connect` knows; anything else is a typo that must not pass silently. */
+const CONNECT_OPTIONS = [
+  'uri', 'database', 'token', 'subscriptions', 'compression', 'timeoutMs', 'callTimeoutMs', 'maxMessageBytes',
+  'reconnect', 'userCalls', 'tenantColumn', 'sharedTables', 'relay',
+];
+
+/** The error of a call on a closed gateway, after one turn of the event loop: a loop that keeps calling a
+ * closed gateway (`while (running) await gateway.callReducer(…)`) must not starve timers, I/O or the
+ * `close()` that is waiting to finish. */
+async function closedLater(what) {
+  await new Promise((resolve) => setImmediate(resolve));
+  throw new GatewayError('CLOSED', `the gateway is closed; ${what} was not sent`);
+}
+
 function checkQueries(queries, name) {
-  if (!Array.isArray(queries) || queries.length === 0 || !queries.every((q) => typeof q === 'string' && q.trim() !== '')) {
-    throw invalid(`${name} must be a non-empty array of SQL strings`);
-  }
-  return queries;
+  const ok = readingArgument(name, () => Array.isArray(queries) && queries.length > 0 && queries.every((q) => typeof q === 'string' && q.trim() !== ''));
+  if (!ok) throw invalid(`${name} must be a non-empty array of SQL strings`);
+  return [...queries];
 }
 
 class Gateway {
@@ -123,22 +122,31 @@ class Gateway {
    */
   static async connect(options) {
     if (options === null || typeof options !== 'object') throw invalid('Gateway.connect needs an options object');
-    const uri = checkString(options.uri, 'options.uri');
-    const database = checkString(options.database, 'options.database');
+    const started = Date.now();
+    options = readOptions(options, 'Gateway.connect', CONNECT_OPTIONS);
+    const uri = requireString(options.uri, 'options.uri');
+    const database = requireString(options.database, 'options.database');
     const tokenFunction = typeof options.token === 'function' ? tokenFunctionOf(options.token) : undefined;
-    const token = tokenFunction ? undefined : checkString(options.token, 'options.token', { optional: true });
+    const token = tokenFunction ? undefined : requireString(options.token, 'options.token', { optional: true });
     const reconnect = reconnectOptions(options.reconnect);
     const timeoutMs = checkTimeout(options.timeoutMs, 'options.timeoutMs', DEFAULT_TIMEOUT_MS);
     const compression = options.compression === undefined ? 'none' : options.compression;
     if (!['none', 'gzip', 'brotli'].includes(compression)) {
-      throw invalid(`options.compression must be 'none', 'gzip' or 'brotli', got ${String(compression)}`);
+      throw invalid(`options.compression must be 'none', 'gzip' or 'brotli', got ${describe(compression)}`);
     }
     const subscriptions = options.subscriptions === undefined ? [] : checkQueries(options.subscriptions, 'options.subscriptions');
     const callTimeoutMs = checkTimeout(options.callTimeoutMs, 'options.callTimeoutMs', DEFAULT_CALL_TIMEOUT_MS);
+    const maxMessageBytes = options.maxMessageBytes;
+    if (maxMessageBytes !== undefined && (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 1024 || maxMessageBytes > 2 ** 32 - 1)) {
+      throw invalid(`options.maxMessageBytes must be a whole number of bytes from 1024 to 4294967295, got ${describe(maxMessageBytes)}`);
+    }
     const relayConfigJson = relayConfig(options);
     const userCalls = userCallOptions(options.userCalls);
     const handle = await awaitNative(() =>
-      native.connectGateway({ uri, database, token, compression, timeoutMs, reconnect, userCalls: userCalls.native }, tokenFunction),
+      native.connectGateway(
+        { uri, database, token, compression, timeoutMs, reconnect, userCalls: userCalls.native, maxMessageBytes },
+        tokenFunction,
+      ),
     );
     if (userCalls.verifier instanceof native.NativeTokenBroker) handle.setUserCallBroker(userCalls.verifier);
     else if (userCalls.verifier instanceof native.NativeTokenVerifier) handle.setUserCallVerifier(userCalls.verifier);
@@ -154,7 +162,10 @@ class Gateway {
     }
     if (subscriptions.length > 0) {
       try {
-        await gateway.subscribe(subscriptions);
+        // What is left of the connect deadline (timeoutMs covers everything connect does).
+        const left = started + timeoutMs - Date.now();
+        if (left <= 0) throw new GatewayError('TIMEOUT', `connecting took longer than timeoutMs (${timeoutMs} ms) before the subscriptions were applied`);
+        await awaitNative(() => handle.subscribe(subscriptions, left));
       } catch (e) {
         await gateway.close();
         throw e;
@@ -184,6 +195,8 @@ class Gateway {
    */
   onState(listener) {
     if (typeof listener !== 'function') throw invalid('onState needs a function');
+    // A listener on a closed gateway would never be called and would keep the process alive.
+    if (this.#closed) throw new GatewayError('CLOSED', 'the gateway is closed');
     this.#stateListeners.add(listener);
     if (this.#stateListeners.size === 1) {
       this.#native.setStateListener((json) => this.#dispatchState(JSON.parse(json)));
@@ -202,6 +215,7 @@ class Gateway {
   /** Adds subscriptions; resolves when the server applied them and their rows are in the projection. */
   async subscribe(queries) {
     checkQueries(queries, 'queries');
+    if (this.#closed) return closedLater('the subscription');
     await awaitNative(() => this.#native.subscribe(queries, this.#subscribeTimeoutMs));
   }
 
@@ -210,11 +224,11 @@ class Gateway {
    * (`{ tenant_id: 't1' }`).
    */
   rows(table, where) {
-    checkString(table, 'table');
+    requireString(table, 'table');
     if (where !== undefined && (where === null || typeof where !== 'object' || Array.isArray(where))) {
-      throw invalid('where must be an object of column: value pairs');
+      throw invalid(`where must be an object of column: value pairs, got ${describe(where)}`);
     }
-    const json = callNative(() => this.#native.rowsJson(table, where === undefined ? undefined : toWireJson(where)));
+    const json = callNative(() => this.#native.rowsJson(table, where === undefined ? undefined : toWireJson(where, 'where')));
     return JSON.parse(json);
   }
 
@@ -256,13 +270,13 @@ class Gateway {
    * (a user's SpacetimeDB token), the user, over the per-user pool or the HTTP route (`opts.via`).
    */
   async callReducer(name, args = [], opts = {}) {
-    checkString(name, 'reducer name');
-    if (args === null || typeof args !== 'object') throw invalid('args must be an array or an object keyed by parameter name');
-    opts ??= {};
-    if (typeof opts !== 'object') throw invalid('opts must be an object');
+    requireString(name, 'reducer name');
+    if (args === null || typeof args !== 'object') throw invalid(`args must be an array or an object keyed by parameter name, got ${describe(args)}`);
+    opts = readOptions(opts, 'callReducer opts');
     const timeoutMs = checkTimeout(opts.timeoutMs, 'opts.timeoutMs', this.#callTimeoutMs);
     const route = callRoute(opts);
-    return callResult(await awaitNative(() => this.#native.callReducer(name, toWireJson(args), timeoutMs, route)));
+    if (this.#closed) return closedLater(`reducer '${name}'`);
+    return callResult(await awaitNative(() => this.#native.callReducer(name, toWireJson(args, `the arguments of reducer '${name}'`), timeoutMs, route)));
   }
 
   /**
@@ -286,7 +300,7 @@ class Gateway {
    */
   stream(options) {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-      throw invalid('stream needs an options object, e.g. { tenantId }');
+      throw invalid(`stream needs an options object, e.g. { tenantId }, got ${describe(options)}`);
     }
     return this.#hub().open(options);
   }
@@ -298,19 +312,44 @@ class Gateway {
    * `options.headers` are added to the response's.
    */
   streamResponse(request, options) {
-    const { streamOptions, headers } = streamRequestOptions(request, options);
+    const { streamOptions, headers, signal } = streamRequestOptions(request, options);
     const stream = this.stream(streamOptions);
-    closeOnAbort(stream, request.signal);
+    closeOnAbort(stream, signal);
     return stream.toResponse({ headers });
+  }
+
+  /**
+   * The rows a stream of the same options would snapshot now — `{ rows: { [table]: row[] }, lastEventId }`
+   * — for rendering a page on the server. `gateway.stream({ ...sameSelection, lastEventId })` continues
+   * exactly after them: the changes since, no second snapshot, nothing lost or repeated. A stream whose
+   * selection differs (another tenant, narrower rights) gets `resync` and a snapshot instead. Starts the
+   * relay if no stream did yet (the id is a position in its log).
+   */
+  snapshot(options) {
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw invalid('snapshot needs an options object, e.g. { tenantId }');
+    }
+    return this.#hub().snapshot(options);
+  }
+
+  /**
+   * Counters of the SSE relay: open streams, snapshots in progress and waiting for their turn, snapshot
+   * rows frames encoded and handed out again to other streams of the same view. All zero before the
+   * relay started (the first `stream()` or `snapshot()`).
+   */
+  relayStats() {
+    if (this.#relay === null) return { ...ZERO_RELAY_STATS };
+    return this.#relay.stats();
   }
 
   /**
    * Ends the matching streams with a `revoked` frame: `{ sub }`, `{ sid }`, `{ tenantId }`, `{ streamId }`
    * (every field given must match). Returns how many streams were revoked.
    */
-  revoke(selector, options = {}) {
+  revoke(selector, options) {
     checkSelector(selector, 'revoke');
-    const reason = options?.reason === undefined ? 'revoked' : checkString(options.reason, 'options.reason');
+    const { reason = 'revoked' } = readOptions(options, 'revoke options', ['reason']);
+    requireString(reason, 'options.reason');
     return this.#hub().revoke(selector, reason);
   }
 
@@ -321,23 +360,27 @@ class Gateway {
    */
   narrow(selector, narrowing) {
     checkSelector(selector, 'narrow');
-    if (narrowing === null || typeof narrowing !== 'object') throw invalid('narrow needs { tables?, where? }');
+    if (narrowing === null || typeof narrowing !== 'object') throw invalid(`narrow needs { tables?, where? }, got ${describe(narrowing)}`);
     return this.#hub().narrow(selector, narrowing);
   }
 
   /**
    * Closes the gateway. Open SSE streams end first, at once, each with `retry: <retryMs>` (default 1000)
    * and a `closed` frame (`shutdown`): `EventSource` reconnects with its `Last-Event-ID`, and no open
-   * stream holds up the server's graceful shutdown. Then new calls reject with CLOSED, calls in flight get
-   * up to `deadlineMs` (default 5000) to settle, then reject with CLOSED, and sockets close. Afterwards
-   * nothing keeps Node alive.
+   * stream holds up the server's graceful shutdown. Then new calls reject with CLOSED (not sent), calls in
+   * flight get up to `deadlineMs` (default 5000) to settle, then reject with DISCONNECTED (sent, outcome
+   * unknown), and sockets close. Afterwards nothing keeps Node alive.
    */
-  async close({ deadlineMs = DEFAULT_CLOSE_DEADLINE_MS, retryMs = DEFAULT_SHUTDOWN_RETRY_MS } = {}) {
+  async close(options) {
+    const { deadlineMs = DEFAULT_CLOSE_DEADLINE_MS, retryMs = DEFAULT_SHUTDOWN_RETRY_MS } = readOptions(options, 'close options', [
+      'deadlineMs',
+      'retryMs',
+    ]);
     if (typeof deadlineMs !== 'number' || !Number.isFinite(deadlineMs) || deadlineMs < 0) {
-      throw invalid(`deadlineMs must be a number of milliseconds ≥ 0, got ${String(deadlineMs)}`);
+      throw invalid(`deadlineMs must be a number of milliseconds ≥ 0, got ${describe(deadlineMs)}`);
     }
     if (!Number.isInteger(retryMs) || retryMs < 0 || retryMs > 2 ** 31 - 1) {
-      throw invalid(`retryMs must be a whole number of milliseconds ≥ 0, got ${String(retryMs)}`);
+      throw invalid(`retryMs must be a whole number of milliseconds ≥ 0, got ${describe(retryMs)}`);
     }
     this.#closed = true;
     this.#relay?.close({ reason: 'shutdown', retryMs });
@@ -370,7 +413,7 @@ function tokenFunctionOf(fn) {
   return async () => {
     const token = await fn();
     if (typeof token !== 'string' || token.length === 0) {
-      throw new Error(`the token function must return a non-empty string, got ${token === '' ? 'an empty string' : typeof token}`);
+      throw new Error(`the token function must return a non-empty string, got ${describe(token)}`);
     }
     return token;
   };
@@ -379,11 +422,10 @@ function tokenFunctionOf(fn) {
 function reconnectOptions(value) {
   if (value === false) return { ...RECONNECT_DEFAULTS, enabled: false };
   if (value === undefined || value === true) return { ...RECONNECT_DEFAULTS, enabled: true };
-  if (value === null || typeof value !== 'object') throw invalid('options.reconnect must be an object or false');
+  if (value === null || typeof value !== 'object') throw invalid(`options.reconnect must be an object or false, got ${describe(value)}`);
   const out = { ...RECONNECT_DEFAULTS, enabled: true };
-  for (const [key, v] of Object.entries(value)) {
-    if (!(key in RECONNECT_DEFAULTS)) throw invalid(`unknown option reconnect.${key} (known: ${Object.keys(RECONNECT_DEFAULTS).join(', ')})`);
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(`reconnect.${key} must be a number`);
+  for (const [key, v] of Object.entries(readOptions(value, 'options.reconnect', Object.keys(RECONNECT_DEFAULTS)))) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(`reconnect.${key} must be a number, got ${describe(v)}`);
     out[key] = v;
   }
   return out;
@@ -397,9 +439,22 @@ function reconnectOptions(value) {
  * any more); when there are none, the process exits all the same, as it would without the hook. Returns
  * a function that removes the hooks.
  */
-function installShutdownHooks(gateways, { signals = ['SIGTERM', 'SIGINT'], deadlineMs = 10_000, exit = true, retryMs } = {}) {
-  const list = Array.isArray(gateways) ? gateways : [gateways];
+function installShutdownHooks(gateways, options) {
+  const list = readingArgument('installShutdownHooks gateways', () => (Array.isArray(gateways) ? [...gateways] : [gateways]));
   if (!list.every((g) => g instanceof Gateway)) throw invalid('installShutdownHooks needs a Gateway or an array of them');
+  const { signals = ['SIGTERM', 'SIGINT'], deadlineMs = 10_000, exit = true, retryMs } = readOptions(options, 'installShutdownHooks options', [
+    'signals',
+    'deadlineMs',
+    'exit',
+    'retryMs',
+  ]);
+  const signalList = readingArgument('installShutdownHooks signals', () => Array.isArray(signals) && [...signals]);
+  if (!signalList || !signalList.every((s) => typeof s === 'string' && /^SIG[A-Z0-9]+$/.test(s))) {
+    throw invalid(`installShutdownHooks: signals must be an array of signal names like 'SIGTERM', got ${describe(signals)}`);
+  }
+  if (typeof deadlineMs !== 'number' || !Number.isFinite(deadlineMs) || deadlineMs < 0) {
+    throw invalid(`installShutdownHooks: deadlineMs must be a number of milliseconds ≥ 0, got ${describe(deadlineMs)}`);
+  }
   let closing = null;
   const handler = (signal) => {
     // Registered with `once`: the listeners left are other handlers of the signal. Without them, Node
@@ -411,14 +466,23 @@ function installShutdownHooks(gateways, { signals = ['SIGTERM', 'SIGINT'], deadl
     });
     return closing;
   };
-  for (const signal of signals) process.once(signal, handler);
+  for (const signal of signalList) process.once(signal, handler);
   return () => {
-    for (const signal of signals) process.removeListener(signal, handler);
+    for (const signal of signalList) process.removeListener(signal, handler);
   };
 }
 
 
-const RELAY_LIMITS = ['logCapacity', 'heartbeatMs', 'retryMs', 'maxQueueEvents', 'maxQueueBytes', 'overflow'];
+const RELAY_LIMITS = ['logCapacity', 'maxSnapshotsPerPrincipal', 'snapshotBytesPerTake', 'heartbeatMs', 'retryMs', 'maxQueueEvents', 'maxQueueBytes', 'overflow'];
+const ZERO_RELAY_STATS = Object.freeze({
+  streams: 0,
+  snapshotsInProgress: 0,
+  snapshotsWaiting: 0,
+  snapshotFramesEncoded: 0,
+  snapshotBytesEncoded: 0,
+  snapshotFramesShared: 0,
+  snapshotBytesShared: 0,
+});
 
 /** The relay options of `Gateway.connect` as the JSON the native relay reads. */
 function relayConfig(options) {
@@ -426,13 +490,10 @@ function relayConfig(options) {
   if (options.tenantColumn !== undefined) config.tenantColumn = options.tenantColumn;
   if (options.sharedTables !== undefined) config.sharedTables = options.sharedTables;
   if (options.relay !== undefined) {
-    if (options.relay === null || typeof options.relay !== 'object') throw invalid('options.relay must be an object');
-    for (const key of Object.keys(options.relay)) {
-      if (!RELAY_LIMITS.includes(key)) throw invalid(`options.relay: unknown option '${key}' (known: ${RELAY_LIMITS.join(', ')})`);
-      config[key] = options.relay[key];
-    }
+    if (options.relay === null) throw invalid('options.relay must be an object, got null');
+    Object.assign(config, readOptions(options.relay, 'options.relay', RELAY_LIMITS));
   }
-  return toWireJson(config);
+  return toWireJson(config, 'the relay options');
 }
 
 function checkSelector(selector, what) {

@@ -54,10 +54,20 @@ export interface ConnectOptions {
   subscriptions?: string[];
   /** Compression the server applies to large messages. Default `'none'` (loopback and LAN). */
   compression?: 'none' | 'gzip' | 'brotli';
-  /** Deadline for connecting and for each `subscribe`, in ms. Default 10000. */
+  /**
+   * Deadline for each `subscribe`, and for everything `connect` does (the token function, the schema fetch,
+   * the websocket and the initial `subscriptions`), in ms. Default 10000.
+   */
   timeoutMs?: number;
   /** Default deadline of `callReducer`, in ms. Default 30000. */
   callTimeoutMs?: number;
+  /**
+   * The largest websocket message the gateway sends, in bytes. Default 33554432 (32 MiB), SpacetimeDB 1.3's
+   * limit: the server closes the connection on a larger message, failing every call in flight on it, so a
+   * larger call is refused with `INVALID_ARGUMENT` before it is sent. Lower it to bound what one request
+   * handler may send.
+   */
+  maxMessageBytes?: number;
   /** Reconnecting after a lost connection (on by default), or `false` to close the gateway instead. */
   reconnect?: false | ReconnectOptions;
   /**
@@ -66,7 +76,11 @@ export interface ConnectOptions {
    * tenant column reach only `allTenants` streams, unless listed in `sharedTables`.
    */
   tenantColumn?: string | { [table: string]: string };
-  /** Tables every stream may select whatever its tenant (e.g. reference data). Default none. */
+  /**
+   * Tables every stream may select whatever its tenant (e.g. reference data). Default none. A table that has
+   * a tenant column cannot be shared (every tenant would see every tenant's rows): with the per-table form of
+   * `tenantColumn`, leave it out of the map to share it.
+   */
   sharedTables?: string[];
   /** Relay settings and the defaults of every stream. */
   relay?: RelayOptions;
@@ -121,8 +135,20 @@ export interface StreamLimits {
 }
 
 export interface RelayOptions extends StreamLimits {
-  /** Events kept for resuming after `Last-Event-ID`. Default 10000. */
+  /** Events kept for resuming after `Last-Event-ID` (and after `snapshot()`'s `lastEventId`). Default 10000. */
   logCapacity?: number;
+  /**
+   * Snapshots one principal (`principal.sub`; a stream without one counts alone) has in progress at once.
+   * Its other streams wait their turn, in order, with `retry:` and heartbeats; their snapshot is read when
+   * it starts, so nothing queues and nothing is lost meanwhile. Default 4.
+   */
+  maxSnapshotsPerPrincipal?: number;
+  /**
+   * Snapshot bytes the relay hands out per take (one pass of its output pump), over all streams, about
+   * (≥ 65536: one rows frame). Live events are not counted: they leave in every take, however many
+   * snapshots are under way. Default 262144.
+   */
+  snapshotBytesPerTake?: number;
 }
 
 /** Column equalities per table: `{ document: { owner: '…' } }`. */
@@ -155,6 +181,43 @@ export interface StreamResponseOptions extends Omit<StreamOptions, 'lastEventId'
   resumeParam?: string | null;
   /** Headers added to the response's (the SSE headers are set unless given here). */
   headers?: HeadersInit;
+}
+
+/** What `gateway.snapshot()` reads: a stream's selection (`principal` is accepted and changes no rows). */
+export interface SnapshotOptions {
+  /** The tenant whose rows to read (the value of each table's tenant column). */
+  tenantId?: string | number;
+  /** Every tenant's rows (instead of `tenantId`). */
+  allTenants?: boolean;
+  /** Default: the tables a stream of the same options selects. */
+  tables?: string[];
+  where?: StreamWhere;
+  principal?: { sub?: string; sid?: string };
+}
+
+/** `gateway.snapshot()`: rows for a server-rendered page, and where its stream continues. */
+export interface PageSnapshot<R extends Row = Row> {
+  /** Every selected table (empty arrays included), rows as `rows()` and SSE payloads carry them. */
+  rows: { [table: string]: R[] };
+  /**
+   * Pass it to `gateway.stream({ ...sameSelection, lastEventId })` (e.g. from `?after=` in the
+   * `EventSource` URL: `EventSource` cannot set `Last-Event-ID` on its first request): the stream sends the
+   * changes after these rows, without a snapshot.
+   */
+  lastEventId: string;
+}
+
+/** `gateway.relayStats()`. */
+export interface RelayStats {
+  streams: number;
+  /** Snapshots being sent, and streams waiting for their turn (`maxSnapshotsPerPrincipal`). */
+  snapshotsInProgress: number;
+  snapshotsWaiting: number;
+  /** Snapshot rows frames encoded since the relay started, and handed out again to other streams of the same view. */
+  snapshotFramesEncoded: number;
+  snapshotBytesEncoded: number;
+  snapshotFramesShared: number;
+  snapshotBytesShared: number;
 }
 
 /** Which streams `revoke` and `narrow` apply to; every field given must match. */
@@ -247,7 +310,10 @@ export interface GatewayState {
 }
 
 export interface CloseOptions {
-  /** How long calls in flight may take to settle before they reject with CLOSED, ms. Default 5000. */
+  /**
+   * How long calls in flight may take to settle, ms. Default 5000. Calls still unanswered then reject with
+   * `DISCONNECTED` (they were sent: their outcome is unknown); calls not yet sent reject with `CLOSED`.
+   */
   deadlineMs?: number;
   /** The `retry:` hint open streams end with (before their `closed` frame, reason `shutdown`): how long
    * `EventSource` waits before reconnecting, ms. Default 1000. */
@@ -395,13 +461,22 @@ export declare class Gateway {
   /** An SSE `Response` for a Fetch API `Request`: resumes after its `Last-Event-ID` header or its resume
    * query parameter (`?after=<id>`, for a page's first request), and ends when `request.signal` aborts. */
   streamResponse(request: Request, options: StreamResponseOptions): Response;
+  /**
+   * The rows a stream of the same selection would snapshot now, and the id its stream resumes after:
+   * render the page from `rows`, then `stream({ ...sameSelection, lastEventId })` continues with the
+   * changes since — no second snapshot, no gap, no repeat. Another selection (tenant, narrower rights)
+   * gets `resync` and a snapshot; so does an id older than the log. Starts the relay if needed.
+   */
+  snapshot<R extends Row = Row>(options: SnapshotOptions): PageSnapshot<R>;
+  /** Counters of the SSE relay (all zero before the first `stream()` or `snapshot()`). */
+  relayStats(): RelayStats;
   /** Ends the matching streams with a `revoked` frame; returns how many. */
   revoke(selector: StreamSelector, options?: { reason?: string }): number;
   /** Restricts the matching streams without disconnecting them; returns how many. */
   narrow(selector: StreamSelector, narrowing: Narrowing): number;
   /** Closes the gateway: open streams end at once with `retry:` and `closed` (`shutdown`), so the browser
-   * reconnects elsewhere; new calls reject with CLOSED, calls in flight get `deadlineMs` to settle, then
-   * reject with CLOSED; sockets close and nothing keeps Node alive. */
+   * reconnects elsewhere; new calls reject with CLOSED (not sent), calls in flight get `deadlineMs` to
+   * settle, then reject with DISCONNECTED (sent, outcome unknown); sockets close and nothing keeps Node alive. */
   close(options?: CloseOptions): Promise<void>;
 }
 

@@ -6,6 +6,7 @@
 
 const { GatewayError, invalidArgument, callNative } = require('./errors.js');
 const { toWireJson } = require('./values.js');
+const { readOptions, readingArgument } = require('./args.js');
 
 /** Headers of an SSE response: an event stream that no cache or proxy may store, transform or buffer. */
 const SSE_HEADERS = Object.freeze({
@@ -39,7 +40,7 @@ class RelayHub {
 
   open(options) {
     if (this.#closed) throw new GatewayError('CLOSED', 'the gateway is closed');
-    const id = callNative(() => this.#native.open(toWireJson(options)));
+    const id = callNative(() => this.#native.open(toWireJson(options, 'stream options')));
     const stream = new SseStream(this, id);
     this.#streams.set(id, stream);
     if (this.#streams.size === 1) this.#native.keepAlive(true);
@@ -47,11 +48,21 @@ class RelayHub {
   }
 
   revoke(selector, reason) {
-    return callNative(() => this.#native.revoke(toWireJson(selector), reason));
+    return callNative(() => this.#native.revoke(toWireJson(selector, 'the revoke selector'), reason));
+  }
+
+  /** `gateway.snapshot()`: the selected rows and the id the page's stream resumes after. */
+  snapshot(options) {
+    if (this.#closed) throw new GatewayError('CLOSED', 'the gateway is closed');
+    return JSON.parse(callNative(() => this.#native.snapshot(toWireJson(options, 'snapshot options'))));
+  }
+
+  stats() {
+    return this.#native.stats();
   }
 
   narrow(selector, narrowing) {
-    return callNative(() => this.#native.narrow(toWireJson(selector), toWireJson(narrowing)));
+    return callNative(() => this.#native.narrow(toWireJson(selector, 'the narrow selector'), toWireJson(narrowing, 'the narrowing')));
   }
 
   /** The consumer of stream `id` cannot take more; applied before the next take drains anything. */
@@ -204,15 +215,16 @@ class SseStream {
    * write then leaves without chunk framing — about a tenth less CPU per write with 10,000 clients
    * (docs/performance.md).
    */
-  pipe(res, options = {}) {
-    if (!res || typeof res.write !== 'function' || typeof res.on !== 'function') {
-      throw invalidArgument('pipe needs a Node http.ServerResponse');
-    }
-    if (options === null || typeof options !== 'object' || (options.chunked !== undefined && typeof options.chunked !== 'boolean')) {
+  pipe(res, options) {
+    const isResponse = readingArgument('pipe', () => !!res && typeof res.write === 'function' && typeof res.on === 'function');
+    if (!isResponse) throw invalidArgument('pipe needs a Node http.ServerResponse');
+    if (options === null) throw invalidArgument('pipe options must be an object like { chunked: true }, got null');
+    const { chunked } = readOptions(options, 'pipe options', ['chunked']);
+    if (chunked !== undefined && typeof chunked !== 'boolean') {
       throw invalidArgument('pipe options must be an object like { chunked: true }');
     }
     if (!res.headersSent) {
-      if (options.chunked !== true && 'useChunkedEncodingByDefault' in res) res.useChunkedEncodingByDefault = false;
+      if (chunked !== true && 'useChunkedEncodingByDefault' in res) res.useChunkedEncodingByDefault = false;
       res.writeHead(200, SSE_HEADERS);
       res.flushHeaders?.();
     }
@@ -235,8 +247,12 @@ class SseStream {
   }
 
   /** A Web `Response` streaming the events (TanStack Start API routes, any Fetch-style handler). */
-  toResponse(init = {}) {
-    const headers = new Headers(init.headers);
+  toResponse(init) {
+    const { headers: given, status = 200, statusText } = readOptions(init, 'toResponse init', ['headers', 'status', 'statusText']);
+    const headers = readingArgument('toResponse init.headers', () => new Headers(given));
+    // Checked before the stream is consumed: a status or statusText the Response refuses must not leave
+    // an attached stream behind.
+    readingArgument('toResponse init', () => new Response('', { status, statusText, headers }));
     for (const [name, value] of Object.entries(SSE_HEADERS)) if (!headers.has(name)) headers.set(name, value);
     let controller;
     const body = new ReadableStream(
@@ -264,7 +280,7 @@ class SseStream {
         }
       },
     );
-    return new Response(body, { status: init.status ?? 200, statusText: init.statusText, headers });
+    return new Response(body, { status, statusText, headers });
   }
 
   /** The SSE bytes as `Uint8Array` chunks; leaving the loop closes the stream. */

@@ -3,7 +3,13 @@
 //
 // The mapping is JSON-shaped so that rows, change events and SSE payloads look the same everywhere. On
 // the way in we also accept the natural JS types: `bigint` (for 64-bit and wider integers), `Uint8Array`/
-// `Buffer` (for byte arrays) and `Date` (for timestamps, at millisecond precision).
+// `Buffer` (for byte arrays) and `Date` (for timestamps, at millisecond precision). JSON has no form for
+// those, nor for NaN, ±Infinity and -0, so each is sent as a marked one-key object (`{"\u0000bigint":
+// "10"}`) and the native encoder decides with the column's or parameter's type whether it fits: a NaN
+// never becomes the string "NaN", a bigint never the string "10" (src/client/value/js_typed.rs).
+
+const { invalidArgument } = require('./errors.js');
+const { messageOf } = require('./args.js');
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
@@ -13,21 +19,36 @@ function bytesToHex(bytes) {
   return out;
 }
 
-/** JSON.stringify replacer: `this[key]` is the value before `toJSON`, so Buffers are still Buffers. */
+/** The marked form of a value JSON cannot carry. */
+const mark = (kind, text) => ({ [`\u0000${kind}`]: text });
+
+/** JSON.stringify replacer: `this[key]` is the value before `toJSON`, so Buffers and Dates are still
+ * themselves. */
 function replacer(key, value) {
   const original = this[key];
-  if (typeof original === 'bigint') return original.toString();
-  if (original instanceof Uint8Array) return bytesToHex(original);
-  if (typeof value === 'number' && !Number.isFinite(value)) {
-    return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+  if (typeof original === 'bigint') return mark('bigint', original.toString());
+  if (original instanceof Uint8Array) return mark('bytes', bytesToHex(original));
+  if (original instanceof Date) return mark('date', Number.isNaN(original.getTime()) ? null : value);
+  if (typeof value === 'number') {
+    if (Number.isNaN(value)) return mark('float', 'NaN');
+    if (!Number.isFinite(value)) return mark('float', value > 0 ? 'Infinity' : '-Infinity');
+    if (Object.is(value, -0)) return mark('float', '-0');
   }
   if (value === undefined) return null;
   return value;
 }
 
-/** Serializes reducer arguments or filter values for the native codec. */
-function toWireJson(value) {
-  return JSON.stringify(value, replacer);
+/**
+ * Serializes reducer arguments, filter values or options for the native codec. A value that cannot be
+ * serialized (a cycle, nesting too deep for the stack, a throwing `toJSON` or getter) is
+ * `INVALID_ARGUMENT` naming `name`.
+ */
+function toWireJson(value, name) {
+  try {
+    return JSON.stringify(value, replacer);
+  } catch (e) {
+    throw invalidArgument(`${name} cannot be serialized: ${messageOf(e)}`, { cause: e });
+  }
 }
 
 module.exports = { toWireJson, bytesToHex };

@@ -91,7 +91,7 @@ async function client(): Promise<void> {
 void client;
 
 // The SSE relay.
-import { SseStream, SSE_HEADERS, type PipeOptions, type SseEnvelope, type StreamOptions } from 'spacetime-gateway';
+import { SseStream, SSE_HEADERS, type PageSnapshot, type PipeOptions, type RelayStats, type SseEnvelope, type StreamOptions } from 'spacetime-gateway';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 async function relay(res: ServerResponse<IncomingMessage>): Promise<void> {
@@ -100,8 +100,15 @@ async function relay(res: ServerResponse<IncomingMessage>): Promise<void> {
     database: 'db',
     tenantColumn: { document: 'tenant_id' },
     sharedTables: ['tenant'],
-    relay: { logCapacity: 5000, maxQueueEvents: 100, overflow: 'close' },
+    relay: { logCapacity: 5000, maxQueueEvents: 100, overflow: 'close', maxSnapshotsPerPrincipal: 2, snapshotBytesPerTake: 1 << 19 },
   });
+  // Server rendering, then the page's stream continues after the rendered rows.
+  const page: PageSnapshot<{ id: string; title: string }> = gateway.snapshot<{ id: string; title: string }>({ tenantId: 't1', tables: ['document'] });
+  const titles: string[] = (page.rows.document ?? []).map((d) => d.title);
+  gateway.stream({ tenantId: 't1', tables: ['document'], lastEventId: page.lastEventId }).pipe(res);
+  const stats: RelayStats = gateway.relayStats();
+  const waiting: number = stats.snapshotsWaiting + stats.snapshotBytesShared;
+  void [titles, waiting];
   const options: StreamOptions = { tenantId: 't1', tables: ['document'], where: { document: { owner: 'x' } }, principal: { sub: 'u1' } };
   const stream: SseStream = gateway.stream(options);
   const piped: ServerResponse<IncomingMessage> = stream.pipe(res);

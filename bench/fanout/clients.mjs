@@ -97,6 +97,10 @@ process.on('message', async (msg) => {
     process.send({ ok: true });
   } else if (msg.cmd === 'count') {
     process.send(counts());
+  } else if (msg.cmd === 'latency') {
+    // The latency summary since the last reset or `latency`, and a fresh histogram (counts stay).
+    process.send(histogram.summary());
+    histogram = new Histogram();
   } else if (msg.cmd === 'report') {
     // { rows: confirmed rows per tenant }: every client of tenant t must have exactly rows[t] events, so a
     // loss at one client cannot hide behind a repeat at another.

@@ -6,6 +6,7 @@
 //     `maxOutstanding` events are committed-or-in-flight but not yet received by the clients (the harness
 //     forwards the clients' count as `received` messages). So the load follows what the variant can
 //     deliver — its maximum sustained rate — with a bounded backlog, instead of an ever-growing queue.
+// A `stop` notification ends a run early (the snapshot-storm scenario stops the load when its storm is over).
 // It replies with the rows committed per tenant (only calls the server confirmed), which is what the
 // clients must receive. With `feed` (Baseline B) it also sends, for every confirmed commit, the
 // pre-encoded SSE frames of its rows to that Node server, which writes them to the tenant's clients as is.
@@ -19,6 +20,7 @@ let feed = null;
 let tenants = [];
 let rowId = 0;
 let received = 0; // events the clients have, as last forwarded by the harness
+let stopRequested = false; // the harness ended a run early (`stop`)
 
 /** Microsecond RFC 3339 time, the format of `updated_at` in every variant's frames. */
 function rfc3339Micros(micros) {
@@ -72,11 +74,13 @@ async function run({ seconds, rate, batch = 1, inflight, maxOutstanding, clients
   };
   const start = performance.now();
   const end = start + seconds * 1000;
+  stopRequested = false;
+  const running = () => performance.now() < end && !stopRequested;
   if (rate > 0) {
     // `rate` calls per second as a schedule (not waiting for replies), so a slow server shows as latency.
     const pending = [];
     let due = 0;
-    while (performance.now() < end) {
+    while (running()) {
       const elapsed = (performance.now() - start) / 1000;
       for (; due < elapsed * rate; due++) pending.push(one());
       await new Promise((r) => setTimeout(r, 5));
@@ -84,7 +88,7 @@ async function run({ seconds, rate, batch = 1, inflight, maxOutstanding, clients
     await Promise.all(pending);
   } else {
     const worker = async () => {
-      while (performance.now() < end) {
+      while (running()) {
         if (issuedEvents - received > maxOutstanding) {
           const t0 = performance.now();
           await new Promise((r) => setTimeout(r, 1));
@@ -104,6 +108,10 @@ async function run({ seconds, rate, batch = 1, inflight, maxOutstanding, clients
 process.on('message', async (msg) => {
   if (msg.cmd === 'received') {
     received = msg.received; // no reply: a notification during a run
+    return;
+  }
+  if (msg.cmd === 'stop') {
+    stopRequested = true; // no reply: the running `run` ends early and replies
     return;
   }
   try {

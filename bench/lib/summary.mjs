@@ -182,6 +182,63 @@ function resumeSection(resume) {
   );
 }
 
+/** Per variant of the snapshot-storm scenario: its figures, min / median / max over repeats. */
+export function stormFigures(storm) {
+  const out = {};
+  for (const { key, label } of storm.config.variants) {
+    const runs = storm.runs.filter((r) => r.variant === key);
+    if (runs.length === 0) continue;
+    out[key] = {
+      label,
+      stormSeconds: summary(runs.map((r) => r.stormSeconds)),
+      firstSeconds: summary(runs.map((r) => r.firstCompleteSeconds)),
+      cpuSeconds: summary(runs.map((r) => r.cpuSeconds)),
+      encodedMiB: summary(runs.map((r) => r.snapshotBytesEncoded / MiB)),
+      deliveredMiB: summary(runs.map((r) => r.snapshotBytesDelivered / MiB)),
+      p99: summary(runs.map((r) => r.stormLatencyMs.p99)),
+      quietP99: summary(runs.map((r) => r.quietLatencyMs.p99)),
+      maxLatency: summary(runs.map((r) => r.stormLatencyMs.max)),
+      peakRssMiB: summary(runs.map((r) => r.peakRssBytes / MiB)),
+      incomplete: sum(runs.map((r) => r.streams - r.complete)),
+      wrongRows: runs.filter((r) => r.rowsPerStream.min !== r.rowsPerStream.max).length,
+      lost: sum(runs.map((r) => r.liveLost + r.liveDuplicates)),
+      resyncs: sum(runs.map((r) => r.liveResyncs)),
+    };
+  }
+  return out;
+}
+
+function stormSection(storm) {
+  const f = stormFigures(storm);
+  const c = storm.config;
+  const before = f.before;
+  // Median of the variant / median of before; tiny ratios as "1/n", which reads better than 0.0005×.
+  const vs = (v, k) => {
+    if (!before || v === before) return '';
+    const x = v[k].median / before[k].median;
+    return ` (${x < 0.1 ? `1/${fmt(1 / x, 2)}` : ratio(x)})`;
+  };
+  return (
+    `**Snapshot storm** (${fmt(c.streams)} streams of one principal open at once on one tenant of ${fmt(c.rows)} rows of ~${fmt(c.bodyBytes)} bytes, ` +
+    `while ${fmt(c.rate)} commits/s on ${c.liveTenants} other tenants reach their ${c.liveClients} SSE clients; ${c.repeats} repeats; before = ${String(c.baseCommit).slice(0, 7)}, built in the same run)\n\n` +
+    table([
+      ['variant', 'all snapshots complete, s', 'first complete, s', 'gateway CPU s', 'snapshot MiB encoded (of delivered)', 'other tenants p99 ms (quiet)', 'max ms', 'peak RSS MiB', 'incomplete, lost'],
+      ...Object.values(f).map((v) => [
+        v.label,
+        cell(v.stormSeconds) + vs(v, 'stormSeconds'),
+        cell(v.firstSeconds, 2),
+        cell(v.cpuSeconds) + vs(v, 'cpuSeconds'),
+        `${cell(v.encodedMiB)}${vs(v, 'encodedMiB')} (of ${fmt(v.deliveredMiB.median)})`,
+        `${cell(v.p99)}${vs(v, 'p99')} (${fmt(v.quietP99.median)})`,
+        cell(v.maxLatency),
+        cell(v.peakRssMiB),
+        `${fmt(v.incomplete)}, ${fmt(v.lost)}`,
+      ]),
+    ]) +
+    '\n\nRatios in parentheses: median of the variant / median of *before*. "p99" is commit-to-client latency of the other tenants\' live events while the storm lasts; "quiet" the same load in the seconds before it (median).'
+  );
+}
+
 /** The whole markdown report. */
 export function markdown(results) {
   const parts = [];
@@ -197,5 +254,6 @@ export function markdown(results) {
   if (results.tokens) parts.push(tokensSection(results.tokens));
   if (results.fanout || results.pool) parts.push(memorySection(results));
   if (results.resume) parts.push(resumeSection(results.resume));
+  if (results.snapshotStorm) parts.push(stormSection(results.snapshotStorm));
   return parts.join('\n\n');
 }

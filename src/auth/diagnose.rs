@@ -203,6 +203,8 @@ fn seconds(payload: &Map<String, Value>, name: &str) -> Option<f64> {
 }
 
 fn check_times(payload: &Map<String, Value>, now: f64, findings: &mut Vec<Finding>) {
+    // Whole seconds, as verification reads the clock.
+    let now = now.floor();
     if !payload.contains_key("iat") {
         findings.push(Finding::error(
             "IAT_MISSING",
@@ -211,11 +213,13 @@ fn check_times(payload: &Map<String, Value>, now: f64, findings: &mut Vec<Findin
         ));
     }
     let iat = seconds(payload, "iat");
-    if let Some(iat) = iat.filter(|iat| *iat > now + SPACETIMEDB_EXP_LEEWAY_SECONDS) {
+    // The same rule as verification (verify.rs): a token issued after now is refused (a verifier's
+    // clockToleranceSeconds may allow some skew; diagnose assumes none).
+    if let Some(iat) = iat.filter(|iat| *iat > now) {
         findings.push(Finding::error(
             "TOKEN_NOT_YET_VALID",
-            format!("`iat` is {} s in the future", (iat - now) as i64),
-            "sync the clocks of the issuing server (NTP); verifiers refuse tokens from the future",
+            format!("`iat` is {} s in the future: the gateway's verifier refuses it", (iat - now) as i64),
+            "sync the clocks of the issuing server (NTP), or allow the skew with clockToleranceSeconds",
         ));
     }
     if !payload.contains_key("exp") {
@@ -226,7 +230,8 @@ fn check_times(payload: &Map<String, Value>, now: f64, findings: &mut Vec<Findin
         ));
     }
     if let Some(exp) = seconds(payload, "exp") {
-        if exp <= now {
+        // Expired strictly after `exp`, as verification reads it (verify.rs: `now > exp`).
+        if exp < now {
             let leeway = if exp + SPACETIMEDB_EXP_LEEWAY_SECONDS > now {
                 " (SpacetimeDB still accepts it within its 60 s leeway; the gateway does not)"
             } else {

@@ -13,10 +13,11 @@ use crate::client::backoff::BackoffPolicy;
 use crate::client::connection::ConnectParams;
 use crate::client::http;
 use crate::client::json_io::{rows_json, transaction_json};
+use crate::client::protocol::DEFAULT_MAX_MESSAGE_BYTES;
 use crate::client::schema::Schema;
 use crate::client::session::{ChangeSink, Session, SessionOptions, Transaction};
 use crate::client::state::{SessionState, StateSink};
-use crate::client::token::{TokenProvider, TokenSource};
+use crate::client::token::{token_within, TokenProvider, TokenSource};
 use crate::client::uri::{Compression, ServerAddress};
 use crate::connection::actor::encode_call;
 use crate::connection::UserCalls;
@@ -37,6 +38,8 @@ pub struct NativeConnectOptions {
     pub reconnect: Option<NativeReconnectOptions>,
     /// How calls with a user's token reach SpacetimeDB (the per-user pool or the HTTP route).
     pub user_calls: Option<NativeUserCallsOptions>,
+    /// The largest websocket message the gateway sends; larger calls are refused before sending.
+    pub max_message_bytes: Option<f64>,
 }
 
 /// How the gateway reconnects (all durations in ms).
@@ -138,27 +141,54 @@ fn reconnect_options(options: &mut SessionOptions, reconnect: Option<NativeRecon
 
 /// Connects to a database and returns the native gateway handle. `tokenFunction`, when given, is
 /// called (it returns a promise of a token) before every connect, and ahead of each token's expiry.
+/// `timeoutMs` bounds the whole connect: the token function, the schema fetch and the websocket.
 #[napi(ts_args_type = "options: NativeConnectOptions, tokenFunction?: () => Promise<string>")]
 pub async fn connect_gateway(
     options: NativeConnectOptions,
     token_function: Option<TokenFunction>,
 ) -> Result<NativeGateway> {
     let timeout = duration_from_ms(options.timeout_ms, "timeoutMs")?;
+    let database = options.database.clone();
+    let stage = Mutex::new("starting");
+    match tokio::time::timeout(timeout, open_gateway(options, token_function, timeout, &stage)).await {
+        Ok(result) => result,
+        Err(_) => Err(to_napi_error(GatewayError::new(
+            ErrorCode::Timeout,
+            format!(
+                "connecting to database '{database}' took longer than timeoutMs ({} ms), while {}",
+                timeout.as_millis(),
+                stage.lock().unwrap()
+            ),
+        ))),
+    }
+}
+
+/// The steps of `connect_gateway`; `stage` says which one is under way, for the timeout's message.
+async fn open_gateway(
+    options: NativeConnectOptions,
+    token_function: Option<TokenFunction>,
+    timeout: Duration,
+    stage: &Mutex<&'static str>,
+) -> Result<NativeGateway> {
+    let at = |what| *stage.lock().unwrap() = what;
     let address = ServerAddress::parse(&options.uri).map_err(to_napi_error)?;
     let compression = Compression::parse(options.compression.as_deref().unwrap_or("none")).map_err(to_napi_error)?;
     if options.database.is_empty() {
         return Err(to_napi_error(GatewayError::invalid_argument("database must not be empty")));
     }
+    let max_message_bytes = message_limit(options.max_message_bytes)?;
     let token = match (token_function, options.token) {
         (Some(function), _) => TokenSource::Provider(Arc::new(JsTokenProvider { function: Arc::new(function) })),
         (None, Some(token)) => TokenSource::Fixed(token),
         (None, None) => TokenSource::Anonymous,
     };
+    at("waiting for the token function");
     let schema_token = match &token {
-        TokenSource::Provider(provider) => Some(provider.token().await.map_err(to_napi_error)?),
+        TokenSource::Provider(provider) => Some(token_within(&**provider, timeout).await.map_err(to_napi_error)?),
         TokenSource::Fixed(token) => Some(token.clone()),
         TokenSource::Anonymous => None,
     };
+    at("fetching the module schema");
     let schema_json = http::fetch_schema(&address, &options.database, schema_token.as_deref(), timeout)
         .await
         .map_err(to_napi_error)?;
@@ -172,11 +202,13 @@ pub async fn connect_gateway(
         light: false,
         timeout,
         buffer_size: None,
+        max_message_bytes,
     };
     let user_calls =
         UserCalls::new(user_call_options, &connect, schema.clone(), &schema_json).map_err(to_napi_error)?;
     let mut session_options = SessionOptions::new(connect, token);
     reconnect_options(&mut session_options, options.reconnect)?;
+    at("opening the websocket");
     let session = Session::open(session_options, schema, schema_token).await.map_err(to_napi_error)?;
     Ok(NativeGateway {
         session,
@@ -184,6 +216,17 @@ pub async fn connect_gateway(
         change_sink: Mutex::new(None),
         state_sink: Mutex::new(None),
     })
+}
+
+/// `maxMessageBytes`: the largest message the gateway sends (default: SpacetimeDB 1.3's limit).
+fn message_limit(value: Option<f64>) -> Result<usize> {
+    match value {
+        None => Ok(DEFAULT_MAX_MESSAGE_BYTES),
+        Some(n) if n.fract() == 0.0 && (1024.0..=4_294_967_295.0).contains(&n) => Ok(n as usize),
+        Some(n) => Err(to_napi_error(GatewayError::invalid_argument(format!(
+            "maxMessageBytes must be a whole number of bytes from 1024 to 4294967295, got {n}"
+        )))),
+    }
 }
 
 /// A connection to one database, with its projection. Use `Gateway` from the package instead.

@@ -11,7 +11,10 @@ use tokio::task::JoinHandle;
 use super::to_napi_error;
 use crate::client::session::{ChangeSink, Session};
 use crate::error::{ErrorCode, GatewayError};
-use crate::relay::options::{parse_narrowing, parse_relay_config, parse_selector, parse_stream_options};
+use crate::relay::options::{
+    parse_narrowing, parse_relay_config, parse_selector, parse_stream_options, parse_view_options,
+};
+use crate::relay::read::view_json;
 use crate::relay::source::ProjectionSource;
 use crate::relay::tables::RelayTables;
 use crate::relay::timer::run_heartbeats;
@@ -55,6 +58,18 @@ pub(crate) fn start(session: &Session, config_json: &str) -> Result<NativeRelay>
     session.add_sink(sink.clone());
     let heartbeats = spawn(run_heartbeats(Arc::downgrade(&relay)));
     Ok(NativeRelay { relay, session: session.clone(), sink, wake, heartbeats: Mutex::new(Some(heartbeats)) })
+}
+
+/// Counters of a relay: streams, snapshots in progress and waiting, rows frames encoded and shared.
+#[napi(object)]
+pub struct NativeRelayStats {
+    pub streams: u32,
+    pub snapshots_in_progress: u32,
+    pub snapshots_waiting: u32,
+    pub snapshot_frames_encoded: f64,
+    pub snapshot_bytes_encoded: f64,
+    pub snapshot_frames_shared: f64,
+    pub snapshot_bytes_shared: f64,
 }
 
 /// The SSE relay of one gateway. Use `gateway.stream()` from the package instead.
@@ -107,6 +122,30 @@ impl NativeRelay {
         let request = parse_stream_options(&options_json, self.relay.defaults()).map_err(to_napi_error)?;
         let selection = request.selection().map_err(to_napi_error)?;
         self.relay.open(&selection, request.settings.clone(), request.last_event_id.as_deref()).map_err(to_napi_error)
+    }
+
+    /// The rows `optionsJson` (`gateway.snapshot()`'s options) selects and the id its stream resumes
+    /// after, as JSON `{"rows":{table:[…]},"lastEventId":"…"}`.
+    #[napi]
+    pub fn snapshot(&self, options_json: String) -> Result<String> {
+        let options = parse_view_options(&options_json).map_err(to_napi_error)?;
+        let selection = options.selection().map_err(to_napi_error)?;
+        self.relay.read(&selection).map(|view| view_json(&view)).map_err(to_napi_error)
+    }
+
+    /// Counters of streams and snapshot work.
+    #[napi]
+    pub fn stats(&self) -> NativeRelayStats {
+        let s = self.relay.stats();
+        NativeRelayStats {
+            streams: s.streams as u32,
+            snapshots_in_progress: s.snapshots_in_progress as u32,
+            snapshots_waiting: s.snapshots_waiting as u32,
+            snapshot_frames_encoded: s.snapshot_frames_encoded as f64,
+            snapshot_bytes_encoded: s.snapshot_bytes_encoded as f64,
+            snapshot_frames_shared: s.snapshot_frames_shared as f64,
+            snapshot_bytes_shared: s.snapshot_bytes_shared as f64,
+        }
     }
 
     /// Takes the output of every ready stream as one Buffer: u32 LE `entries`, u32 LE `more` (1: take again

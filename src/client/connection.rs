@@ -38,6 +38,9 @@ pub struct ConnectParams {
     /// The websocket read and write buffer size; `None` keeps tungstenite's default (128 KiB each). A
     /// connection that only carries small reducer calls (the per-user pool's) needs far less.
     pub buffer_size: Option<usize>,
+    /// The largest message the gateway sends. The server closes the websocket on a larger one, failing
+    /// every request in flight on it, so a larger call is refused before sending (see `protocol`).
+    pub max_message_bytes: usize,
 }
 
 /// An open connection whose `IdentityToken` has arrived.

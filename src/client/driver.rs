@@ -23,7 +23,7 @@ use super::link::{self, Link, LinkEvent, LinkId};
 use super::protocol::{self, DatabaseUpdate, ServerMessage};
 use super::session::{CallOutcome, QuerySet, Shared, TableChanges, Transaction, TransactionMeta};
 use super::state::Status;
-use super::token::{refresh_after, TokenSource};
+use super::token::{refresh_after, token_within, TokenSource};
 use crate::error::{ErrorCode, GatewayError, Result};
 use crate::projection::Projection;
 
@@ -52,12 +52,12 @@ pub(crate) async fn open_link(
     params.token = match source {
         TokenSource::Anonymous => anonymous.map(str::to_string),
         TokenSource::Fixed(token) => Some(token.clone()),
-        TokenSource::Provider(provider) => Some(provider.token().await?),
+        TokenSource::Provider(provider) => Some(token_within(&**provider, params.timeout).await?),
     };
     match connection::open(&params).await {
         Err(e) if e.code == ErrorCode::Unauthorized => match source {
             TokenSource::Provider(provider) => {
-                params.token = Some(provider.token().await?);
+                params.token = Some(token_within(&**provider, params.timeout).await?);
                 connection::open(&params).await
             }
             _ => Err(e),
@@ -781,7 +781,7 @@ impl Driver {
             let mut links = self.shared.links.lock().unwrap();
             links.active = None;
             for (_, mut link) in links.all.drain() {
-                link.calls.fail_all(|| Err(closed()));
+                link.calls.fail_all(|| Err(self.shared.closed_in_flight_error()));
                 link.close("gateway closed");
             }
         }

@@ -63,6 +63,17 @@ fn encode(message: &ws::ClientMessage<Bytes>) -> Vec<u8> {
     bsatn::to_vec(message).expect("BSATN encoding of a client message")
 }
 
+/// The largest message a SpacetimeDB 1.3 server reads from a client: `max_message_size(Some(0x2000000))`
+/// in `spacetimedb-client-api` 1.3.0 `routes/subscribe.rs`. On a larger one it closes the websocket, and
+/// every request in flight on that connection fails with an unknown outcome.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 0x200_0000;
+
+/// The length of [`encode_call_reducer`]'s message, without encoding it: the variant tag, the
+/// length-prefixed reducer name and arguments, the request id and the flags byte.
+pub fn call_reducer_len(reducer: &str, args_len: usize) -> usize {
+    1 + (4 + reducer.len()) + (4 + args_len) + 4 + 1
+}
+
 /// `CallReducer` with BSATN-encoded arguments; the server echoes `request_id` in its reply.
 pub fn encode_call_reducer(reducer: &str, args: Vec<u8>, request_id: u32) -> Vec<u8> {
     encode(&ws::ClientMessage::CallReducer(ws::CallReducer {
@@ -154,6 +165,14 @@ mod tests {
     use super::*;
     use std::io::Write;
     use std::sync::Arc;
+
+    #[test]
+    fn call_reducer_len_is_the_encoded_length() {
+        for (reducer, args) in [("a", 0), ("create_document", 17), ("x".repeat(300).as_str(), 70_000)] {
+            let encoded = encode_call_reducer(reducer, vec![7; args], u32::MAX);
+            assert_eq!(call_reducer_len(reducer, args), encoded.len(), "{reducer} with {args} bytes");
+        }
+    }
 
     fn frame(tag: u8, body: &[u8]) -> Vec<u8> {
         let mut f = vec![tag];

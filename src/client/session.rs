@@ -171,10 +171,21 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// `CLOSED`: the request was not sent (a request in flight at close gets `DISCONNECTED` instead).
     pub fn closed_error(&self) -> GatewayError {
         GatewayError::new(
             ErrorCode::Closed,
-            format!("the gateway for database '{}' is closed", self.options.connect.database),
+            format!("the gateway for database '{}' is closed; the request was not sent", self.options.connect.database),
+        )
+    }
+
+    /// `DISCONNECTED`: the gateway closed (after its drain) with a call sent and unanswered. It may have
+    /// run, so it must not read as `CLOSED`, which means "not sent": retry logic depends on the difference.
+    pub fn closed_in_flight_error(&self) -> GatewayError {
+        GatewayError::new(
+            ErrorCode::Disconnected,
+            "the gateway closed before the call's result arrived; the call was sent, so its outcome is unknown \
+             (it may have committed)",
         )
     }
 
@@ -247,7 +258,7 @@ impl PendingCall {
         let CallState::Sent { link, request_id, reply } = self.state else { unreachable!("sent above") };
         let result = match tokio::time::timeout_at(self.deadline, reply).await {
             Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(self.shared.closed_error()),
+            Ok(Err(_)) => Err(self.shared.closed_in_flight_error()),
             Err(_) => {
                 if let Some(link) = self.shared.links.lock().unwrap().all.get_mut(&link) {
                     link.calls.forget(request_id);
@@ -393,6 +404,14 @@ impl Session {
     pub fn start_call(&self, reducer: &str, args: Vec<u8>, timeout: Duration) -> Result<PendingCall> {
         if self.is_closed() {
             return Err(self.shared.closed_error());
+        }
+        let (size, limit) =
+            (super::protocol::call_reducer_len(reducer, args.len()), self.shared.options.connect.max_message_bytes);
+        if size > limit {
+            return Err(GatewayError::invalid_argument(format!(
+                "reducer '{reducer}': the call is {size} bytes, above the {limit}-byte message limit (maxMessageBytes); \
+                 SpacetimeDB closes the connection on a larger message, failing every call in flight on it, so it was not sent"
+            )));
         }
         let now = tokio::time::Instant::now();
         let mut call = PendingCall {

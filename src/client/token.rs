@@ -11,11 +11,22 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use futures_util::future::BoxFuture;
 
-use crate::error::Result;
+use crate::error::{ErrorCode, GatewayError, Result};
 
 /// Supplies fresh tokens (the JS `token` option given as a function).
 pub trait TokenProvider: Send + Sync {
     fn token(&self) -> BoxFuture<'static, Result<String>>;
+}
+
+/// A token from `provider`, or `TIMEOUT` if it does not settle within `timeout`: the provider is the
+/// app's code (it may hang on its own auth backend), and a connect or reconnect must not wait forever.
+pub async fn token_within(provider: &dyn TokenProvider, timeout: Duration) -> Result<String> {
+    tokio::time::timeout(timeout, provider.token()).await.unwrap_or_else(|_| {
+        Err(GatewayError::new(
+            ErrorCode::Timeout,
+            format!("the token function did not settle within {} ms", timeout.as_millis()),
+        ))
+    })
 }
 
 /// The token of a session.

@@ -8,24 +8,30 @@
 //! - [`tables`]: which tables have a tenant column, which are shared;
 //! - [`selection`]: what one stream may see;
 //! - [`event`], [`frame`], [`snapshot`]: the frames, encoded once per event and view;
-//! - [`stream`]: one stream's queue and state; [`relay`]: the fan-out; [`options`]: option parsing;
+//! - [`shared`]: snapshot rows frames shared by the streams of one view; [`admission`]: snapshot limits;
+//! - [`stream`]: one stream's queue and state; [`relay`] and [`state`]: the fan-out; [`options`]: option
+//!   parsing; [`read`]: rows and a resume id for server rendering;
 //! - [`source`]: where the projection is read; [`timer`]: the heartbeat task.
 
+pub mod admission;
 pub mod event;
 pub mod frame;
 pub mod ids;
 pub mod log;
 pub mod options;
+pub mod read;
 #[allow(clippy::module_inception)]
 pub mod relay;
 pub mod selection;
+pub mod shared;
 pub mod snapshot;
 pub mod source;
+mod state;
 pub mod stream;
 pub mod tables;
 pub mod timer;
 
-pub use relay::{Output, Relay, RelayConfig, Selector, StreamDefaults, Wake};
+pub use relay::{Output, Relay, RelayConfig, RelayStats, Selector, StreamDefaults, ViewRows, Wake};
 
 #[cfg(test)]
 mod tests;

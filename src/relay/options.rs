@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use super::admission::SnapshotLimits;
 use super::relay::{RelayConfig, Selector, StreamDefaults};
 use super::selection::{SelectionRequest, Tenant};
 use super::stream::{OverflowPolicy, Principal, QueueLimits, StreamSettings};
 use super::tables::TenantColumns;
+use crate::client::value::describe_json;
 use crate::error::{GatewayError, Result};
 
 /// The largest number of milliseconds a timer option takes (as `setTimeout`).
@@ -38,7 +40,7 @@ fn integer(map: &Map<String, Value>, key: &str, min: u64, max: u64) -> Result<Op
     let Some(value) = get(map, key) else { return Ok(None) };
     match value.as_f64() {
         Some(n) if n.fract() == 0.0 && n >= min as f64 && n <= max as f64 => Ok(Some(n as u64)),
-        _ => Err(invalid(format!("{key} must be an integer from {min} to {max}, got {value}"))),
+        _ => Err(invalid(format!("{key} must be an integer from {min} to {max}, got {}", describe_json(value)))),
     }
 }
 
@@ -46,7 +48,7 @@ fn string(map: &Map<String, Value>, key: &str) -> Result<Option<String>> {
     match get(map, key) {
         None => Ok(None),
         Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
-        Some(other) => Err(invalid(format!("{key} must be a non-empty string, got {other}"))),
+        Some(other) => Err(invalid(format!("{key} must be a non-empty string, got {}", describe_json(other)))),
     }
 }
 
@@ -59,7 +61,7 @@ fn strings(map: &Map<String, Value>, key: &str) -> Result<Option<Vec<String>>> {
             .collect::<Option<Vec<_>>>()
             .map(Some)
             .ok_or_else(|| invalid(format!("{key} must be an array of table names"))),
-        Some(other) => Err(invalid(format!("{key} must be an array of table names, got {other}"))),
+        Some(other) => Err(invalid(format!("{key} must be an array of table names, got {}", describe_json(other)))),
     }
 }
 
@@ -67,7 +69,7 @@ fn boolean(map: &Map<String, Value>, key: &str) -> Result<bool> {
     match get(map, key) {
         None => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
-        Some(other) => Err(invalid(format!("{key} must be a boolean, got {other}"))),
+        Some(other) => Err(invalid(format!("{key} must be a boolean, got {}", describe_json(other)))),
     }
 }
 
@@ -75,7 +77,10 @@ fn where_object<'m>(map: &'m Map<String, Value>, key: &str) -> Result<Option<&'m
     match get(map, key) {
         None => Ok(None),
         Some(Value::Object(w)) => Ok(Some(w)),
-        Some(other) => Err(invalid(format!("{key} must be an object {{ table: {{ column: value }} }}, got {other}"))),
+        Some(other) => Err(invalid(format!(
+            "{key} must be an object {{ table: {{ column: value }} }}, got {}",
+            describe_json(other)
+        ))),
     }
 }
 
@@ -87,7 +92,9 @@ fn defaults_from(map: &Map<String, Value>, defaults: &StreamDefaults) -> Result<
         None => defaults.limits.overflow,
         Some(Value::String(s)) if s == "resync" => OverflowPolicy::Resync,
         Some(Value::String(s)) if s == "close" => OverflowPolicy::Close,
-        Some(other) => return Err(invalid(format!("overflow must be 'resync' or 'close', got {other}"))),
+        Some(other) => {
+            return Err(invalid(format!("overflow must be 'resync' or 'close', got {}", describe_json(other))))
+        }
     };
     Ok(StreamDefaults {
         limits: QueueLimits {
@@ -100,10 +107,12 @@ fn defaults_from(map: &Map<String, Value>, defaults: &StreamDefaults) -> Result<
     })
 }
 
-/// The relay options of `Gateway.connect`: `{ tenantColumn?, sharedTables?, logCapacity?, heartbeatMs?,
-/// retryMs?, maxQueueEvents?, maxQueueBytes?, overflow? }`.
+/// The relay options of `Gateway.connect`: `{ tenantColumn?, sharedTables?, logCapacity?,
+/// maxSnapshotsPerPrincipal?, snapshotBytesPerTake?, heartbeatMs?, retryMs?, maxQueueEvents?,
+/// maxQueueBytes?, overflow? }`.
 pub fn parse_relay_config(text: &str) -> Result<RelayConfig> {
-    let mut known = vec!["tenantColumn", "sharedTables", "logCapacity"];
+    let mut known =
+        vec!["tenantColumn", "sharedTables", "logCapacity", "maxSnapshotsPerPrincipal", "snapshotBytesPerTake"];
     known.extend(LIMIT_KEYS);
     let map = object(text, "relay options", &known)?;
     let base = RelayConfig::default();
@@ -115,12 +124,18 @@ pub fn parse_relay_config(text: &str) -> Result<RelayConfig> {
                 .iter()
                 .map(|(table, column)| match column {
                     Value::String(c) if !c.is_empty() => Ok((table.clone(), c.clone())),
-                    other => Err(invalid(format!("tenantColumn.{table} must be a column name, got {other}"))),
+                    other => Err(invalid(format!(
+                        "tenantColumn.{table} must be a column name, got {}",
+                        describe_json(other)
+                    ))),
                 })
                 .collect::<Result<_>>()?,
         ),
         Some(other) => {
-            return Err(invalid(format!("tenantColumn must be a column name or {{ table: column }}, got {other}")))
+            return Err(invalid(format!(
+                "tenantColumn must be a column name or {{ table: column }}, got {}",
+                describe_json(other)
+            )))
         }
     };
     Ok(RelayConfig {
@@ -128,18 +143,31 @@ pub fn parse_relay_config(text: &str) -> Result<RelayConfig> {
         shared_tables: strings(&map, "sharedTables")?.unwrap_or_default(),
         log_capacity: integer(&map, "logCapacity", 0, 1 << 24)?.map_or(base.log_capacity, |n| n as usize),
         defaults: defaults_from(&map, &base.defaults)?,
+        snapshots: SnapshotLimits {
+            per_principal: integer(&map, "maxSnapshotsPerPrincipal", 1, 1 << 20)?
+                .map_or(base.snapshots.per_principal, |n| n as usize),
+            // At least one rows frame (about 64 KiB), so every take moves snapshots on.
+            bytes_per_take: integer(&map, "snapshotBytesPerTake", 64 << 10, 1 << 32)?
+                .map_or(base.snapshots.bytes_per_take, |n| n as usize),
+        },
     })
 }
 
-/// The options of `gateway.stream()`, parsed.
-pub struct StreamRequest {
+/// The selection options of `gateway.stream()` and `gateway.snapshot()`, parsed.
+pub struct SelectionOptions {
     options: Map<String, Value>,
     pub tables: Option<Vec<String>>,
-    pub settings: StreamSettings,
-    pub last_event_id: Option<String>,
 }
 
-impl StreamRequest {
+impl SelectionOptions {
+    fn new(options: Map<String, Value>) -> Result<SelectionOptions> {
+        let tables = strings(&options, "tables")?;
+        let parsed = SelectionOptions { options, tables };
+        parsed.selection()?;
+        principal(&parsed.options)?;
+        Ok(parsed)
+    }
+
     /// The selection part, borrowing the parsed options.
     pub fn selection(&self) -> Result<SelectionRequest<'_>> {
         Ok(SelectionRequest {
@@ -151,40 +179,63 @@ impl StreamRequest {
     }
 }
 
-/// `{ tenantId | allTenants, tables?, where?, lastEventId?, principal?, schemaVersion?, heartbeatMs?,
-/// retryMs?, maxQueueEvents?, maxQueueBytes?, overflow? }`.
-pub fn parse_stream_options(text: &str, defaults: &StreamDefaults) -> Result<StreamRequest> {
-    let mut known = vec!["tenantId", "allTenants", "tables", "where", "lastEventId", "principal", "schemaVersion"];
-    known.extend(LIMIT_KEYS);
-    let options = object(text, "stream options", &known)?;
-    let limits = defaults_from(&options, defaults)?;
-    let principal = match get(&options, "principal") {
-        None => Principal::default(),
+const SELECTION_KEYS: [&str; 5] = ["tenantId", "allTenants", "tables", "where", "principal"];
+
+fn principal(options: &Map<String, Value>) -> Result<Principal> {
+    match get(options, "principal") {
+        None => Ok(Principal::default()),
         Some(Value::Object(p)) => {
             if let Some(key) = p.keys().find(|k| *k != "sub" && *k != "sid") {
                 return Err(invalid(format!("principal: unknown field '{key}' (known: sub, sid)")));
             }
-            Principal { sub: string(p, "sub")?, sid: string(p, "sid")? }
+            Ok(Principal { sub: string(p, "sub")?, sid: string(p, "sid")? })
         }
-        Some(other) => return Err(invalid(format!("principal must be {{ sub?, sid? }}, got {other}"))),
-    };
+        Some(other) => Err(invalid(format!("principal must be {{ sub?, sid? }}, got {}", describe_json(other)))),
+    }
+}
+
+/// The options of `gateway.stream()`, parsed.
+pub struct StreamRequest {
+    pub view: SelectionOptions,
+    pub settings: StreamSettings,
+    pub last_event_id: Option<String>,
+}
+
+impl StreamRequest {
+    /// The selection part, borrowing the parsed options.
+    pub fn selection(&self) -> Result<SelectionRequest<'_>> {
+        self.view.selection()
+    }
+}
+
+/// `{ tenantId | allTenants, tables?, where?, lastEventId?, principal?, schemaVersion?, heartbeatMs?,
+/// retryMs?, maxQueueEvents?, maxQueueBytes?, overflow? }`.
+pub fn parse_stream_options(text: &str, defaults: &StreamDefaults) -> Result<StreamRequest> {
+    let mut known = SELECTION_KEYS.to_vec();
+    known.extend(["lastEventId", "schemaVersion"]);
+    known.extend(LIMIT_KEYS);
+    let options = object(text, "stream options", &known)?;
+    let limits = defaults_from(&options, defaults)?;
     let last_event_id = match get(&options, "lastEventId") {
         None => None,
         Some(Value::String(s)) if s.is_empty() => None,
         Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => return Err(invalid(format!("lastEventId must be a string, got {other}"))),
+        Some(other) => return Err(invalid(format!("lastEventId must be a string, got {}", describe_json(other)))),
     };
     let settings = StreamSettings {
         limits: limits.limits,
         heartbeat: limits.heartbeat,
         retry_ms: limits.retry_ms,
         schema_version: integer(&options, "schemaVersion", 0, u32::MAX as u64)?.map_or(1, |n| n as u32),
-        principal,
+        principal: principal(&options)?,
     };
-    let tables = strings(&options, "tables")?;
-    let request = StreamRequest { options, tables, settings, last_event_id };
-    request.selection()?;
-    Ok(request)
+    Ok(StreamRequest { view: SelectionOptions::new(options)?, settings, last_event_id })
+}
+
+/// `gateway.snapshot()`'s `{ tenantId | allTenants, tables?, where?, principal? }` (`principal` is
+/// accepted so one options object can serve both calls; it changes no rows).
+pub fn parse_view_options(text: &str) -> Result<SelectionOptions> {
+    SelectionOptions::new(object(text, "snapshot options", &SELECTION_KEYS)?)
 }
 
 /// `{ streamId?, sub?, sid?, tenantId? }` (at least one).
@@ -260,6 +311,7 @@ mod tests {
         assert_eq!(r.last_event_id.as_deref(), Some("e-3"));
         let selection = r.selection().unwrap();
         assert!(selection.all_tenants);
+        assert_eq!(r.view.tables, Some(vec!["document".to_string()]));
         assert_eq!(selection.tables, Some(vec!["document".to_string()]));
         // An empty Last-Event-ID header means none.
         assert_eq!(
@@ -303,6 +355,25 @@ mod tests {
         assert_eq!(parse_relay_config("{}").unwrap(), RelayConfig::default());
         assert!(error(parse_relay_config(r#"{"tenantColumn":5}"#)).contains("tenantColumn"));
         assert!(error(parse_relay_config(r#"{"logCapacity":-1}"#)).contains("logCapacity"));
+        let c = parse_relay_config(r#"{"maxSnapshotsPerPrincipal":2,"snapshotBytesPerTake":131072}"#).unwrap();
+        assert_eq!(c.snapshots, SnapshotLimits { per_principal: 2, bytes_per_take: 131072 });
+        assert!(error(parse_relay_config(r#"{"maxSnapshotsPerPrincipal":0}"#)).contains("maxSnapshotsPerPrincipal"));
+        assert!(error(parse_relay_config(r#"{"snapshotBytesPerTake":1000}"#)).contains("snapshotBytesPerTake"));
+    }
+
+    #[test]
+    fn snapshot_options_are_the_selection_options() {
+        let v = parse_view_options(r#"{"tenantId":"t1","tables":["document"],"principal":{"sub":"u"}}"#).unwrap();
+        assert_eq!(v.selection().unwrap().tenant_id, Some(&Value::String("t1".into())));
+        for (text, message) in [
+            (r#"{"tenantId":"t","lastEventId":"x"}"#, "unknown option 'lastEventId'"),
+            (r#"{"tenantId":"t","heartbeatMs":500}"#, "unknown option 'heartbeatMs'"),
+            (r#"{"tenantId":"t","principal":"u"}"#, "principal must be"),
+            (r#"{"tenantId":"t","where":[]}"#, "where must be an object"),
+        ] {
+            let m = error(parse_view_options(text));
+            assert!(m.contains(message), "{text}: {m}");
+        }
     }
 
     #[test]

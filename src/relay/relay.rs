@@ -6,9 +6,11 @@
 //! one coalesced [`Wake`] per batch, and takes the output of every ready stream in one call
 //! ([`Relay::take`]): JS is entered a bounded number of times per batch, not once per client per event.
 //!
+//! Snapshots are owed, then started when the stream's turn comes (see [`super::admission`]), sharing
+//! their rows frames with other streams of the same view (see [`super::shared`]).
+//!
 //! Lock order: the projection (read or write) before the relay's state, never the other way round.
 
-use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -16,18 +18,22 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
+use super::admission::SnapshotLimits;
 use super::event::Event;
 use super::frame::retry_frame;
-use super::ids::{event_k, id_k, parse_last_event_id, snapshot_started_k, Epoch, ResumePoint, ResyncReason};
-use super::log::EventLog;
+use super::ids::{event_k, id_k, parse_last_event_id, ResumePoint, ResyncReason};
+use super::ids::{snapshot_complete_k, Epoch, IdPrefix};
 use super::selection::{Selection, SelectionRequest};
-use super::snapshot::Snapshot;
+use super::shared::SnapshotCounters;
+use super::snapshot::collect_rows;
 use super::source::ProjectionSource;
+use super::state::State;
 use super::stream::{Offered, QueueLimits, Stream, StreamSettings};
-use super::tables::{RelayTables, TenantColumns, TenantScope};
+use super::tables::{RelayTable, RelayTables, TenantColumns, TenantScope};
 use crate::client::schema::Schema;
 use crate::client::session::{ChangeSink, Transaction};
 use crate::error::{ErrorCode, GatewayError, Result};
+use crate::projection::Row;
 
 /// Output taken per stream per [`Relay::take`], about (fairness between streams).
 const TAKE_PER_STREAM: usize = 256 * 1024;
@@ -61,6 +67,7 @@ pub struct RelayConfig {
     /// How many events the log keeps for resuming.
     pub log_capacity: usize,
     pub defaults: StreamDefaults,
+    pub snapshots: SnapshotLimits,
 }
 
 impl Default for RelayConfig {
@@ -70,6 +77,7 @@ impl Default for RelayConfig {
             shared_tables: Vec::new(),
             log_capacity: 10_000,
             defaults: StreamDefaults::default(),
+            snapshots: SnapshotLimits::default(),
         }
     }
 }
@@ -89,7 +97,7 @@ impl Selector {
         self.stream_id.is_none() && self.sub.is_none() && self.sid.is_none() && self.tenant.is_none()
     }
 
-    fn matches(&self, stream: &Stream) -> bool {
+    pub(super) fn matches(&self, stream: &Stream) -> bool {
         let principal = &stream.settings.principal;
         self.stream_id.is_none_or(|id| id == stream.id)
             && self.sub.as_ref().is_none_or(|sub| principal.sub.as_ref() == Some(sub))
@@ -112,108 +120,34 @@ impl Output {
     pub const ENDED: u32 = 1;
 }
 
-struct State {
-    /// `None` entries are barriers (see [`State::snapshot_position`]).
-    log: EventLog<Option<Arc<Event>>>,
-    streams: HashMap<u32, Stream>,
-    /// Tenant streams by each encoding of their tenant (see [`Selection::tenant_encodings`]).
-    by_tenant: HashMap<Box<[u8]>, Vec<u32>>,
-    all_tenants: Vec<u32>,
-    /// Streams with output to take, in order; entries of streams closed since are skipped.
-    ready: VecDeque<u32>,
-    next_id: u32,
-    closed: bool,
+/// Counters of a relay (`relayStats()`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RelayStats {
+    pub streams: usize,
+    /// Snapshots being sent, and streams waiting for their turn to start one.
+    pub snapshots_in_progress: usize,
+    pub snapshots_waiting: usize,
+    /// Rows frames encoded, and handed out again from another stream's encoding.
+    pub snapshot_frames_encoded: u64,
+    pub snapshot_bytes_encoded: u64,
+    pub snapshot_frames_shared: u64,
+    pub snapshot_bytes_shared: u64,
 }
 
-impl State {
-    /// The position for a new snapshot of a stream whose client may have seen position `last_k`: the
-    /// head, unless the client already has an id of a snapshot at the head; then a barrier (an event no
-    /// stream receives) is logged first, so the new snapshot's ids are above every id it saw.
-    fn snapshot_position(&mut self, last_k: u64) -> u64 {
-        if snapshot_started_k(self.log.head()) <= last_k {
-            self.log.push(None);
-        }
-        self.log.head()
-    }
-
-    /// Lists a stream as ready if it wants a take; returns whether it was newly listed.
-    fn mark_ready(&mut self, id: u32) -> bool {
-        match self.streams.get_mut(&id) {
-            Some(stream) if !stream.listed && stream.wants_take() => {
-                stream.listed = true;
-                self.ready.push_back(id);
-                true
-            }
-            _ => false,
-        }
-    }
-
-    fn insert(&mut self, stream: Stream) {
-        let id = stream.id;
-        if stream.selection().tenant().is_none() {
-            self.all_tenants.push(id);
-        } else {
-            for key in stream.selection().tenant_encodings() {
-                self.by_tenant.entry(key).or_default().push(id);
-            }
-        }
-        self.streams.insert(id, stream);
-    }
-
-    fn remove(&mut self, id: u32) -> Option<Stream> {
-        let stream = self.streams.remove(&id)?;
-        self.all_tenants.retain(|&s| s != id);
-        for key in stream.selection().tenant_encodings() {
-            if let Some(ids) = self.by_tenant.get_mut(&key) {
-                ids.retain(|&s| s != id);
-                if ids.is_empty() {
-                    self.by_tenant.remove(&key);
-                }
-            }
-        }
-        Some(stream)
-    }
-
-    /// The streams that may see `event`: a superset, each is checked with [`Selection::view`].
-    fn candidates(&self, event: &Event) -> Vec<u32> {
-        match event.table.scope {
-            TenantScope::Column(_) => {
-                let mut ids = self.all_tenants.clone();
-                let [old, new] = event.tenants();
-                let mut lists = 0;
-                for tenant in [old, if new == old { None } else { new }].into_iter().flatten() {
-                    if let Some(streams) = self.by_tenant.get(tenant) {
-                        ids.extend_from_slice(streams);
-                        lists += 1;
-                    }
-                }
-                if lists > 1 {
-                    ids.sort_unstable();
-                    ids.dedup();
-                }
-                ids
-            }
-            TenantScope::Shared => self.streams.keys().copied().collect(),
-            TenantScope::Unscoped => self.all_tenants.clone(),
-        }
-    }
-
-    fn matching(&self, selector: &Selector) -> Vec<u32> {
-        let mut ids: Vec<u32> = match selector.stream_id {
-            Some(id) => self.streams.get(&id).map(|s| s.id).into_iter().collect(),
-            None => self.streams.keys().copied().collect(),
-        };
-        ids.retain(|id| self.streams.get(id).is_some_and(|s| !s.is_ending() && selector.matches(s)));
-        ids.sort_unstable();
-        ids
-    }
+/// What `read` returns: the rows of a view and the id after which its stream continues.
+pub struct ViewRows {
+    pub tables: Vec<(Arc<RelayTable>, Vec<Row>)>,
+    pub selection: Selection,
+    pub last_event_id: String,
 }
 
 pub struct Relay {
     epoch: Epoch,
     tables: RelayTables,
     defaults: StreamDefaults,
+    limits: SnapshotLimits,
     source: Arc<dyn ProjectionSource>,
+    counters: Arc<SnapshotCounters>,
     state: Mutex<State>,
     waker: Mutex<Option<Arc<dyn Wake>>>,
     /// A wake was sent and no take has happened since: further wakes are redundant.
@@ -240,16 +174,10 @@ impl Relay {
             epoch: Epoch::random(),
             tables,
             defaults: config.defaults,
+            limits: config.snapshots,
             source,
-            state: Mutex::new(State {
-                log: EventLog::new(config.log_capacity),
-                streams: HashMap::new(),
-                by_tenant: HashMap::new(),
-                all_tenants: Vec::new(),
-                ready: VecDeque::new(),
-                next_id: 1,
-                closed: false,
-            }),
+            counters: Arc::default(),
+            state: Mutex::new(State::new(config.log_capacity)),
             waker: Mutex::new(None),
             wake_pending: AtomicBool::new(false),
         })
@@ -291,9 +219,9 @@ impl Relay {
         }
     }
 
-    /// Opens a stream, paused until its consumer calls [`Relay::resume`]. Its first output is the
-    /// snapshot of what it may see now, or, for a `last_event_id` still covered by the log, the events
-    /// after it; any other `last_event_id` gives `resync` and a fresh snapshot.
+    /// Opens a stream, paused until its consumer calls [`Relay::resume`]. Its first output is a snapshot
+    /// of what it may see (started when its turn comes), or, for a `last_event_id` still covered by the
+    /// log, the events after it; any other `last_event_id` gives `resync` and a fresh snapshot.
     pub fn open(
         &self,
         request: &SelectionRequest,
@@ -301,50 +229,47 @@ impl Relay {
         last_event_id: Option<&str>,
     ) -> Result<u32> {
         let selection = Selection::new(&self.tables, request)?;
-        let now = Instant::now();
-        let mut opened = Err(self.closed_error());
-        self.source.read(&mut |projection| {
-            let mut st = self.state.lock().unwrap();
-            if st.closed {
-                return;
-            }
-            let id = st.next_id;
-            st.next_id += 1;
-            let mut stream = Stream::new(id, selection.clone(), settings.clone(), &self.epoch, now);
-            let resume = last_event_id.map(|text| parse_last_event_id(text, stream.prefix(), &self.epoch));
-            let head = st.log.head();
-            // Ids of this epoch up to the head were really issued: the stream continues above them.
-            if let Some(k) = last_event_id.and_then(|text| id_k(text, &self.epoch)).filter(|k| k / 3 <= head) {
-                stream.last_k = k;
-            }
-            // In a block: the replay iterator borrows the log until it is dropped.
-            let snapshot_reason = {
-                let replay = match resume {
-                    None => Err(None),
-                    Some(ResumePoint::Resync(reason)) => Err(Some(reason)),
-                    Some(ResumePoint::After(n)) => st.log.after(n).map_err(Some),
-                };
-                match replay {
-                    Ok(events) => {
-                        for event in events.flatten() {
-                            if let Some(view) = stream.selection().view(event) {
-                                let frame = event.frame(view, stream.settings.schema_version, stream.prefix());
-                                stream.offer(frame, event_k(event.seq));
-                            }
-                        }
-                        None
-                    }
-                    Err(reason) => Some(reason),
-                }
+        let mut st = self.state.lock().unwrap();
+        if st.closed {
+            return Err(self.closed_error());
+        }
+        let id = st.next_id;
+        st.next_id += 1;
+        let mut stream = Stream::new(id, selection, settings, &self.epoch, Instant::now());
+        let resume = last_event_id.map(|text| parse_last_event_id(text, stream.prefix(), &self.epoch));
+        // Ids of this epoch up to the head were really issued: the stream continues above them.
+        if let Some(k) = last_event_id.and_then(|text| id_k(text, &self.epoch)).filter(|k| k / 3 <= st.log.head()) {
+            stream.last_k = k;
+        }
+        // In a block: the replay iterator borrows the log until it is dropped.
+        let owed = {
+            let replay = match resume {
+                None => Err(None),
+                Some(ResumePoint::Resync(reason)) => Err(Some(reason)),
+                Some(ResumePoint::After(n)) => st.log.after(n).map_err(Some),
             };
-            if let Some(reason) = snapshot_reason {
-                let position = st.snapshot_position(stream.last_k);
-                stream.restart(Snapshot::collect(projection, &self.tables, stream.selection(), position, reason));
+            match replay {
+                Ok(events) => {
+                    for event in events.flatten() {
+                        if let Some(view) = stream.selection().view(event) {
+                            let frame = event.frame(view, stream.settings.schema_version, stream.prefix());
+                            stream.offer(frame, event_k(event.seq));
+                        }
+                    }
+                    None
+                }
+                Err(reason) => Some(reason),
             }
-            st.insert(stream);
-            opened = Ok(id);
-        });
-        opened
+        };
+        // A replay that overflowed the queue left the stream owed a snapshot (`slow_client`) too.
+        let overflowed = stream.owes_snapshot();
+        st.insert(stream);
+        match owed {
+            Some(reason) => st.owe(id, reason),
+            None if overflowed => st.enqueue(id),
+            None => {}
+        }
+        Ok(id)
     }
 
     /// The consumer cannot take output of stream `id` now; its queue keeps filling within its limits.
@@ -359,7 +284,8 @@ impl Relay {
         let mut st = self.state.lock().unwrap();
         let Some(stream) = st.streams.get_mut(&id) else { return };
         stream.paused = false;
-        if st.mark_ready(id) {
+        st.resumed(id);
+        if st.mark_ready(id) | st.admission_possible(&self.limits) {
             drop(st);
             self.wake();
         }
@@ -367,7 +293,14 @@ impl Relay {
 
     /// Forgets stream `id` (its client went away). Returns whether it existed.
     pub fn close_stream(&self, id: u32) -> bool {
-        self.state.lock().unwrap().remove(id).is_some()
+        let mut st = self.state.lock().unwrap();
+        let existed = st.remove(id).is_some();
+        // Its snapshot's slot is free: a waiting stream of its principal may start.
+        if st.admission_possible(&self.limits) {
+            drop(st);
+            self.wake();
+        }
+        existed
     }
 
     /// Ends the matching streams with a `revoked` frame (their backlog is dropped: the client may no
@@ -393,8 +326,8 @@ impl Relay {
         Ok(ids.len())
     }
 
-    /// Restricts the matching streams without disconnecting them: each drops its backlog and gets
-    /// `resync` (`narrowed`) with a snapshot of what it may still see. Every stream's new selection is
+    /// Restricts the matching streams without disconnecting them: each drops its backlog and is owed a
+    /// snapshot of what it may still see, after `resync` (`narrowed`). Every stream's new selection is
     /// validated before any changes; a selection that would widen is `INVALID_ARGUMENT`.
     pub fn narrow(
         &self,
@@ -418,15 +351,10 @@ impl Relay {
                 Err(e) => return result = Err(e),
             };
             for (&id, selection) in ids.iter().zip(narrowed) {
-                let last_k = st.streams[&id].last_k;
-                let position = st.snapshot_position(last_k);
-                let snapshot =
-                    Snapshot::collect(projection, &self.tables, &selection, position, Some(ResyncReason::Narrowed));
-                let stream = st.streams.get_mut(&id).expect("matching streams exist");
-                stream.set_selection(selection, &self.epoch);
-                stream.restart(snapshot);
-                st.mark_ready(id);
+                st.streams.get_mut(&id).expect("matching streams exist").set_selection(selection, &self.epoch);
+                st.owe(id, Some(ResyncReason::Narrowed));
             }
+            st.admit(projection, &self.tables, &self.limits, &self.counters);
             result = Ok(ids.len());
         });
         if result.as_ref().is_ok_and(|&n| n > 0) {
@@ -435,33 +363,57 @@ impl Relay {
         result
     }
 
+    /// The rows `request` selects now and the id a stream of the same selection resumes after: the
+    /// events after this read, no snapshot. Rows and position are read under the projection's read lock,
+    /// so no change is both in the rows and after the id, or in neither.
+    pub fn read(&self, request: &SelectionRequest) -> Result<ViewRows> {
+        let selection = Selection::new(&self.tables, request)?;
+        let mut read = Err(self.closed_error());
+        self.source.read(&mut |projection| {
+            let st = self.state.lock().unwrap();
+            if !st.closed {
+                read = Ok((st.log.head(), collect_rows(projection, &self.tables, &selection)));
+            }
+        });
+        let (position, tables) = read?;
+        let last_event_id = IdPrefix::new(&self.epoch, selection.fingerprint()).id(snapshot_complete_k(position));
+        Ok(ViewRows { tables, selection, last_event_id })
+    }
+
     /// Takes the output of every ready stream (see [`Output`]).
     pub fn take(&self) -> Output {
         self.take_with(&[], &[])
     }
 
     /// Applies the consumers' pauses and resumes collected since the last take (under one lock, instead of
-    /// one call and one lock per socket event), then takes the output of every ready stream.
+    /// one call and one lock per socket event), starts the snapshots whose turn it is, then takes the
+    /// output of every ready stream: snapshot frames within the take's snapshot budget, live frames all.
     pub fn take_with(&self, pauses: &[u32], resumes: &[u32]) -> Output {
         self.wake_pending.store(false, Ordering::Release);
-        if !pauses.is_empty() || !resumes.is_empty() {
-            let mut st = self.state.lock().unwrap();
-            for id in pauses {
-                if let Some(stream) = st.streams.get_mut(id) {
-                    stream.paused = true;
-                }
-            }
-            for &id in resumes {
-                if let Some(stream) = st.streams.get_mut(&id) {
-                    stream.paused = false;
-                    st.mark_ready(id);
-                }
+        let mut st = self.state.lock().unwrap();
+        for id in pauses {
+            if let Some(stream) = st.streams.get_mut(id) {
+                stream.paused = true;
             }
         }
-        self.restart_resyncs();
+        for &id in resumes {
+            if let Some(stream) = st.streams.get_mut(&id) {
+                stream.paused = false;
+                st.resumed(id);
+                st.mark_ready(id);
+            }
+        }
+        if st.admission_possible(&self.limits) {
+            drop(st);
+            self.source.read(&mut |projection| {
+                self.state.lock().unwrap().admit(projection, &self.tables, &self.limits, &self.counters)
+            });
+            st = self.state.lock().unwrap();
+        }
         let now = Instant::now();
+        st.shared.sweep(now);
         let mut out = Output::default();
-        let mut st = self.state.lock().unwrap();
+        let mut snapshot_budget = self.limits.bytes_per_take;
         let rounds = st.ready.len();
         for _ in 0..rounds {
             if out.data.len() >= TAKE_TOTAL {
@@ -473,13 +425,8 @@ impl Relay {
             if !stream.wants_take() {
                 continue;
             }
-            if stream.resync_pending().is_some() && !stream.is_ending() {
-                // Became due after the restart pass: the next take snapshots it.
-                st.mark_ready(id);
-                continue;
-            }
             let start = out.data.len();
-            let finished = stream.take(&mut out.data, TAKE_PER_STREAM, now);
+            let finished = stream.take(&mut out.data, TAKE_PER_STREAM, &mut snapshot_budget, now);
             let len = (out.data.len() - start) as u32;
             if len > 0 || finished {
                 out.index.extend_from_slice(&[id, len, if finished { Output::ENDED } else { 0 }]);
@@ -487,43 +434,20 @@ impl Relay {
             if finished {
                 st.remove(id);
             } else {
+                // At the back: streams whose snapshot waits for the next take's budget keep their order.
                 st.mark_ready(id);
             }
         }
-        out.more = !st.ready.is_empty();
+        // Snapshots that ended free their slots: waiting streams start on the next take.
+        out.more = !st.ready.is_empty() || st.admission_possible(&self.limits);
         out
     }
 
-    /// Gives every ready stream that awaits a resync its fresh snapshot at the current position.
-    fn restart_resyncs(&self) {
-        let due = |st: &State| {
-            st.ready.iter().any(|id| {
-                st.streams.get(id).is_some_and(|s| s.resync_pending().is_some() && !s.paused && !s.is_ending())
-            })
-        };
-        if !due(&self.state.lock().unwrap()) {
-            return;
-        }
-        self.source.read(&mut |projection| {
-            let mut st = self.state.lock().unwrap();
-            let ids: Vec<u32> = st.ready.iter().copied().collect();
-            for id in ids {
-                let Some(stream) = st.streams.get(&id) else { continue };
-                let (Some(reason), false, false) = (stream.resync_pending(), stream.paused, stream.is_ending()) else {
-                    continue;
-                };
-                let last_k = stream.last_k;
-                let position = st.snapshot_position(last_k);
-                let stream = st.streams.get_mut(&id).expect("checked above");
-                let snapshot = Snapshot::collect(projection, &self.tables, stream.selection(), position, Some(reason));
-                stream.restart(snapshot);
-            }
-        });
-    }
-
-    /// Queues a heartbeat for every stream idle longer than its heartbeat interval.
+    /// Queues a heartbeat for every stream idle longer than its heartbeat interval (and lets go of shared
+    /// snapshots no stream holds, also when no take happens).
     pub fn heartbeat(&self, now: Instant) {
         let mut st = self.state.lock().unwrap();
+        st.shared.sweep(now);
         let due: Vec<u32> = st.streams.values().filter(|s| s.heartbeat_due(now)).map(|s| s.id).collect();
         for &id in &due {
             st.streams.get_mut(&id).expect("due streams exist").queue_heartbeat();
@@ -579,6 +503,26 @@ impl Relay {
         self.state.lock().unwrap().streams.get(&id).map(|s| s.queued())
     }
 
+    /// Counters of streams and snapshot work.
+    pub fn stats(&self) -> RelayStats {
+        let st = self.state.lock().unwrap();
+        let counter = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+        RelayStats {
+            streams: st.streams.len(),
+            snapshots_in_progress: st.slots.in_progress(),
+            snapshots_waiting: st.waiting_count(),
+            snapshot_frames_encoded: counter(&self.counters.frames_encoded),
+            snapshot_bytes_encoded: counter(&self.counters.bytes_encoded),
+            snapshot_frames_shared: counter(&self.counters.frames_shared),
+            snapshot_bytes_shared: counter(&self.counters.bytes_shared),
+        }
+    }
+
+    /// Snapshots in progress of principal `sub` (diagnostics and tests).
+    pub fn snapshots_in_progress_of(&self, sub: &str) -> usize {
+        self.state.lock().unwrap().slots.in_progress_of(sub)
+    }
+
     /// The log position: the number of the newest event.
     pub fn head(&self) -> u64 {
         self.state.lock().unwrap().log.head()
@@ -605,12 +549,17 @@ impl ChangeSink for Relay {
                     let stream = st.streams.get_mut(&id).expect("candidates are open streams");
                     let Some(view) = stream.selection().view(&event) else { continue };
                     let frame = event.frame(view, stream.settings.schema_version, stream.prefix());
-                    if stream.offer(frame, event_k(event.seq)) != Offered::Ignored {
+                    let offered = stream.offer(frame, event_k(event.seq));
+                    if offered == Offered::Overflowed && stream.owes_snapshot() {
+                        st.enqueue(id);
+                    }
+                    if offered != Offered::Ignored {
                         woke |= st.mark_ready(id);
                     }
                 }
             }
         }
+        woke |= st.admission_possible(&self.limits);
         drop(st);
         if woke {
             self.wake();

@@ -6,6 +6,8 @@ use serde_json::{Map, Value};
 
 use super::event::{Event, RowImage, View};
 use super::tables::{column_names, RelayTable, RelayTables, TenantScope};
+use crate::client::value::describe_json;
+use crate::client::value::js_typed::JsValue;
 use crate::error::{GatewayError, Result};
 
 /// The tenant of a stream.
@@ -19,12 +21,17 @@ pub struct Tenant {
 
 impl Tenant {
     fn new(value: &Value) -> Result<Tenant> {
-        let key = match value {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            other => {
+        let key = match (value, JsValue::of(value)) {
+            (Value::String(s), _) => s.clone(),
+            (Value::Number(n), _) => n.to_string(),
+            // A bigint: envelopes write it as the value mapping writes wide integers, a decimal string.
+            (_, Some(JsValue::BigInt(text))) => {
+                return Ok(Tenant { json: Value::String(text.into()).to_string().into_bytes(), key: text.into() })
+            }
+            (other, _) => {
                 return Err(GatewayError::invalid_argument(format!(
-                    "tenantId must be a string or a number, got {other}"
+                    "tenantId must be a string (or an integer for an integer tenant column), got {}",
+                    describe_json(other)
                 )))
             }
         };

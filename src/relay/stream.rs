@@ -3,16 +3,21 @@
 //!
 //! Output order: the `retry:` hint (once), then the snapshot frames (if a snapshot is in progress), then
 //! queued live frames. Live frames queued while a snapshot is in progress are the events after the
-//! snapshot's position, so nothing is lost or repeated at the seam.
+//! snapshot's position, so nothing is lost or repeated at the seam. A stream *owed* a snapshot (new,
+//! resynced or narrowed, waiting for its turn: see [`super::admission`]) queues no live frames: its
+//! snapshot, read when its turn comes, will reflect them.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use super::admission::Slot;
 use super::frame::{retry_frame, HEARTBEAT};
 use super::ids::{snapshot_complete_k, Epoch, IdPrefix, ResyncReason};
 use super::selection::Selection;
+use super::shared::SnapshotRows;
 use super::snapshot::{Snapshot, Voice};
 
 /// What to do when a stream's queue overflows.
@@ -59,10 +64,18 @@ pub struct StreamSettings {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Offered {
     Queued,
-    /// Nothing is queued for a stream that awaits a resync or is ending (O(1) per event).
+    /// Nothing is queued for a stream that is owed a snapshot or is ending (O(1) per event).
     Ignored,
     /// The queue overflowed and the backlog was dropped (see [`OverflowPolicy`]).
     Overflowed,
+}
+
+/// Where a stream is with snapshots.
+enum SnapshotState {
+    None,
+    /// Owed one, with the reason of its `resync` frame (none for a stream's first snapshot).
+    Owed(Option<ResyncReason>),
+    Sending(Snapshot),
 }
 
 pub struct Stream {
@@ -72,17 +85,17 @@ pub struct Stream {
     prefix: IdPrefix,
     pub settings: StreamSettings,
     greeted: bool,
-    snapshot: Option<Snapshot>,
+    snapshot: SnapshotState,
     queue: VecDeque<Bytes>,
     queued_bytes: usize,
-    /// Set when the backlog was dropped: on the next take, a fresh snapshot with this reason.
-    resync_pending: Option<ResyncReason>,
     /// The consumer cannot take output now (its socket is full, or it has not started reading).
     pub paused: bool,
     /// The stream ends once its remaining output is taken (revoked, closed).
     ending: bool,
     /// Whether the stream is in the relay's ready list.
     pub listed: bool,
+    /// Whether the stream is in the relay's list of streams waiting for their snapshot.
+    pub waiting: bool,
     /// When output was last taken, for heartbeats.
     pub last_output: Instant,
     /// The largest id position (`k`) the client may have seen: a new snapshot must start above it.
@@ -97,13 +110,13 @@ impl Stream {
             selection,
             settings,
             greeted: false,
-            snapshot: None,
+            snapshot: SnapshotState::None,
             queue: VecDeque::new(),
             queued_bytes: 0,
-            resync_pending: None,
             paused: true,
             ending: false,
             listed: false,
+            waiting: false,
             last_output: now,
             last_k: 0,
         }
@@ -125,7 +138,7 @@ impl Stream {
 
     /// Offers the live frame of event position `k`, within the queue limits.
     pub fn offer(&mut self, frame: Bytes, k: u64) -> Offered {
-        if self.ending || self.resync_pending.is_some() {
+        if self.ending || self.owes_snapshot() {
             return Offered::Ignored;
         }
         let limits = self.settings.limits;
@@ -134,7 +147,7 @@ impl Stream {
             && (self.queue.len() >= limits.max_events || self.queued_bytes + frame.len() > limits.max_bytes);
         if full {
             match limits.overflow {
-                OverflowPolicy::Resync => self.drop_backlog_for_resync(ResyncReason::SlowClient),
+                OverflowPolicy::Resync => self.owe(Some(ResyncReason::SlowClient)),
                 OverflowPolicy::Close => {
                     let frame = self.voice().reason("closed", None, "slow_client");
                     self.end_with(Some(frame));
@@ -148,17 +161,27 @@ impl Stream {
         Offered::Queued
     }
 
-    /// Drops the backlog and snapshot; a fresh snapshot with `reason` follows when the client is ready.
-    pub fn drop_backlog_for_resync(&mut self, reason: ResyncReason) {
+    /// Drops the backlog and any snapshot in progress: the stream is owed a fresh snapshot (with a
+    /// `resync` frame giving `reason`, if any), which the relay starts when the stream's turn comes.
+    pub fn owe(&mut self, reason: Option<ResyncReason>) {
         self.clear();
-        self.resync_pending = Some(reason);
+        self.snapshot = SnapshotState::Owed(reason);
     }
 
-    /// Replaces whatever the client was to receive with `snapshot` (its resync frame first, if any).
-    pub fn restart(&mut self, snapshot: Snapshot) {
+    pub fn owes_snapshot(&self) -> bool {
+        matches!(self.snapshot, SnapshotState::Owed(_))
+    }
+
+    pub fn sending_snapshot(&self) -> bool {
+        matches!(self.snapshot, SnapshotState::Sending(_))
+    }
+
+    /// Starts the owed snapshot: `rows`, counted against the stream's principal by `slot`.
+    pub fn start_snapshot(&mut self, rows: Arc<SnapshotRows>, slot: Slot) {
+        let SnapshotState::Owed(reason) = self.snapshot else { return };
         self.clear();
-        self.last_k = self.last_k.max(snapshot_complete_k(snapshot.position()));
-        self.snapshot = Some(snapshot);
+        self.last_k = self.last_k.max(snapshot_complete_k(rows.position()));
+        self.snapshot = SnapshotState::Sending(Snapshot::new(rows, reason, slot));
     }
 
     /// Drops the backlog, queues `frame` as the last one, and ends the stream once it is taken.
@@ -172,39 +195,30 @@ impl Stream {
     }
 
     fn clear(&mut self) {
-        self.snapshot = None;
+        self.snapshot = SnapshotState::None;
         self.queue.clear();
         self.queued_bytes = 0;
-        self.resync_pending = None;
     }
 
     pub fn is_ending(&self) -> bool {
         self.ending
     }
 
-    pub fn resync_pending(&self) -> Option<ResyncReason> {
-        self.resync_pending
-    }
-
     /// Whether a take would give the consumer something (ending streams are taken even when paused, so a
-    /// revoked or closed stream always ends).
+    /// revoked or closed stream always ends). A stream owed a snapshot has nothing until it starts.
     pub fn wants_take(&self) -> bool {
         (self.ending || !self.paused)
-            && (!self.greeted
-                || self.snapshot.is_some()
-                || !self.queue.is_empty()
-                || self.resync_pending.is_some()
-                || self.ending)
+            && (!self.greeted || self.sending_snapshot() || !self.queue.is_empty() || self.ending)
     }
 
-    /// Whether the stream has been idle long enough for a heartbeat.
+    /// Whether the stream has been idle long enough for a heartbeat (also while it waits for its
+    /// snapshot: that may take a while, and idle connections get closed by proxies).
     pub fn heartbeat_due(&self, now: Instant) -> bool {
         !self.paused
             && !self.ending
             && self.greeted
-            && self.snapshot.is_none()
+            && !self.sending_snapshot()
             && self.queue.is_empty()
-            && self.resync_pending.is_none()
             && now.saturating_duration_since(self.last_output) >= self.settings.heartbeat
     }
 
@@ -221,24 +235,31 @@ impl Stream {
         }
     }
 
-    /// Appends output to `out` until about `budget` bytes were written or nothing is left; returns
-    /// whether the stream is finished (ending and fully taken).
-    pub fn take(&mut self, out: &mut Vec<u8>, budget: usize, now: Instant) -> bool {
+    /// Appends output to `out` until about `budget` bytes were written or nothing is left; snapshot frames
+    /// also count against `snapshot_budget` (shared by the streams of one take), and wait for the next
+    /// take once it is spent. Returns whether the stream is finished (ending and fully taken).
+    pub fn take(&mut self, out: &mut Vec<u8>, budget: usize, snapshot_budget: &mut usize, now: Instant) -> bool {
         let start = out.len();
         if !self.greeted {
             self.greeted = true;
             out.extend_from_slice(&retry_frame(self.settings.retry_ms));
         }
         while out.len() - start < budget {
-            if let Some(snapshot) = self.snapshot.as_mut() {
+            if let SnapshotState::Sending(snapshot) = &mut self.snapshot {
+                if *snapshot_budget == 0 {
+                    break;
+                }
                 let voice = Voice {
                     prefix: &self.prefix,
                     tenant_json: self.selection.tenant_json(),
                     schema_version: self.settings.schema_version,
                 };
-                match snapshot.next_frame(&self.selection, &voice) {
-                    Some(frame) => out.extend_from_slice(&frame),
-                    None => self.snapshot = None,
+                match snapshot.next_frame(&voice) {
+                    Some(frame) => {
+                        *snapshot_budget = snapshot_budget.saturating_sub(frame.len());
+                        out.extend_from_slice(&frame);
+                    }
+                    None => self.snapshot = SnapshotState::None,
                 }
                 continue;
             }
@@ -253,7 +274,7 @@ impl Stream {
         if out.len() > start {
             self.last_output = now;
         }
-        self.ending && self.snapshot.is_none() && self.queue.is_empty()
+        self.ending && !self.sending_snapshot() && self.queue.is_empty()
     }
 
     /// Events and bytes queued (snapshot frames are not counted).

@@ -86,10 +86,23 @@ impl RelayTables {
         for table in shared {
             find(schema, &by_name, table, "sharedTables")?;
             let i = by_name[table.as_str()];
-            if let (TenantColumns::PerTable(_), TenantScope::Column(_)) = (tenant_columns, scopes[i]) {
-                return Err(GatewayError::invalid_argument(format!(
-                    "table '{table}' is given a tenant column and declared shared; choose one"
-                )));
+            // Sharing a table that has a tenant column would hand every tenant's rows to every tenant's
+            // streams: refused in both forms of tenantColumn, so that widening is always spelt out (list
+            // the tenant tables with the per-table form and leave this one out).
+            match (tenant_columns, scopes[i]) {
+                (TenantColumns::PerTable(_), TenantScope::Column(_)) => {
+                    return Err(GatewayError::invalid_argument(format!(
+                        "table '{table}' is given a tenant column and declared shared; choose one"
+                    )));
+                }
+                (TenantColumns::Named(column), TenantScope::Column(_)) => {
+                    return Err(GatewayError::invalid_argument(format!(
+                        "sharedTables: table '{table}' has the tenant column '{column}', so sharing it would send \
+                         every tenant's rows to every tenant's streams; to share it anyway, name the tenant tables \
+                         with tenantColumn: {{ table: column }} and leave '{table}' out"
+                    )));
+                }
+                _ => {}
             }
             scopes[i] = TenantScope::Shared;
         }
@@ -184,6 +197,8 @@ mod tests {
                 vec!["document".to_string()],
                 "declared shared",
             ),
+            // The default column name form too: sharing must not silently cancel a tenant column.
+            (TenantColumns::default(), vec!["membership".to_string()], "has the tenant column 'tenant_id'"),
         ];
         for (cols, shared, message) in cases {
             let err = RelayTables::new(&schema, &cols, &shared).unwrap_err();

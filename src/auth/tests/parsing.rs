@@ -181,3 +181,37 @@ fn the_broker_refuses_them_too_and_still_accepts_its_own_tokens() {
     let null_kid = with_header(json!({ "alg": "ES256", "kid": null }));
     assert_eq!(auth_code(&broker.verify_at(&null_kid, NOW).unwrap_err()), Some(AuthErrorCode::TokenMalformed));
 }
+
+/// Verification and the diagnostics draw the time lines at the same second: `exp == now` is still valid,
+/// `exp == now - 1` expired; `iat == now` is fine, `iat == now + 1` from the future.
+#[test]
+fn verify_and_diagnose_agree_on_time_boundaries() {
+    let options = VerifyOptions::new(ISSUER, vec![AUDIENCE.into()]).unwrap();
+    let with = |name: &str, value: u64| {
+        let mut payload = valid_payload();
+        payload[name] = json!(value);
+        signed_token(es256(), header_of(es256()), payload)
+    };
+    let cases = [
+        ("exp", NOW, None),
+        ("exp", NOW - 1, Some("TOKEN_EXPIRED")),
+        ("iat", NOW, None),
+        ("iat", NOW + 1, Some("TOKEN_NOT_YET_VALID")),
+    ];
+    for (claim, value, finding) in cases {
+        let token = with(claim, value);
+        let verified = verify_with_keys(&token, &keys(), &options, NOW);
+        let found: Vec<&str> =
+            findings(&token).iter().filter(|f| f.severity == Severity::Error).map(|f| f.code).collect();
+        match finding {
+            None => {
+                assert!(verified.is_ok(), "{claim}={value}: {verified:?}");
+                assert!(found.is_empty(), "{claim}={value}: diagnose says {found:?}");
+            }
+            Some(code) => {
+                assert!(verified.is_err(), "{claim}={value} verified");
+                assert_eq!(found, vec![code], "{claim}={value}");
+            }
+        }
+    }
+}

@@ -236,3 +236,90 @@ fn column_values_for_filters() {
     assert_eq!(document.encode_column_value(0, &json!("258")).unwrap(), 258u64.to_le_bytes());
     assert_eq!(document.encode_column_value(1, &json!("ab")).unwrap(), [2, 0, 0, 0, b'a', b'b']);
 }
+
+/// A value JSON cannot carry, as `lib/values.js` marks it.
+fn js(kind: &str, inner: Value) -> Value {
+    json!({ format!("\0{kind}"): inner })
+}
+
+#[test]
+fn js_values_fit_only_their_types() {
+    // Refused where the type does not take them (the first versions stored "NaN", "10" or hex here).
+    let refused = [
+        (
+            "a_string",
+            js("float", json!("NaN")),
+            "(String): got NaN; NaN and the infinities are accepted only for f32 and f64",
+        ),
+        (
+            "a_string",
+            js("bigint", json!("10")),
+            "(String): got a bigint (10n); a bigint is accepted only for integer, Timestamp and TimeDuration types",
+        ),
+        (
+            "a_string",
+            js("bytes", json!("0aff")),
+            "(String): got a Uint8Array of 2 bytes; a Uint8Array is accepted only for byte arrays (Vec<u8>)",
+        ),
+        (
+            "a_string",
+            js("date", json!("2024-01-01T00:00:00.000Z")),
+            "(String): got a Date (2024-01-01T00:00:00.000Z); a Date is accepted only for Timestamp",
+        ),
+        ("a_string", js("float", json!("-0")), "(String): got -0; -0 is accepted only for number types"),
+        (
+            "a_u32",
+            js("float", json!("Infinity")),
+            "(u32): got Infinity; NaN and the infinities are accepted only for f32 and f64",
+        ),
+        (
+            "a_f64",
+            js("bigint", json!("1")),
+            "(f64): got a bigint (1n); a bigint is accepted only for integer, Timestamp and TimeDuration types",
+        ),
+        ("a_u8", js("bigint", json!("256")), "(u8): 256 is out of range (0 to 255)"),
+        ("a_timestamp", js("date", Value::Null), "(Timestamp): an invalid Date (its time is NaN) is not a timestamp"),
+        (
+            "a_identity",
+            js("bytes", json!("00")),
+            "(Identity): got a Uint8Array of 1 byte; a Uint8Array is accepted only for byte arrays (Vec<u8>)",
+        ),
+    ];
+    for (column, value, expected) in refused {
+        let err = all_types_row_with(|row| row[column] = value.clone());
+        assert_eq!(err, format!("insert_all_types: argument 'row' at .{column} {expected}"), "{column}");
+    }
+    // An Option takes a marked value as `some`; a nested Option must spell out `some`.
+    let err = all_types_row_with(|row| row["maybe_string"] = js("float", json!("NaN")));
+    assert!(err.ends_with("(String): got NaN; NaN and the infinities are accepted only for f32 and f64"), "{err}");
+}
+
+#[test]
+fn js_values_encode_where_they_fit() {
+    let schema = reference_schema();
+    let encode = |edit: &dyn Fn(&mut Value)| {
+        let mut args = set_scalars_args();
+        edit(&mut args);
+        schema.reducer("set_scalars").unwrap().encode_args(&args).unwrap()
+    };
+    let plain = encode(&|a| {
+        a["a_u64"] = json!("10");
+        a["bytes"] = json!("0aff");
+        a["a_timestamp"] = json!("2024-01-01T00:00:00.000Z");
+    });
+    let marked = encode(&|a| {
+        a["a_u64"] = js("bigint", json!("10"));
+        a["bytes"] = js("bytes", json!("0aff"));
+        a["a_timestamp"] = js("date", json!("2024-01-01T00:00:00.000Z"));
+    });
+    assert_eq!(plain, marked);
+    // -0 keeps its sign in a float column, and is 0 in an integer one.
+    let table = schema.table("all_types").unwrap();
+    let f64_col = table.column_index("a_f64").unwrap();
+    let bytes = table.encode_column_value(f64_col, &js("float", json!("-0"))).unwrap();
+    assert_eq!(bytes, (-0.0f64).to_le_bytes());
+    let u32_col = table.column_index("a_u32").unwrap();
+    assert_eq!(table.encode_column_value(u32_col, &js("float", json!("-0"))).unwrap(), 0u32.to_le_bytes());
+    let nan = table.encode_column_value(f64_col, &js("float", json!("NaN"))).unwrap();
+    assert!(f64::from_le_bytes(nan.try_into().unwrap()).is_nan());
+}

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use spacetimedb_sats::{i256, u256};
 
 use super::encode_error::{EncodeError, PathSegment, Problem};
+use super::js_typed::JsValue;
 use super::scalars::hex_text::{parse_hex_bytes, parse_le_number_hex, parse_uuid};
 use super::scalars::numbers::{
     f32_from_json, float_from_json, is_decimal_integer, small_int_from_json, wide_int_from_json,
@@ -34,6 +35,15 @@ impl Encoder<'_> {
             return Err(EncodeError::new(ty, Problem::TooDeep));
         }
         let fail = |problem| EncodeError::new(ty, problem);
+        // A JS value JSON cannot carry (lib/values.js): its plain form if the type takes it. Options
+        // first take it as `some`.
+        if let Some(js) = JsValue::of(value) {
+            let node = self.graph.node(ty);
+            if !matches!(node, TypeNode::Option(_)) {
+                let plain = js.plain_for(node).map_err(fail)?;
+                return self.value(ty, &plain, depth);
+            }
+        }
         let out = &mut *self.out;
         match self.graph.node(ty) {
             TypeNode::Bool => match value {

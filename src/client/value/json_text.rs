@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+use super::js_typed::JsValue;
+
 /// Appends `s` as a JSON string literal (quotes included), escaping `"`, `\` and control characters.
 ///
 /// `s` is valid UTF-8, so scanning bytes is safe: every byte that needs escaping is ASCII, and
@@ -48,6 +50,9 @@ const MAX_RENDERED_CHARS: usize = 40;
 /// JSON text, cut to a readable length; arrays and objects by kind only, since callers may pass
 /// large or sensitive documents.
 pub(crate) fn describe_json(value: &Value) -> String {
+    if let Some(js) = JsValue::of(value) {
+        return js.describe();
+    }
     match value {
         Value::Array(_) => "an array".to_owned(),
         Value::Object(_) => "an object".to_owned(),

@@ -9,6 +9,7 @@ pub(crate) mod decode;
 mod decode_error;
 pub(crate) mod encode;
 pub(crate) mod encode_error;
+pub(crate) mod js_typed;
 mod json_text;
 pub(crate) mod ranges;
 mod reader;
@@ -18,7 +19,7 @@ pub(crate) mod type_name;
 pub(crate) mod types;
 
 pub use decode_error::{DecodeError, DecodeErrorKind};
-pub(crate) use json_text::write_json_string;
+pub(crate) use json_text::{describe_json, write_json_string};
 
 /// A timestamp (µs since the Unix epoch) as the value mapping writes it: RFC 3339 UTC with six
 /// fractional digits, e.g. `2023-11-14T22:13:20.123456Z`.

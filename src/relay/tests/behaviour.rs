@@ -220,6 +220,23 @@ fn a_stalled_stream_overflows_to_resync_without_growing_or_delaying_others() {
 }
 
 #[test]
+fn a_resume_whose_missed_events_overflow_the_queue_resyncs() {
+    let h = Harness::new("");
+    let s = h.open(r#"{"tenantId":"a"}"#);
+    let last = h.take_all().of(s).last().unwrap().id().unwrap().to_string();
+    assert!(h.relay.close_stream(s));
+    for id in 1..=5 {
+        h.insert_doc(id, "a", "x");
+    }
+    let r = h.open(&format!(r#"{{"tenantId":"a","maxQueueEvents":3,"lastEventId":"{last}"}}"#));
+    let frames = h.take_all().of(r).to_vec();
+    assert_eq!(labels(&frames)[..3], ["(retry)", "resync/slow_client", "snapshot/begin"]);
+    let mut client = Client::default();
+    client.apply_all(&frames);
+    assert_eq!(client.rows.len(), 5);
+}
+
+#[test]
 fn the_close_policy_ends_an_overflowing_stream_with_a_reason() {
     let h = Harness::new("");
     let s = h.open(r#"{"tenantId":"a","maxQueueEvents":2,"overflow":"close"}"#);
@@ -376,7 +393,18 @@ fn bad_selections_are_invalid_arguments() {
     let cases = [
         (r#"{}"#, "tenantId is required"),
         (r#"{"tenantId":"a","allTenants":true}"#, "not both"),
-        (r#"{"tenantId":{"x":1}}"#, "string or a number"),
+        (r#"{"tenantId":{"x":1}}"#, "tenantId must be a string"),
+        // NaN and other values JSON cannot carry arrive marked (lib/values.js): never the tenant "NaN".
+        (
+            r#"{"tenantId":{"\u0000float":"NaN"}}"#,
+            "tenantId must be a string (or an integer for an integer tenant column), got NaN",
+        ),
+        (r#"{"tenantId":{"\u0000bytes":"6e616e"}}"#, "got a Uint8Array of 3 bytes"),
+        (r#"{"tenantId":{"\u0000bigint":"10"},"tables":["document"]}"#, "tenantId does not fit table 'document'"),
+        (
+            r#"{"tenantId":"a","where":{"document":{"title":{"\u0000float":"-Infinity"}}}}"#,
+            "got -Infinity; NaN and the infinities are accepted only for f32 and f64",
+        ),
         (r#"{"tenantId":"a","tables":["nope"]}"#, "no table named 'nope'"),
         (r#"{"tenantId":"a","tables":[]}"#, "at least one table"),
         (r#"{"tenantId":"a","tables":["document"],"where":{"audit_event":{"action":"x"}}}"#, "not among the selected"),

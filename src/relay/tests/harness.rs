@@ -12,7 +12,7 @@ use crate::client::tests::reference_schema;
 use crate::projection::Projection;
 use crate::relay::ids::Epoch;
 use crate::relay::options::{parse_relay_config, parse_stream_options};
-use crate::relay::{Output, Relay, Wake};
+use crate::relay::{Output, Relay, RelayConfig, Wake};
 
 pub struct CountingWaker(pub AtomicUsize);
 
@@ -52,11 +52,18 @@ fn encode_row(schema: &Schema, table: &str, values: &[Value]) -> Vec<u8> {
 impl Harness {
     /// A relay with `tenant` shared and the given extra relay options (JSON object members).
     pub fn new(extra_config: &str) -> Harness {
+        Harness::with_config(extra_config, |_| {})
+    }
+
+    /// Like [`Harness::new`], with the parsed configuration changed by `change` (for limits below what
+    /// the options accept, e.g. a snapshot budget of one frame per take).
+    pub fn with_config(extra_config: &str, change: impl FnOnce(&mut RelayConfig)) -> Harness {
         let schema = reference_schema();
         let projection = Arc::new(RwLock::new(Projection::new(&schema)));
         let text =
             format!(r#"{{"sharedTables":["tenant"]{}{extra_config}}}"#, if extra_config.is_empty() { "" } else { "," });
-        let config = parse_relay_config(&text).unwrap();
+        let mut config = parse_relay_config(&text).unwrap();
+        change(&mut config);
         let relay = Relay::new(&schema, config, projection.clone()).unwrap().with_epoch(Epoch::fixed("0000000e90c1"));
         let wakes = Arc::new(CountingWaker(AtomicUsize::new(0)));
         relay.set_waker(Some(wakes.clone()));
@@ -119,22 +126,30 @@ impl Harness {
     /// Takes until nothing is ready: frames per stream, and the streams that ended.
     pub fn take_all(&self) -> Taken {
         let mut taken = Taken::default();
-        loop {
-            let Output { data, index, more } = self.relay.take();
-            let mut at = 0;
-            for entry in index.chunks(3) {
-                let (id, len, flags) = (entry[0], entry[1] as usize, entry[2]);
-                taken.frames.entry(id).or_default().extend(parse_frames(&data[at..at + len]));
-                at += len;
-                if flags & Output::ENDED != 0 {
-                    taken.ended.push(id);
-                }
-            }
-            assert_eq!(at, data.len(), "the index covers the data exactly");
-            if !more {
-                return taken;
+        while self.take_into(&mut taken) {}
+        taken
+    }
+
+    /// One take: its frames per stream and the streams that ended; and whether there is more.
+    pub fn take_once(&self) -> (Taken, bool) {
+        let mut taken = Taken::default();
+        let more = self.take_into(&mut taken);
+        (taken, more)
+    }
+
+    fn take_into(&self, taken: &mut Taken) -> bool {
+        let Output { data, index, more } = self.relay.take();
+        let mut at = 0;
+        for entry in index.chunks(3) {
+            let (id, len, flags) = (entry[0], entry[1] as usize, entry[2]);
+            taken.frames.entry(id).or_default().extend(parse_frames(&data[at..at + len]));
+            at += len;
+            if flags & Output::ENDED != 0 {
+                taken.ended.push(id);
             }
         }
+        assert_eq!(at, data.len(), "the index covers the data exactly");
+        more
     }
 
     /// The rows of `table` in the projection as JSON objects.

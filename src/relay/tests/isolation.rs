@@ -1,21 +1,25 @@
 //! The isolation property: over random interleavings of transactions (rows of random tenants, rows
 //! moving between tenants, a shared table), stream openings with random tenants, tables, filters and
 //! resume ids (valid, stale, garbled, from another epoch, mid-snapshot), narrowing, revocation, pauses
-//! and overflows:
+//! and overflows, with snapshots spread over many takes (one snapshot frame per take), shared between
+//! streams of one view (twins open while a snapshot is under way) and limited to two per principal:
 //! - every row a stream receives (and every old row) belongs to its tenant, its tables and its `where`;
 //! - ids strictly increase along each stream, including across a resume;
-//! - nothing is repeated or lost: each stream's rebuilt state equals the projection filtered for it.
+//! - nothing is repeated or lost: each stream's rebuilt state equals the projection filtered for it;
+//! - no principal ever has more than two snapshots in progress.
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-use super::harness::{doc, tenant_row, Client, Frame, Harness};
+use super::harness::{doc, tenant_row, Client, Frame, Harness, Taken};
 use crate::client::tests::proptest_config;
 use crate::relay::options::parse_selector;
 
 const TENANTS: usize = 3;
 const TITLES: usize = 2;
 const DOC_IDS: u64 = 8;
+const PRINCIPALS: usize = 2;
+const PER_PRINCIPAL: usize = 2;
 
 #[derive(Clone, Debug)]
 enum Corruption {
@@ -50,6 +54,11 @@ enum Op {
         shared: bool,
         title: Option<usize>,
         max_events: usize,
+        sub: usize,
+    },
+    /// Another stream with the selection of an open one (they may share a snapshot).
+    Twin {
+        which: usize,
     },
     Reopen {
         which: usize,
@@ -74,6 +83,8 @@ enum Op {
         by_tenant: bool,
     },
     Take,
+    /// One take only: snapshots stay in progress.
+    TakeOne,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -83,8 +94,9 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (1..=DOC_IDS).prop_map(|id| Op::Delete { id }),
         2 => (doc_change.clone(), doc_change).prop_map(|(a, b)| Op::Pair { a, b }),
         1 => (0..2usize, 0..2usize).prop_map(|(id, name)| Op::SharedRow { id, name }),
-        3 => (proptest::option::weighted(0.8, 0..TENANTS), any::<bool>(), any::<bool>(), proptest::option::of(0..TITLES), 2..6usize)
-            .prop_map(|(tenant, doc, shared, title, max_events)| Op::Open { tenant, doc: doc || !shared, shared, title, max_events }),
+        3 => (proptest::option::weighted(0.8, 0..TENANTS), any::<bool>(), any::<bool>(), proptest::option::of(0..TITLES), 2..6usize, 0..PRINCIPALS)
+            .prop_map(|(tenant, doc, shared, title, max_events, sub)| Op::Open { tenant, doc: doc || !shared, shared, title, max_events, sub }),
+        2 => any::<usize>().prop_map(|which| Op::Twin { which }),
         2 => (any::<usize>(), prop_oneof![4 => Just(Corruption::None), 1 => Just(Corruption::Garbled), 1 => Just(Corruption::OtherEpoch), 1 => Just(Corruption::Future)])
             .prop_map(|(which, corruption)| Op::Reopen { which, corruption }),
         1 => any::<usize>().prop_map(|which| Op::Close { which }),
@@ -92,7 +104,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => any::<usize>().prop_map(|which| Op::Resume { which }),
         1 => (any::<usize>(), any::<bool>(), proptest::option::of(0..TITLES)).prop_map(|(which, drop_shared, title)| Op::Narrow { which, drop_shared, title }),
         1 => (any::<usize>(), any::<bool>()).prop_map(|(which, by_tenant)| Op::Revoke { which, by_tenant }),
-        4 => Just(Op::Take),
+        3 => Just(Op::Take),
+        3 => Just(Op::TakeOne),
     ]
 }
 
@@ -105,6 +118,7 @@ struct Tracked {
     shared: bool,
     title: Option<usize>,
     max_events: usize,
+    sub: usize,
     client: Client,
     revoked: bool,
 }
@@ -118,7 +132,7 @@ impl Tracked {
         if self.shared {
             tables.push("tenant");
         }
-        let mut o = json!({ "tables": tables, "maxQueueEvents": self.max_events, "principal": { "sub": format!("u{}", self.id) } });
+        let mut o = json!({ "tables": tables, "maxQueueEvents": self.max_events, "principal": { "sub": format!("u{}", self.sub) } });
         match self.tenant {
             Some(t) => o["tenantId"] = json!(format!("t{t}")),
             None => o["allTenants"] = json!(true),
@@ -188,8 +202,7 @@ impl World {
         (self.h.held_doc(id).into_iter().collect(), vec![new])
     }
 
-    fn take(&mut self) {
-        let taken = self.h.take_all();
+    fn take(&mut self, taken: Taken) {
         for t in &mut self.open {
             for frame in taken.of(t.id) {
                 t.check(frame);
@@ -241,7 +254,7 @@ impl World {
                 };
                 self.h.tx(&[("tenant", held, vec![tenant_row(&self.h.schema, &id, &format!("n{name}"))])]);
             }
-            Op::Open { tenant, doc, shared, title, max_events } => {
+            Op::Open { tenant, doc, shared, title, max_events, sub } => {
                 let mut t = Tracked {
                     id: 0,
                     tenant,
@@ -249,9 +262,16 @@ impl World {
                     shared,
                     title,
                     max_events,
+                    sub,
                     client: Client::default(),
                     revoked: false,
                 };
+                t.id = self.h.open(&t.options(None));
+                self.open.push(t);
+            }
+            Op::Twin { which } => {
+                let Some(i) = self.pick(which) else { return };
+                let mut t = Tracked { client: Client::default(), revoked: false, ..self.open[i].clone() };
                 t.id = self.h.open(&t.options(None));
                 self.open.push(t);
             }
@@ -336,7 +356,18 @@ impl World {
                     t.revoked = true;
                 }
             }
-            Op::Take => self.take(),
+            Op::Take => {
+                let taken = self.h.take_all();
+                self.take(taken);
+            }
+            Op::TakeOne => {
+                let (taken, _) = self.h.take_once();
+                self.take(taken);
+            }
+        }
+        for sub in 0..PRINCIPALS {
+            let n = self.h.relay.snapshots_in_progress_of(&format!("u{sub}"));
+            assert!(n <= PER_PRINCIPAL, "u{sub} has {n} snapshots in progress");
         }
     }
 
@@ -345,7 +376,8 @@ impl World {
         for t in &self.open {
             self.h.relay.resume(t.id);
         }
-        self.take();
+        let taken = self.h.take_all();
+        self.take(taken);
         let docs = self.h.projection_rows("document");
         let tenants = self.h.projection_rows("tenant");
         for t in &self.open {
@@ -370,7 +402,10 @@ proptest! {
 
     #[test]
     fn no_stream_sees_another_tenant_and_every_stream_converges(ops in proptest::collection::vec(op(), 1..80)) {
-        let mut world = World { h: Harness::new(r#""logCapacity":6"#), open: Vec::new(), closed: Vec::new() };
+        let h = Harness::with_config(&format!(r#""logCapacity":6,"maxSnapshotsPerPrincipal":{PER_PRINCIPAL}"#), |c| {
+            c.snapshots.bytes_per_take = 1;
+        });
+        let mut world = World { h, open: Vec::new(), closed: Vec::new() };
         for op in ops {
             world.apply(op);
         }

@@ -5,3 +5,5 @@
 mod behaviour;
 mod harness;
 mod isolation;
+mod seam;
+mod snapshots;
