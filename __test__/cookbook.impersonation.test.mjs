@@ -101,7 +101,7 @@ describe('the impersonated session’s stream', () => {
     await client.until((frames) => frames.some((f) => f.event === 'document.insert' && f.data.payload.row.title === 'while impersonating'), 5000, 'the insert');
     await w.gateway.callReducer('revoke_impersonation', [null, id], { token: alice.token() });
     await client.until((frames, c) => c.ended, 5000, 'the end of the stream');
-    expect(label(client.frames.at(-1))).toBe('revoked/authorization_changed');
+    expect(label(client.frames.at(-1))).toBe('closed/authorization_changed');
     const data = client.frames.filter((f) => f.data);
     expect(data.length).toBeGreaterThan(3);
     expect(data.every((f) => f.data.act?.sub === dave.sub)).toBe(true);

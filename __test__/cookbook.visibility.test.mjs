@@ -185,7 +185,7 @@ describe('stream selections never show a row the member’s role does not grant'
         // Frames that arrived for this step (the old stream's, up to its end), then a reconnect if it ended.
         const truth = await rlsView(b.user, tenant);
         const arrived = b.fresh();
-        revocations += arrived.filter((f) => f.event === 'revoked').length;
+        revocations += arrived.filter((f) => f.event === 'closed' && f.data.payload.reason === 'authorization_changed').length;
         const context = `seed ${seed}, step ${steps} (${log.join(' ')}), ${b.user.sub}`;
         for (const row of shownRows(arrived)) expect(truth.has(row), `${context}: showed ${row}`).toBe(true);
         await b.settle();

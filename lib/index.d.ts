@@ -164,7 +164,8 @@ export interface StreamOptions extends StreamLimits {
   tables?: string[];
   where?: StreamWhere;
   /** The rows the stream's authorization depends on (`{ membership: { id: '42' } }`): when a transaction
-   * inserts, updates or deletes one, the stream ends with `revoked` (`authorization_changed`) before any
+   * inserts, updates or deletes one, the stream ends with `closed` (`authorization_changed`, after a `retry:`
+   * hint: the client reconnects) before any
    * change of that transaction reaches it. The tables must be subscribed. */
   revokeOn?: StreamWhere;
   /** The `Last-Event-ID` request header: continue after it, or `resync` when that is impossible. */
@@ -175,6 +176,18 @@ export interface StreamOptions extends StreamLimits {
   principal?: { sub?: string; sid?: string; act?: { sub: string } };
   /** Echoed as `schema_version` in every envelope. Default 1. */
   schemaVersion?: number;
+}
+
+/** Options of `gateway.streamResponse`: the stream's options, without `lastEventId` (read from the request). */
+export interface StreamResponseOptions extends Omit<StreamOptions, 'lastEventId'> {
+  /**
+   * The query parameter that names the resume position when the request has no `Last-Event-ID` header
+   * (`EventSource` cannot send one on its first request: the page starts its stream at `?after=<id>` of
+   * the rows it rendered). Default `'after'`; `null` ignores the query.
+   */
+  resumeParam?: string | null;
+  /** Headers added to the response's (the SSE headers are set unless given here). */
+  headers?: HeadersInit;
 }
 
 /** What `gateway.snapshot()` reads: a stream's selection (`principal` is accepted and changes no rows). */
@@ -311,6 +324,9 @@ export interface CloseOptions {
    * `DISCONNECTED` (they were sent: their outcome is unknown); calls not yet sent reject with `CLOSED`.
    */
   deadlineMs?: number;
+  /** The `retry:` hint open streams end with (before their `closed` frame, reason `shutdown`): how long
+   * `EventSource` waits before reconnecting, ms. Default 1000. */
+  retryMs?: number;
 }
 
 export interface ShutdownHookOptions {
@@ -318,8 +334,11 @@ export interface ShutdownHookOptions {
   signals?: NodeJS.Signals[];
   /** Passed to `close`. Default 10000. */
   deadlineMs?: number;
-  /** Exit the process (code 0) once the gateways are closed. Default true. */
+  /** Exit the process (code 0) once the gateways are closed. Default true. `false` leaves exiting to the
+   * signal's other handlers (a framework's graceful shutdown); with none, the process exits anyway. */
   exit?: boolean;
+  /** Passed to `close`: the reconnect hint of the streams it ends. Default 1000. */
+  retryMs?: number;
 }
 
 /**
@@ -453,6 +472,9 @@ export declare class Gateway {
   dropConnection(reason?: string): void;
   /** Opens an SSE stream of the projection for one tenant (or `allTenants`). */
   stream(options: StreamOptions): SseStream;
+  /** An SSE `Response` for a Fetch API `Request`: resumes after its `Last-Event-ID` header or its resume
+   * query parameter (`?after=<id>`, for a page's first request), and ends when `request.signal` aborts. */
+  streamResponse(request: Request, options: StreamResponseOptions): Response;
   /**
    * The rows a stream of the same selection would snapshot now, and the id its stream resumes after:
    * render the page from `rows`, then `stream({ ...sameSelection, lastEventId })` continues with the
@@ -466,8 +488,9 @@ export declare class Gateway {
   revoke(selector: StreamSelector, options?: { reason?: string }): number;
   /** Restricts the matching streams without disconnecting them; returns how many. */
   narrow(selector: StreamSelector, narrowing: Narrowing): number;
-  /** Closes the gateway: new calls reject with CLOSED, calls in flight get `deadlineMs` to settle, then
-   * reject with CLOSED; streams end, sockets close and nothing keeps Node alive. */
+  /** Closes the gateway: open streams end at once with `retry:` and `closed` (`shutdown`), so the browser
+   * reconnects elsewhere; new calls reject with CLOSED (not sent), calls in flight get `deadlineMs` to
+   * settle, then reject with DISCONNECTED (sent, outcome unknown); sockets close and nothing keeps Node alive. */
   close(options?: CloseOptions): Promise<void>;
 }
 

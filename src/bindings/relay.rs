@@ -210,10 +210,14 @@ impl NativeRelay {
     }
 
     /// Ends every stream (the next `take()` reports them ended) and stops the relay: no more events, no
-    /// heartbeats. Call `release()` after the last take.
+    /// heartbeats. With `reason`, each stream's last output is `retry: <retryMs>` and a `closed` frame with
+    /// that reason (a shutdown: reconnect elsewhere soon). Call `release()` after the last take.
     #[napi]
-    pub fn close(&self) {
-        self.relay.close();
+    pub fn close(&self, reason: Option<String>, retry_ms: Option<u32>) {
+        match reason {
+            Some(reason) => self.relay.close_with_farewell(&reason, retry_ms.unwrap_or(1000)),
+            None => self.relay.close(),
+        }
         self.session.remove_sink(&self.sink);
         if let Some(task) = self.heartbeats.lock().unwrap().take() {
             task.abort();

@@ -209,9 +209,7 @@ fn principal(options: &Map<String, Value>) -> Result<Principal> {
             }
             Ok(Principal { sub: string(p, "sub")?, sid: string(p, "sid")?, act })
         }
-        Some(other) => {
-            Err(invalid(format!("principal must be {{ sub?, sid?, act? }}, got {}", describe_json(other))))
-        }
+        Some(other) => Err(invalid(format!("principal must be {{ sub?, sid?, act? }}, got {}", describe_json(other)))),
     }
 }
 
@@ -326,7 +324,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.settings.principal, Principal { sub: Some("u1".into()), sid: Some("s1".into()), act: None });
-        let acted = parse_stream_options(r#"{"tenantId":"t","principal":{"sub":"u1","act":{"sub":"admin_1"}}}"#, &defaults);
+        let acted =
+            parse_stream_options(r#"{"tenantId":"t","principal":{"sub":"u1","act":{"sub":"admin_1"}}}"#, &defaults);
         assert_eq!(acted.unwrap().settings.principal.act.as_deref(), Some("admin_1"));
         assert_eq!(r.settings.limits, QueueLimits { max_events: 5, max_bytes: 4096, overflow: OverflowPolicy::Close });
         assert_eq!((r.settings.schema_version, r.settings.retry_ms), (7, 0));

@@ -111,8 +111,9 @@ impl State {
         self.mark_ready(id);
     }
 
-    /// Ends, before any change of `events` is offered, every stream whose `revokeOn` one of them fires;
-    /// returns whether any was ended.
+    /// Ends, before any change of `events` is offered, every stream whose `revokeOn` one of them fires,
+    /// with a farewell its client reconnects after (to the selection the new authorization gives); returns
+    /// whether any was ended.
     pub fn fire_watches(&mut self, events: &[Arc<Event>]) -> bool {
         if self.watches.is_empty() {
             return false;
@@ -124,8 +125,10 @@ impl State {
             .map(|(&id, _)| id)
             .collect();
         for &id in &fired {
-            if self.streams.get(&id).is_some_and(|s| !s.is_ending()) {
-                self.end_revoked(id, watch::REASON);
+            if let Some(stream) = self.streams.get_mut(&id).filter(|s| !s.is_ending()) {
+                let farewell = stream.farewell(watch::REASON, stream.settings.retry_ms);
+                stream.end_with(Some(farewell));
+                self.mark_ready(id);
             }
             self.watches.remove(&id);
         }

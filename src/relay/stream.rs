@@ -267,6 +267,13 @@ impl Stream {
         self.act_json.as_deref()
     }
 
+    /// The last frames of a stream its client should reconnect after: a `retry:` hint (`retry_ms`) and
+    /// `closed` (`reason`), with no id, so the client's `Last-Event-ID` stays the last event it received.
+    pub fn farewell(&self, reason: &str, retry_ms: u32) -> Bytes {
+        let closed = self.voice().reason("closed", None, reason);
+        Bytes::from([&retry_frame(retry_ms)[..], &closed[..]].concat())
+    }
+
     pub fn voice(&self) -> Voice<'_> {
         Voice {
             prefix: &self.prefix,

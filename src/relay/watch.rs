@@ -1,9 +1,9 @@
 //! `revokeOn`: the rows a stream's authorization depends on. When a transaction inserts, updates or
-//! deletes a row matching one of them (its old or its new image), the stream ends with `revoked`
-//! (`authorization_changed`) **before** any change of that transaction or a later one reaches it — in
-//! commit order, inside the relay, so no row the changed authorization no longer grants slips through
-//! while the app reacts. The client reconnects and the app opens a stream with the selection the new
-//! authorization gives.
+//! deletes a row matching one of them (its old or its new image), the stream ends with a `retry:` hint
+//! and `closed` (`authorization_changed`) **before** any change of that transaction or a later one reaches
+//! it — in commit order, inside the relay, so no row the changed authorization no longer grants slips
+//! through while the app reacts. The client reconnects (`EventSource` does, with its `Last-Event-ID`) and
+//! the app opens a stream with the selection the new authorization gives.
 //!
 //! Typical use: a member's stream watches their `membership` row and their role's `role_permission` rows
 //! (docs/authorization-cookbook.md). The relay sees changes of subscribed tables only: the gateway must

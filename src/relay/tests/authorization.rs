@@ -26,7 +26,7 @@ fn revoke_on_ends_the_stream_before_the_changes_of_the_transaction_that_fired_it
         ("document", vec![], vec![super::harness::doc(&h.schema, 2, "a", "same transaction")]),
     ]);
     let t = h.take_all();
-    assert_eq!(labels(t.of(watched)), ["revoked/authorization_changed"]);
+    assert_eq!(labels(t.of(watched)), ["closed/authorization_changed"]);
     assert_eq!(t.ended, vec![watched]);
     assert_eq!(labels(t.of(plain)), ["document.insert"]);
     h.insert_doc(3, "a", "after");
@@ -41,11 +41,11 @@ fn revoke_on_fires_on_the_old_row_of_an_update_or_a_delete() {
     h.take_all();
     // Renamed (the id stays): an update whose old and new rows both match.
     h.tx(&[("tenant", vec![tenant_row(&h.schema, "a", "A")], vec![tenant_row(&h.schema, "a", "A2")])]);
-    assert_eq!(labels(h.take_all().of(on_update)), ["revoked/authorization_changed"]);
+    assert_eq!(labels(h.take_all().of(on_update)), ["closed/authorization_changed"]);
     let on_delete = h.open(r#"{"tenantId":"a","tables":["document"],"revokeOn":{"tenant":{"id":"a","name":"A2"}}}"#);
     h.take_all();
     h.tx(&[("tenant", vec![tenant_row(&h.schema, "a", "A2")], vec![])]);
-    assert_eq!(labels(h.take_all().of(on_delete)), ["revoked/authorization_changed"]);
+    assert_eq!(labels(h.take_all().of(on_delete)), ["closed/authorization_changed"]);
     assert_eq!(h.relay.stream_count(), 0);
 }
 
@@ -103,7 +103,8 @@ fn a_rendered_page_of_an_acted_for_session_resumes_only_its_own_kind_of_stream()
     let page = h.relay.read(&options.selection().unwrap(), &options.principal().unwrap()).unwrap();
     h.insert_doc(2, "a", "y");
     // The same options resume right after the page: the insert made since, marked, and no snapshot.
-    let resumed = h.open(&acted.replace("\"tables\"", &format!("\"lastEventId\":\"{}\",\"tables\"", page.last_event_id)));
+    let resumed =
+        h.open(&acted.replace("\"tables\"", &format!("\"lastEventId\":\"{}\",\"tables\"", page.last_event_id)));
     let frames = h.take_all().of(resumed).to_vec();
     assert_eq!(labels(&frames), ["document.insert"]);
     assert_eq!(frames.iter().find(|f| matches!(f, Frame::Event { .. })).unwrap().data()["act"]["sub"], "admin_1");
