@@ -321,6 +321,8 @@ export interface NativeUserCallsOptions {
   maxConnections?: number
   /** A pooled connection without calls for this long closes (default 60 000 ms). */
   idleTimeoutMs?: number
+  /** 'refuse' (default) or 'as-subject': whether a delegated token (with `act`) may run as its `sub`. */
+  delegatedTokens?: string
 }
 
 /** Options of the native verifier: exactly one of `jwksJson`, `jwksUri`, `discovery`. */

@@ -68,7 +68,9 @@ beforeAll(async () => {
     database: db,
     token: () => broker.mintRobot({ id: 'gateway' }),
     subscriptions: ['SELECT * FROM tenant', 'SELECT * FROM membership', 'SELECT * FROM document', 'SELECT * FROM audit_event'],
-    userCalls: { verifier: broker },
+    // A user's key acts as the user on the reference module (docs/better-auth.md): accepted explicitly,
+    // since the gateway refuses delegated tokens on per-user calls by default (docs/machine-actors.md).
+    userCalls: { verifier: broker, delegatedTokens: 'as-subject' },
   });
   // Deploy-time step (docs/actors.md): the database owner trusts this gateway's identity.
   const trusted = await httpCall('trust_gateway', [{ __identity__: `0x${gateway.identity}` }, 'better-auth suite'], ownerToken);

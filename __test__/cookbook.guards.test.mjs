@@ -41,15 +41,17 @@ afterAll(async () => {
 describe('allowed paths are audited with the actor, the effective actor and the path', () => {
   it('a person over their own connection', async () => {
     await count(asUser(alice, 'create_document', [tenant, 'by alice', 'b']));
-    const row = await w.lastAudit(tenant, 'document.create');
-    expect(who(row)).toEqual({ actor: alice.sub, effective_actor: alice.sub, via: 'Human', key_id: null, impersonation_grant: null, gateway: null });
+    const expected = { actor: alice.sub, effective_actor: alice.sub, via: 'Human', key_id: null, impersonation_grant: null, gateway: null };
+    const row = await w.lastAudit(tenant, 'document.create', expected);
+    expect(who(row)).toEqual(expected);
     expect(row.reducer).toBe('create_document');
     expect(row.subject).toBe(await eventually(() => docId(tenant, 'by alice'), 'the document'));
   });
 
   it('a person named by the trusted gateway', async () => {
     await count(asActor(alice, 'create_document', [tenant, 'alice via gateway', 'b']));
-    expect(who(await w.lastAudit(tenant, 'document.create'))).toMatchObject({ actor: alice.sub, effective_actor: alice.sub, via: 'Human', gateway: w.gatewayIdentity });
+    const expected = { actor: alice.sub, effective_actor: alice.sub, via: 'Human', gateway: w.gatewayIdentity };
+    expect(who(await w.lastAudit(tenant, 'document.create', expected))).toMatchObject(expected);
     expect(w.gateway.rows('document', { tenant_id: tenant }).find((d) => d.title === 'alice via gateway').owner).toBe(alice.sub);
   });
 });
@@ -85,7 +87,7 @@ describe('permissions come from role_permission', () => {
     await expectCode(asUser(dave, 'set_member', [tenant, bob.sub, w.roleId(tenant, 'owner')]), 'REDUCER_FAILED', `${dave.sub} may not hand out`);
     await expectCode(asUser(dave, 'grant_permission', [tenant, w.roleId(tenant, 'viewer'), 'session.read']), 'REDUCER_FAILED', 'may not hand out session.read');
     await count(asUser(dave, 'set_member', [tenant, bob.sub, w.roleId(tenant, 'member')]));
-    expect(who(await w.lastAudit(tenant, 'member.set'))).toMatchObject({ actor: dave.sub, via: 'Human' });
+    expect(who(await w.lastAudit(tenant, 'member.set', { actor: dave.sub }))).toMatchObject({ actor: dave.sub, via: 'Human' });
   });
 });
 

@@ -37,7 +37,8 @@ describe('npm pack', () => {
   it("holds the package's files and nothing else", () => {
     const files = execFileSync('tar', ['-tzf', TARBALL], { encoding: 'utf8' }).trim().split('\n').map((f) => f.replace(/^package\//, '')).sort();
     const lib = readdirSync(join(ROOT, 'lib')).map((f) => `lib/${f}`);
-    const cli = readdirSync(join(ROOT, 'bin', 'cli')).map((f) => `bin/cli/${f}`);
+    // bin/cli and its folders (smoke/): every file, at any depth.
+    const cli = readdirSync(join(ROOT, 'bin', 'cli'), { recursive: true }).filter((f) => f.endsWith('.js')).map((f) => `bin/cli/${f}`);
     expect(files).toEqual([ADDON, 'README.md', 'bin/spacetime-gateway.js', ...cli, 'index.d.ts', 'index.js', ...lib, 'package.json'].sort());
   });
 

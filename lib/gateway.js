@@ -32,8 +32,9 @@ function checkTimeout(value, name, fallback) {
   return value;
 }
 
-const USER_CALL_DEFAULTS = { via: 'pool', maxConnections: 100, idleTimeoutMs: 60_000 };
+const USER_CALL_DEFAULTS = { via: 'pool', maxConnections: 100, idleTimeoutMs: 60_000, delegatedTokens: 'refuse' };
 const USER_ROUTES = ['pool', 'http'];
+const DELEGATED_TOKENS = ['refuse', 'as-subject'];
 
 /** Validates `options.userCalls`; returns the native options and the verifier's native handle. */
 function userCallOptions(value) {
@@ -46,11 +47,15 @@ function userCallOptions(value) {
     throw invalid(`userCalls.maxConnections must be a whole number from 1 to 100000, got ${describe(maxConnections)}`);
   }
   const idleTimeoutMs = checkTimeout(value.idleTimeoutMs, 'userCalls.idleTimeoutMs', USER_CALL_DEFAULTS.idleTimeoutMs);
+  const { delegatedTokens = USER_CALL_DEFAULTS.delegatedTokens } = value;
+  if (!DELEGATED_TOKENS.includes(delegatedTokens)) {
+    throw invalid(`userCalls.delegatedTokens must be 'refuse' or 'as-subject', got ${describe(delegatedTokens)}`);
+  }
   const handle = verifier === undefined ? undefined : nativeHandles.get(verifier);
   if (verifier !== undefined && handle === undefined) {
     throw invalid('userCalls.verifier must be a TokenBroker or a TokenVerifier of this package');
   }
-  return { native: { via, maxConnections, idleTimeoutMs }, verifier: handle };
+  return { native: { via, maxConnections, idleTimeoutMs, delegatedTokens }, verifier: handle };
 }
 
 const isPlainObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);

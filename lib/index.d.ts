@@ -104,6 +104,12 @@ export interface UserCallsOptions {
    * and any verified token of a user may share that user's pooled connection. Without it, a pooled
    * connection only carries the exact token string it was opened with. */
   verifier?: TokenBroker | TokenVerifier;
+  /** A delegated token (with an `act` claim: a robot or an admin acting for `sub`) on a per-user call runs
+   * as `sub` itself — SpacetimeDB derives the Identity from `iss` and `sub` only, and a 1.3 module cannot
+   * read `act`. `'refuse'` (default): such calls fail with INVALID_ARGUMENT before anything is sent (pass
+   * the verified `{ sub, act }` as `opts.actor` on the service connection instead); `'as-subject'`: they run
+   * as `sub` (docs/machine-actors.md). */
+  delegatedTokens?: 'refuse' | 'as-subject';
 }
 
 /** `gateway.poolStats()`: counters of the per-user pool. */

@@ -78,9 +78,15 @@ export async function cookbookWorld({ gatewayOptions } = {}) {
     audit(tenantId) {
       return owner.rows('audit_event', { tenant_id: tenantId }).sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
     },
-    /** The newest audit row of `tenantId` with `action`, waiting for it to arrive. */
-    lastAudit(tenantId, action) {
-      return eventually(() => world.audit(tenantId).filter((a) => a.action === action).at(-1), `an audit row ${action} in ${tenantId}`);
+    /**
+     * The newest audit row of `tenantId` with `action`, once it has the fields of `expected`: the call
+     * resolved when *its* connection saw the commit, and the owner's subscription may get the row a
+     * moment later. After the deadline, the newest row as it is (the test's assertion then shows why).
+     */
+    async lastAudit(tenantId, action, expected = {}) {
+      const newest = () => world.audit(tenantId).filter((a) => a.action === action).at(-1);
+      const fits = (row) => row && Object.entries(expected).every(([k, v]) => JSON.stringify(row[k]) === JSON.stringify(v));
+      return eventually(() => fits(newest()) && newest(), `an audit row ${action} in ${tenantId}`).catch(newest);
     },
     async close() {
       await gateway.close();

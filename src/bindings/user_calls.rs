@@ -27,6 +27,8 @@ pub struct NativeUserCallsOptions {
     pub max_connections: Option<f64>,
     /// A pooled connection without calls for this long closes (default 60 000 ms).
     pub idle_timeout_ms: Option<f64>,
+    /// 'refuse' (default) or 'as-subject': whether a delegated token (with `act`) may run as its `sub`.
+    pub delegated_tokens: Option<String>,
 }
 
 /// Who a call acts as: `actor` fills the reducer's `actor` parameter; `token` runs the call as the
@@ -128,6 +130,13 @@ pub(crate) fn user_call_options(options: Option<NativeUserCallsOptions>) -> Resu
         }
         out.pool = PoolOptions { idle_timeout: Duration::from_secs_f64(ms / 1000.0), ..out.pool };
     }
+    out.delegated_as_subject = match options.delegated_tokens.as_deref() {
+        None | Some("refuse") => false,
+        Some("as-subject") => true,
+        Some(other) => {
+            return Err(invalid(format!("userCalls.delegatedTokens must be 'refuse' or 'as-subject', got {other:?}")))
+        }
+    };
     Ok(out)
 }
 

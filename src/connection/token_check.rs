@@ -36,18 +36,15 @@ pub struct TokenFacts {
     pub key: PoolKey,
     /// `exp`, seconds since the epoch, when the token has one.
     pub exp: Option<u64>,
+    /// `act.sub` of a delegated token (someone acting for `sub`); `"someone"` for an `act` without one.
+    pub act: Option<Box<str>>,
 }
 
 fn not_usable(why: &str) -> GatewayError {
     GatewayError::invalid_argument(format!("opts.token is not a SpacetimeDB access token: {why}"))
 }
 
-/// Reads `iss`, `sub` and `exp` from a token without verifying it.
-///
-/// A token with an `act` claim (someone acting for `sub`: an API key's robot, an impersonating admin) is
-/// refused: SpacetimeDB derives the caller's Identity from `iss` and `sub` alone, and a 1.3 module cannot
-/// read `act`, so the call would run as if `sub` had made it. Such calls go through the service
-/// connection, with the verified `{ sub, act }` as the reducer's actor (docs/machine-actors.md).
+/// Reads `iss`, `sub`, `exp` and `act.sub` from a token without verifying it.
 pub fn read_token(token: &str) -> Result<TokenFacts> {
     let decoded = jwt::decode(token).map_err(|e| not_usable(&e.message))?;
     let claim = |name: &str| match decoded.payload.get(name) {
@@ -55,16 +52,26 @@ pub fn read_token(token: &str) -> Result<TokenFacts> {
         _ => Err(not_usable(&format!("it has no `{name}` string (SpacetimeDB requires `iss` and `sub`)"))),
     };
     let key = PoolKey { issuer: claim("iss")?, subject: claim("sub")? };
-    if decoded.payload.contains_key("act") {
-        let act = decoded.payload["act"].get("sub").and_then(Value::as_str).unwrap_or("someone");
-        return Err(GatewayError::invalid_argument(format!(
+    let act = decoded.payload.get("act").map(|act| act.get("sub").and_then(Value::as_str).unwrap_or("someone").into());
+    Ok(TokenFacts { key, exp: exp_of(&decoded.payload), act })
+}
+
+/// Refuses a delegated token (an `act` claim: an API key's robot or an impersonating admin acting for
+/// `sub`) on a per-user call, unless the app accepted that such calls run as `sub`: SpacetimeDB derives
+/// the caller's Identity from `iss` and `sub` alone, and a 1.3 module cannot read `act`, so the module
+/// would see the user and nobody else. Such calls belong on the service connection, with the verified
+/// `{ sub, act }` as the reducer's actor (docs/machine-actors.md).
+pub fn check_delegation(facts: &TokenFacts, as_subject: bool) -> Result<()> {
+    match &facts.act {
+        Some(act) if !as_subject => Err(GatewayError::invalid_argument(format!(
             "opts.token has an `act` claim ({act} acting for {}): SpacetimeDB derives the caller from `iss` and \
              `sub` only, so a per-user call would run as {} itself; call through the service connection with \
-             opts.actor set to the verified {{ sub, act }} instead (docs/machine-actors.md)",
-            key.subject, key.subject
-        )));
+             opts.actor set to the verified {{ sub, act }} instead, or accept that with userCalls.delegatedTokens: \
+             'as-subject' (docs/machine-actors.md)",
+            facts.key.subject, facts.key.subject
+        ))),
+        _ => Ok(()),
     }
-    Ok(TokenFacts { key, exp: exp_of(&decoded.payload) })
 }
 
 fn exp_of(payload: &Map<String, Value>) -> Option<u64> {
@@ -200,19 +207,25 @@ mod tests {
     }
 
     #[test]
-    fn refuses_delegated_tokens_which_would_run_as_their_subject() {
+    fn refuses_delegated_tokens_which_would_run_as_their_subject_unless_accepted() {
         let b = broker("spacetimedb");
         let token = b.mint_delegated_at(claims("user_1"), "robot:k1", Some(300), 1_000).unwrap();
-        let e = read_token(&token).unwrap_err();
+        let facts = read_token(&token).unwrap();
+        assert_eq!(facts.act.as_deref(), Some("robot:k1"));
+        let e = check_delegation(&facts, false).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidArgument);
         assert!(e.message.contains("robot:k1 acting for user_1"), "{}", e.message);
-        assert!(e.message.contains("opts.actor"), "{}", e.message);
+        assert!(e.message.contains("opts.actor") && e.message.contains("'as-subject'"), "{}", e.message);
         assert!(!e.message.contains(&token), "never echoes the token");
+        assert!(check_delegation(&facts, true).is_ok());
+        let own = read_token(&b.mint_at(claims("user_1"), Some(300), 1_000).unwrap()).unwrap();
+        assert_eq!(own.act, None);
+        assert!(check_delegation(&own, false).is_ok());
     }
 
     #[test]
     fn expiry_is_judged_with_the_server_leeway() {
-        let facts = |exp| TokenFacts { key: PoolKey { issuer: "i".into(), subject: "s".into() }, exp };
+        let facts = |exp| TokenFacts { key: PoolKey { issuer: "i".into(), subject: "s".into() }, exp, act: None };
         assert!(check_not_expired(&facts(Some(1_000)), 1_060).is_ok());
         let e = check_not_expired(&facts(Some(1_000)), 1_061).unwrap_err();
         assert_eq!(e.code, ErrorCode::Unauthorized);

@@ -14,7 +14,7 @@ use super::pool::{PoolOptions, UserPool};
 use super::pool_state::PoolStats;
 use super::sats_json::SatsArgs;
 use super::session_pool::SessionConnector;
-use super::token_check::{check_not_expired, read_token, CallVerifier, VerifiedTokens};
+use super::token_check::{check_delegation, check_not_expired, read_token, CallVerifier, VerifiedTokens};
 use crate::auth::now_seconds;
 use crate::client::connection::ConnectParams;
 use crate::client::schema::Schema;
@@ -56,11 +56,14 @@ pub struct UserCallOptions {
     pub via: UserRoute,
     /// The per-user pool's limits.
     pub pool: PoolOptions,
+    /// Delegated tokens (with `act`) may run as their `sub` (`userCalls.delegatedTokens: 'as-subject'`);
+    /// by default they are refused (see `token_check::check_delegation`).
+    pub delegated_as_subject: bool,
 }
 
 impl Default for UserCallOptions {
     fn default() -> Self {
-        UserCallOptions { via: UserRoute::Pool, pool: PoolOptions::default() }
+        UserCallOptions { via: UserRoute::Pool, pool: PoolOptions::default(), delegated_as_subject: false }
     }
 }
 
@@ -76,6 +79,7 @@ pub enum UserCallOutcome {
 /// The per-user calls of one gateway.
 pub struct UserCalls {
     via: UserRoute,
+    delegated_as_subject: bool,
     pool: UserPool<SessionConnector>,
     http: HttpCaller,
     verified: Mutex<Option<Arc<VerifiedTokens>>>,
@@ -99,6 +103,7 @@ impl UserCalls {
         );
         Ok(UserCalls {
             via: options.via,
+            delegated_as_subject: options.delegated_as_subject,
             pool: UserPool::new(SessionConnector::new(connect, schema), options.pool),
             http,
             verified: Mutex::new(None),
@@ -124,6 +129,7 @@ impl UserCalls {
             return Err(GatewayError::new(ErrorCode::Closed, "the gateway is closed; the per-user call was not sent"));
         }
         let facts = read_token(token)?;
+        check_delegation(&facts, self.delegated_as_subject)?;
         let verified = self.verified.lock().unwrap().clone();
         let token_verified = match verified {
             Some(verified) => {
