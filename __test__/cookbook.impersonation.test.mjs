@@ -65,8 +65,9 @@ describe('acting as a user needs a live grant', () => {
     await grant(carol, bob);
     await w.gateway.callReducer('set_member', [null, other, bob.sub, w.roleId(other, 'member')], { token: alice.token() });
     await expectCode(callAs(w.gateway, impersonating(carol, bob), 'create_document', [other, 'x', 'b']), 'REDUCER_FAILED', `has no impersonation grant to act as ${bob.sub} in tenant ${other}`);
-    const short = await grant(bob, dave, new Date(Date.now() + 1200).toISOString());
-    await new Promise((r) => setTimeout(r, 1300));
+    const shortUntil = new Date(Date.now() + 3000).toISOString();
+    const short = await grant(bob, dave, shortUntil);
+    await new Promise((r) => setTimeout(r, Date.parse(shortUntil) - Date.now() + 100));
     await expectCode(callAs(w.gateway, impersonating(bob, dave), 'create_document', [tenant, 'x', 'b']), 'REDUCER_FAILED', `impersonation grant ${short} (${bob.sub} as ${dave.sub} in tenant ${tenant}) expired at`);
     const revoked = await grant(carol, dave);
     await w.gateway.callReducer('revoke_impersonation', [null, revoked], { token: alice.token() });
@@ -113,9 +114,9 @@ describe('the impersonated session’s stream', () => {
   });
 
   it('is revoked when its grant expires', async () => {
-    await grant(carol, bob, new Date(Date.now() + 1500).toISOString());
+    await grant(carol, bob, new Date(Date.now() + 3000).toISOString());
     const client = await events.open(w.broker.mintDelegated({ sub: bob.sub, actor: carol.sub, sid: 'sid-carol' }), tenant);
-    await client.until((frames, c) => c.ended, 5000, 'the end at expiry');
+    await client.until((frames, c) => c.ended, 10_000, 'the end at expiry');
     expect(label(client.frames.at(-1))).toBe('revoked/impersonation_expired');
   });
 });

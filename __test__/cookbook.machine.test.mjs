@@ -3,8 +3,10 @@
 // module re-checks the key's grant on every call: revoked, expired, other-tenant and out-of-grant calls are
 // refused with its message — while the tokens are still valid — and neither kind ever passes for a person.
 
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actorFromClaims, callAs } from '../examples/cookbook/actor.mjs';
+import { keyExchange } from '../examples/cookbook/key-exchange.mjs';
 import { cookbookWorld, eventually, who } from './helpers/cookbook.mjs';
 import { httpCallOn } from './helpers/private-server.mjs';
 import { uniqueId } from './helpers/spacetimedb.mjs';
@@ -80,10 +82,10 @@ describe('robots: an API key acting on its own grant', () => {
   });
 
   it('an expired key is refused, naming when it expired', async () => {
-    const expiresAt = new Date(Date.now() + 1500).toISOString();
+    const expiresAt = new Date(Date.now() + 3000).toISOString();
     const k = await key(['document.write'], { expiresAt });
     await callAs(w.gateway, robotClaims(k), 'create_document', [tenant, 'before expiry', 'b']);
-    await new Promise((r) => setTimeout(r, 1600));
+    await new Promise((r) => setTimeout(r, Date.parse(expiresAt) - Date.now() + 100));
     await expectCode(callAs(w.gateway, robotClaims(k), 'create_document', [tenant, 'after expiry', 'b']), 'REDUCER_FAILED', `api key ${k} expired at`);
   });
 });
@@ -105,6 +107,50 @@ describe('delegated access: a key acting for a user', () => {
     await expectCode(callAs(w.gateway, delegatedClaims(readOnly, bob), 'create_document', [tenant, 'x', 'b']), 'REDUCER_FAILED', `api key ${readOnly} does not grant document.write`);
     const k = await key(['document.write'], { canDelegate: true });
     await expectCode(callAs(w.gateway, delegatedClaims(k, carol), 'create_document', [tenant, 'x', 'b']), 'REDUCER_FAILED', `${carol.sub}'s role in tenant ${tenant} does not grant document.write`);
+  });
+});
+
+describe('the key exchange, over any key store', () => {
+  /** The app's key store: keys shown once as `sk_<keyId>_<secret>`, kept as a SHA-256 hash, found by prefix. */
+  const stored = new Map();
+  const issue = (keyId, userId) => {
+    const presented = `sk_${keyId}_${randomBytes(16).toString('hex')}`;
+    stored.set(keyId, { hash: createHash('sha256').update(presented).digest('hex'), userId });
+    return presented;
+  };
+  const verifyKey = async (presented) => {
+    const keyId = /^sk_(.+)_[0-9a-f]{32}$/.exec(presented)?.[1];
+    const entry = keyId && stored.get(keyId);
+    const hash = createHash('sha256').update(presented).digest('hex');
+    return entry && entry.hash === hash ? { keyId, userId: entry.userId } : null;
+  };
+
+  it('a verified key becomes a robot or delegated token; revoking the grant stops the next call', async () => {
+    const exchange = keyExchange({ broker: w.broker, verifyKey, ttlSeconds: 600 });
+    const k = await key(['document.write'], { canDelegate: true });
+    const presented = issue(k, bob.sub);
+    const robot = await exchange(presented);
+    expect(robot).toMatchObject({ kind: 'robot', sub: `robot:${k}`, act: null });
+    await callAs(w.gateway, w.broker.verify(robot.token), 'create_document', [tenant, 'exchanged robot', 'b']);
+    const delegated = await exchange(presented, { forUser: true });
+    expect(delegated).toMatchObject({ kind: 'delegated', sub: bob.sub, act: `robot:${k}` });
+    await callAs(w.gateway, w.broker.verify(delegated.token), 'create_document', [tenant, 'exchanged for bob', 'b']);
+    const expected = { actor: `robot:${k}`, effective_actor: bob.sub, via: 'Delegated', key_id: k };
+    expect(who(await w.lastAudit(tenant, 'document.create', expected))).toMatchObject(expected);
+    await w.gateway.callReducer('revoke_api_key', [null, k], { token: alice.token() });
+    // The exchange still hands out tokens (the app's store knows nothing of the grant); the module refuses.
+    const after = await exchange(presented);
+    await expectCode(callAs(w.gateway, w.broker.verify(after.token), 'create_document', [tenant, 'x', 'b']), 'REDUCER_FAILED', `api key ${k} was revoked at`);
+    await expectCode(callAs(w.gateway, w.broker.verify(delegated.token), 'create_document', [tenant, 'x', 'b']), 'REDUCER_FAILED', `api key ${k} was revoked at`);
+  });
+
+  it('refuses a missing, unknown or tampered key, and delegation for a key without a user, with a code', async () => {
+    const exchange = keyExchange({ broker: w.broker, verifyKey });
+    const presented = issue('k-exchange', undefined);
+    for (const bad of [undefined, '', 42, 'sk_nokey_0123', `${presented.slice(0, -1)}${presented.endsWith('0') ? '1' : '0'}`]) {
+      await expectCode(exchange(bad), 'API_KEY_INVALID');
+    }
+    await expectCode(exchange(presented, { forUser: true }), 'API_KEY_INVALID', 'belongs to no user');
   });
 });
 

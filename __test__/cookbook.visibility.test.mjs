@@ -142,6 +142,7 @@ describe('row-level security on 1.3.0', () => {
 describe('stream selections never show a row the member’s role does not grant', () => {
   it('holds over random role, permission, membership and document changes', async () => {
     const seed = Number(process.env.COOKBOOK_SEED ?? Date.now() % 1_000_000);
+    const STEPS = Number(process.env.COOKBOOK_STEPS ?? 40);
     const rand = random(seed);
     const pick = (list) => list[Math.floor(rand() * list.length)];
     const members = [await w.user('m1'), await w.user('m2'), await w.user('m3')];
@@ -175,9 +176,8 @@ describe('stream selections never show a row the member’s role does not grant'
     const names = Object.keys(ops);
     const started = Date.now();
     const log = [];
-    let steps = 0;
     let revocations = 0;
-    for (; steps < 40 && Date.now() - started < 20_000; steps++) {
+    for (let steps = 0; steps < STEPS; steps++) {
       const op = pick(names);
       log.push(op);
       await ops[op]();
@@ -198,8 +198,7 @@ describe('stream selections never show a row the member’s role does not grant'
         if (b.status !== 200) expect(truth, `${context}: refused (${b.status}) but SpacetimeDB shows rows`).toEqual(new Set());
       }
     }
-    console.log(`visibility property: seed ${seed}, ${steps} steps in ${Date.now() - started} ms, ${revocations} streams revoked by authorization changes`);
-    expect(steps).toBeGreaterThanOrEqual(10);
+    console.log(`visibility property: seed ${seed}, ${STEPS} steps in ${Date.now() - started} ms, ${revocations} streams revoked by authorization changes`);
     for (const b of browsers) b.client?.close();
-  }, 60_000);
+  }, 180_000);
 });
