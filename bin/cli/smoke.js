@@ -14,6 +14,8 @@ const { Steps, StepFailure } = require('./smoke/steps.js');
 const { tokenSource } = require('./smoke/token-source.js');
 
 const isChange = (f) => f.data && /\.(insert|update|delete)$/.test(f.event);
+/** Resolves `true` once `promise` settles, `false` once `ms` passed (the timer keeps nothing alive). */
+const withinDeadline = (promise, ms) => Promise.race([promise.then(() => true), new Promise((r) => setTimeout(r, ms, false).unref())]);
 const expectationFailure = (step, problems) => new StepFailure(step, 1, 'EXPECTATION_FAILED', problems.join('; '));
 
 /** A token function for the gateway: the first token, then fresh ones from the source (or always the same). */
@@ -115,7 +117,11 @@ async function smoke(argv) {
     report.failure = { step: failure.step, code: failure.code, message: failure.message };
     if (err.report) report.simulate = err.report;
   } finally {
-    for (const close of closers.reverse()) await close().catch(() => {});
+    // Closing has a deadline too: a server that stops answering must not hold the process. If a close
+    // did not finish, whatever it left open may keep Node running: exit shortly after the report.
+    let closed = true;
+    for (const close of closers.reverse()) closed = (await withinDeadline(close().catch(() => {}), plan.timeoutMs)) && closed;
+    if (!closed) setTimeout(() => process.exit(), 1000).unref();
   }
   report.ms = Math.round(performance.now() - started);
   if (json) printJson(report);
