@@ -11,6 +11,8 @@
 #       Stops exactly what that `up` started and removes its data.
 #   scripts/example.sh <app> build
 #       Only builds (or finds the cached build); prints the server entry.
+#   scripts/example.sh <app> check
+#       Type-checks the app's sources against the installed packages (tsc --noEmit).
 #
 # <app>: tanstack (examples/tanstack-start). The tarball is $SPACETIME_GATEWAY_TARBALL, else `npm pack`.
 set -euo pipefail
@@ -25,7 +27,7 @@ fail() {
   exit 1
 }
 usage() {
-  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -59,34 +61,49 @@ build_key() {
   local tgz=$1
   {
     (cd "$app_dir" && find . \( -name node_modules -o -name .output -o -name .tanstack -o -name .nitro -o -name dist \) -prune -o \
-      -type f ! -name routeTree.gen.ts ! -name .env -print | LC_ALL=C sort | xargs sha256sum)
+      -type f ! -name routeTree.gen.ts ! -name .env ! -name '*.md' -print | LC_ALL=C sort | xargs sha256sum)
     sha256sum <"$tgz"
     "$node24/node" --version
   } | sha256sum | cut -c1-16
 }
 
-# Prints the cached build's server entry, building it first when the inputs changed.
+# The app's sources with its dependencies installed (and spacetime-gateway from the tarball), in $work.
+work="$root/.pack/examples/$app"
+prepare() {
+  bash scripts/fixture.sh "$app_dir" "$1" "$work" >/dev/null
+}
+
+vite_build() {
+  # NODE_ENV=production: a test runner's NODE_ENV=test would emit development JSX (docs/frameworks.md).
+  (cd "$work" && env -u CI -u TEST -u VITEST NODE_ENV=production PATH="$node24:$PATH" node node_modules/vite/bin/vite.js build >"$work.build.log" 2>&1) ||
+    { tail -n 40 "$work.build.log" >&2; fail "vite build failed (log: $work.build.log)"; }
+}
+
+# Prints the cached build's server entry, building it first when the inputs changed. Builds of one app
+# take turns (they share the work dir), and so do packs of this clone.
 build() {
   local tgz key cache
-  tgz=$(tarball)
+  tgz=$(sg_locked "$root/.pack/pack.lock" tarball)
   key=$(build_key "$tgz")
   cache="$SG_CACHE_DIR/examples/$app-$key"
-  if [[ ! -f $cache/$entry_rel ]]; then
-    local work="$root/.pack/examples/$app"
-    log "building $app_dir (vite build on Node 24; cached in $cache)"
-    bash scripts/fixture.sh "$app_dir" "$tgz" "$work" >/dev/null
-    # NODE_ENV=production: a test runner's NODE_ENV=test would emit development JSX (docs/frameworks.md).
-    (cd "$work" && env -u CI -u TEST -u VITEST NODE_ENV=production PATH="$node24:$PATH" node node_modules/vite/bin/vite.js build >"$work.build.log" 2>&1) ||
-      { tail -n 40 "$work.build.log" >&2; fail "vite build failed (log: $work.build.log)"; }
-    rm -rf "$cache.tmp-$$"
-    mkdir -p "$cache.tmp-$$"
-    mv "$work/$output_rel" "$cache.tmp-$$/"
-    rm -rf "$cache"
-    mv "$cache.tmp-$$" "$cache"
-    # Keep the three newest builds of this app.
-    ls -dt "$SG_CACHE_DIR/examples/$app"-* 2>/dev/null | grep -v '\.tmp-' | tail -n +4 | xargs -r rm -rf
-  fi
+  [[ -f $cache/$entry_rel ]] || sg_locked "$SG_CACHE_DIR/examples/$app.lock" build_into "$cache" "$tgz"
+  touch "$cache" # in use: the pruning below keeps the most recently used builds
   printf '%s\n' "$cache/$entry_rel"
+}
+
+build_into() {
+  local cache=$1 tgz=$2
+  [[ -f $cache/$entry_rel ]] && return 0 # built by another process while we waited for the lock
+  log "building $app_dir (vite build on Node 24; cached in $cache)"
+  prepare "$tgz"
+  vite_build
+  rm -rf "$cache.tmp-$$"
+  mkdir -p "$cache.tmp-$$"
+  mv "$work/$output_rel" "$cache.tmp-$$/"
+  rm -rf "$cache"
+  mv "$cache.tmp-$$" "$cache"
+  # Keep the five most recently used builds of this app (an instance still running uses its own).
+  ls -dt "$SG_CACHE_DIR/examples/$app"-* 2>/dev/null | grep -v '\.tmp-' | tail -n +6 | xargs -r rm -rf
 }
 
 up() {
@@ -103,7 +120,9 @@ up() {
   inst=$(mktemp -d "$root/.examples/$app-XXXXXX")
   # From here on, a failure stops whatever was started.
   trap 'log "start-up failed; stopping what was started"; down_instance "$inst" >/dev/null 2>&1 || true' ERR
-  bash scripts/spacetimedb.sh up --env-out "$inst/spacetimedb.env" >/dev/null
+  # Always a server of its own: a SpacetimeDB named by the caller's environment (SPACETIMEDB_URL, e.g.
+  # the test suite's) would get a database published into it.
+  env $(compgen -e | grep '^SPACETIMEDB_' | sed 's/^/-u /') bash scripts/spacetimedb.sh up --env-out "$inst/spacetimedb.env" >/dev/null
   bash scripts/postgres.sh up --env-out "$inst/postgres.env" >/dev/null
   local port facts pid
   port=$("$node24/node" -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
@@ -118,6 +137,7 @@ up() {
 SPACETIMEDB_URL=$(sed -n 's/^SPACETIMEDB_URL=//p' <<<"$db")
 SPACETIMEDB_DB=$(sed -n 's/^SPACETIMEDB_DB=//p' <<<"$db")
 SPACETIMEDB_OWNER_TOKEN=$(sed -n 's/^SPACETIMEDB_OWNER_TOKEN=//p' <<<"$db")
+SPACETIMEDB_PID=$(sed -n 's/^SPACETIMEDB_PID=//p' <<<"$db")
 $(cat "$inst/postgres.env" | grep '^DATABASE_URL=')
 $pid
 EXAMPLE_APP=$app
@@ -154,9 +174,21 @@ down() {
   rm -f "$target"
 }
 
+check() {
+  sg_locked "$SG_CACHE_DIR/examples/$app.lock" check_locked "$(sg_locked "$root/.pack/pack.lock" tarball)"
+}
+
+check_locked() {
+  prepare "$1"
+  vite_build # the framework generates the route tree (src/routeTree.gen.ts) while it builds
+  (cd "$work" && PATH="$node24:$PATH" npm run --silent typecheck) || fail "the type check of $app_dir failed (see above)"
+  log "$app_dir type-checks"
+}
+
 case $cmd in
   up) up "$@" ;;
   down) down "$@" ;;
   build) build ;;
+  check) check ;;
   *) usage ;;
 esac

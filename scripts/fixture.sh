@@ -47,11 +47,23 @@ install_deps() {
 }
 [[ -d $cached/node_modules ]] || sg_locked "$SG_CACHE_DIR/fixtures/$name.lock" install_deps
 
-rm -rf "$work"
-mkdir -p "$work"
+# A work dir prepared from the same lockfile and tarball keeps its node_modules: only the sources are
+# copied again (a fresh copy of node_modules costs seconds to tens of seconds of disk time).
+stamp="$key-$(sha256sum <"$tarball" | cut -c1-16)"
+if [[ -f $work/.fixture-stamp && $(cat "$work/.fixture-stamp") == "$stamp" && -d $work/node_modules ]]; then
+  find "$work" -mindepth 1 -maxdepth 1 ! -name node_modules ! -name .fixture-stamp -exec rm -rf {} +
+  fresh=
+else
+  rm -rf "$work"
+  mkdir -p "$work"
+  fresh=1
+fi
 (cd "$src" && tar --exclude=node_modules --exclude=.output --exclude=.tanstack --exclude=.nitro --exclude=routeTree.gen.ts --exclude=.env -cf - .) | (cd "$work" && tar -xf -)
-cp -a --reflink=auto "$cached/node_modules" "$work/node_modules"
-# What `npm install <tarball>` adds to a tree: the package (it has no dependencies of its own).
-(cd "$work" && PATH="$node24:$PATH" npm install --no-save --offline --no-audit --no-fund "$tarball" >&2) ||
-  fail "could not install $tarball into the $name fixture"
+if [[ -n $fresh ]]; then
+  cp -a --reflink=auto "$cached/node_modules" "$work/node_modules"
+  # What `npm install <tarball>` adds to a tree: the package (it has no dependencies of its own).
+  (cd "$work" && PATH="$node24:$PATH" npm install --no-save --offline --no-audit --no-fund "$tarball" >&2) ||
+    fail "could not install $tarball into the $name fixture"
+  printf '%s\n' "$stamp" >"$work/.fixture-stamp"
+fi
 printf '%s\n' "$work"

@@ -5,8 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveIdentity } from '../../lib/index.js';
 import { start as startApp, stop as stopApp } from '../../tools/examples/app.mjs';
+import { exampleBroker } from '../../tools/examples/broker.mjs';
 import { AppClient } from '../../tools/examples/client.mjs';
-import { callReducer, exampleBroker, LIMITS, launchBrowser, openRecorded, signedInContext, sql, until } from './harness.mjs';
+import { callReducer, LIMITS, launchBrowser, openRecorded, signedInContext, sql, until } from './harness.mjs';
 import { id, T } from './selectors.mjs';
 
 /** How soon a change made in one tab must show in another (the "within a second"). */

@@ -1,43 +1,18 @@
 // What the app-agnostic suites (contract.mjs, browser.mjs) need around an example app: starting it with
 // scripts/example.sh, reading SpacetimeDB as its owner, a real Chromium, and waiting for conditions.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { readEnvFile } from '../../tools/spacetimedb-dev/instance.mjs';
-import { TokenBroker } from '../../lib/index.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-const run = promisify(execFile);
+import { up } from '../../tools/examples/app.mjs';
 
 /** The limits the suites rely on (passed to the app as APP_* settings). */
 export const LIMITS = { writesPerMinute: 20, keyRequestsPerMinute: 12 };
 
-/**
- * `scripts/example.sh <app> up` with the suites' limits; resolves the printed facts (APP_URL,
- * SPACETIMEDB_URL, SPACETIMEDB_DB, EXAMPLE_INSTANCE, …) and `down()`.
- */
-export async function startExample(app) {
-  const dir = mkdtempSync(join(tmpdir(), `example-${app}-`));
-  const envFile = join(dir, 'env');
-  const { CI, TEST, VITEST, NODE_ENV, ...env } = process.env;
-  const limits = {
+/** `scripts/example.sh <app> up` (tools/examples/app.mjs) with the suites' limits. */
+export function startExample(app) {
+  return up(app, {
     APP_WRITE_RATE_LIMIT: `${LIMITS.writesPerMinute}/60`,
     APP_API_KEY_RATE_LIMIT: `${LIMITS.keyRequestsPerMinute}/60`,
     APP_AUTH_RATE_LIMIT: '1000/10', // the suites sign many users up from one address
-  };
-  await run('bash', [join(ROOT, 'scripts', 'example.sh'), app, 'up', '--env-out', envFile], { cwd: ROOT, env: { ...env, ...limits }, maxBuffer: 64 << 20 });
-  const facts = readEnvFile(envFile);
-  return {
-    ...facts,
-    issuer: `${facts.APP_URL}/api/spacetime`,
-    down: async () => {
-      await run('bash', [join(ROOT, 'scripts', 'example.sh'), app, 'down', envFile], { cwd: ROOT });
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  });
 }
 
 /** Runs SQL on the example's database as its owner; resolves the rows as objects. */
@@ -54,11 +29,6 @@ export async function sql(app, query) {
   // Identities come as a one-field product, ["0x…"]: as plain hex, like the gateway writes them.
   const plain = (v) => (Array.isArray(v) && v.length === 1 && /^0x[0-9a-f]{64}$/.test(v[0]) ? v[0].slice(2) : v);
   return first.rows.map((row) => Object.fromEntries(row.map((v, i) => [names[i], plain(v)])));
-}
-
-/** A token broker with the example's own signing key (for writing as a user past the app). */
-export function exampleBroker(app) {
-  return new TokenBroker({ issuer: app.issuer, audience: 'spacetimedb', keys: JSON.parse(readFileSync(app.SPACETIME_KEY_FILE, 'utf8')) });
 }
 
 /** Calls a reducer over SpacetimeDB's HTTP route with `token`; throws unless it committed. */

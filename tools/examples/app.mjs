@@ -1,18 +1,45 @@
-// The app process of an example instance (scripts/example.sh): its deploy-time set-up (signing key,
-// the module owner trusting the gateway), starting it, waiting until it is ready, and stopping it —
-// exactly the process that was started (by pid, checked against its command line). Importable by tests
-// that kill and restart the app; also a small CLI for scripts/example.sh.
+// Example instances (scripts/example.sh) from code — `up`/`down` for tests and benchmarks — and the app
+// process of an instance: its deploy-time set-up (signing key, the module owner trusting the gateway),
+// starting it, waiting until it is ready, and stopping it — exactly the process that was started (by
+// pid, checked against its command line). Tests kill and restart it with `stop`/`start`. Also a small
+// CLI for scripts/example.sh.
 //
 //   node tools/examples/app.mjs setup <instance-dir> <server-entry> <port>   writes the app's settings
 //   node tools/examples/app.mjs start <instance-dir>                         starts it, waits for /api/health
 //   node tools/examples/app.mjs stop <instance-dir> [--kill]                 SIGTERM (or SIGKILL), waits
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { readEnvFile, stopProcess } from '../spacetimedb-dev/instance.mjs';
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
+const run = promisify(execFile);
+
+/**
+ * `scripts/example.sh <app> up`: resolves the facts it printed (APP_URL, SPACETIMEDB_URL, SPACETIMEDB_DB,
+ * EXAMPLE_INSTANCE, …) plus `issuer` and `down()`. `settings` are APP_* settings for the app (limits).
+ * The caller's CI, TEST, VITEST and NODE_ENV stay out of the build and the app.
+ */
+export async function up(app, settings = {}) {
+  const dir = mkdtempSync(join(tmpdir(), `example-${app}-`));
+  const envFile = join(dir, 'env');
+  const { CI, TEST, VITEST, NODE_ENV, ...env } = process.env;
+  await run('bash', [join(ROOT, 'scripts', 'example.sh'), app, 'up', '--env-out', envFile], { cwd: ROOT, env: { ...env, ...settings }, maxBuffer: 64 << 20 });
+  const facts = readEnvFile(envFile);
+  return {
+    ...facts,
+    issuer: `${facts.APP_URL}/api/spacetime`,
+    down: async () => {
+      await run('bash', [join(ROOT, 'scripts', 'example.sh'), app, 'down', envFile], { cwd: ROOT });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 /** The robot id of the app's service connection (src/server/gateway.ts): `sub = robot:gateway`. */
 const GATEWAY_SUB = 'robot:gateway';
