@@ -9,19 +9,20 @@ use napi_derive::napi;
 
 use super::to_napi_error;
 use super::user_calls::{check_route, user_call_options, CallResult, NativeCallRoute, NativeUserCallsOptions};
-use crate::client::backoff::BackoffPolicy;
-use crate::client::connection::ConnectParams;
-use crate::client::http;
-use crate::client::json_io::{rows_json, transaction_json};
-use crate::client::protocol::DEFAULT_MAX_MESSAGE_BYTES;
-use crate::client::schema::Schema;
-use crate::client::session::{ChangeSink, Session, SessionOptions, Transaction};
-use crate::client::state::{SessionState, StateSink};
-use crate::client::token::{token_within, TokenProvider, TokenSource};
-use crate::client::uri::{Compression, ServerAddress};
-use crate::connection::actor::encode_call;
-use crate::connection::UserCalls;
+use crate::actors::actor::encode_call;
+use crate::actors::UserCalls;
+use crate::codec::protocol::DEFAULT_MAX_MESSAGE_BYTES;
+use crate::codec::schema::Schema;
 use crate::error::{ErrorCode, GatewayError};
+use crate::gateway::json::{rows_json, transaction_json};
+use crate::projection::{ChangeSink, Transaction};
+use crate::session::backoff::BackoffPolicy;
+use crate::session::http;
+use crate::session::state::{SessionState, StateSink};
+use crate::session::token::{token_within, TokenProvider, TokenSource};
+use crate::session::uri::{Compression, ServerAddress};
+use crate::session::websocket::ConnectParams;
+use crate::session::{Session, SessionOptions};
 use futures_util::future::BoxFuture;
 
 /// Options of `connectGateway` (validated again here: the JS layer is not the only possible caller).

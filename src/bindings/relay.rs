@@ -9,8 +9,9 @@ use napi_derive::napi;
 use tokio::task::JoinHandle;
 
 use super::to_napi_error;
-use crate::client::session::{ChangeSink, Session};
 use crate::error::{ErrorCode, GatewayError};
+use crate::projection::ChangeSink;
+use crate::projection::Projection;
 use crate::relay::options::{
     parse_narrowing, parse_relay_config, parse_selector, parse_stream_options, parse_view_options,
 };
@@ -19,6 +20,7 @@ use crate::relay::source::ProjectionSource;
 use crate::relay::tables::RelayTables;
 use crate::relay::timer::run_heartbeats;
 use crate::relay::{Relay, Wake};
+use crate::session::Session;
 
 /// The JS pump: called (with no argument) when output is ready. Weak: it does not keep Node alive by
 /// itself; `keepAlive(true)` makes it strong while streams are open.
@@ -33,6 +35,13 @@ impl Wake for JsWaker {
             // NonBlocking: the session task must never wait for the JS thread.
             wake.call((), ThreadsafeFunctionCallMode::NonBlocking);
         }
+    }
+}
+
+/// The relay reads the session's projection (its change sinks run under the projection's write lock).
+impl ProjectionSource for Session {
+    fn read(&self, f: &mut dyn FnMut(&Projection)) {
+        self.with_projection(|p| f(p))
     }
 }
 

@@ -1,4 +1,4 @@
-//! JS bindings of actor attribution (`crate::connection`): the `userCalls` connect options, the per-call
+//! JS bindings of actor attribution (`crate::actors`): the `userCalls` connect options, the per-call
 //! route (`actor`, `token`, `via`), the verifier hook and `poolStats()`. Conversion and validation only.
 
 use std::time::Duration;
@@ -9,11 +9,11 @@ use napi_derive::napi;
 use super::auth::{NativeTokenBroker, NativeTokenVerifier};
 use super::gateway::NativeGateway;
 use super::to_napi_error;
-use crate::client::session::CallOutcome;
-use crate::client::value::format_timestamp;
-use crate::connection::token_check::CallVerifier;
-use crate::connection::{PoolOptions, UserCallOptions, UserCallOutcome, UserRoute};
+use crate::actors::token_check::CallVerifier;
+use crate::actors::{PoolOptions, UserCallOptions, UserCallOutcome, UserRoute};
+use crate::codec::value::format_timestamp;
 use crate::error::GatewayError;
+use crate::session::CallOutcome;
 
 /// Largest `maxConnections` accepted: beyond it, file descriptors and server limits bite long before.
 const MAX_POOL_CONNECTIONS: f64 = 100_000.0;

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use super::frame::{json_field, write_frame, Envelope};
 use super::ids::{event_k, IdPrefix};
 use super::tables::{RelayTable, TenantScope};
-use crate::client::schema::TableDef;
+use crate::codec::schema::TableDef;
 use crate::projection::{Row, RowChange};
 
 /// A row of an event, with the byte range of each column (so filters compare bytes without decoding)

@@ -11,7 +11,7 @@ use super::relay::{RelayConfig, Selector, StreamDefaults};
 use super::selection::{SelectionRequest, Tenant};
 use super::stream::{OverflowPolicy, Principal, QueueLimits, StreamSettings};
 use super::tables::TenantColumns;
-use crate::client::value::describe_json;
+use crate::codec::value::describe_json;
 use crate::error::{GatewayError, Result};
 
 /// The largest number of milliseconds a timer option takes (as `setTimeout`).

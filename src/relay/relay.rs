@@ -28,10 +28,10 @@ use super::source::ProjectionSource;
 use super::state::State;
 use super::stream::{Offered, QueueLimits, Stream, StreamSettings};
 use super::tables::{RelayTable, RelayTables, TenantColumns, TenantScope};
-use crate::client::schema::Schema;
-use crate::client::session::{ChangeSink, Transaction};
+use crate::codec::schema::Schema;
 use crate::error::{ErrorCode, GatewayError, Result};
 use crate::projection::Row;
+use crate::projection::{ChangeSink, Transaction};
 
 /// Output taken per stream per [`Relay::take`], about (fairness between streams).
 const TAKE_PER_STREAM: usize = 256 * 1024;

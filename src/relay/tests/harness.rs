@@ -6,10 +6,10 @@ use std::sync::{Arc, RwLock};
 
 use serde_json::{json, Value};
 
-use crate::client::schema::Schema;
-use crate::client::session::{ChangeSink, TableChanges, Transaction, TransactionMeta};
-use crate::client::tests::reference_schema;
+use crate::codec::schema::Schema;
+use crate::codec::tests::reference_schema;
 use crate::projection::Projection;
+use crate::projection::{ChangeSink, TableChanges, Transaction, TransactionMeta};
 use crate::relay::ids::Epoch;
 use crate::relay::options::{parse_relay_config, parse_stream_options};
 use crate::relay::{Output, Relay, RelayConfig, Wake};
