@@ -25,6 +25,9 @@ pub(crate) enum JsValue<'a> {
     Float(f64),
     /// A `Date`, as its `toJSON()` text (`None` for an invalid date).
     Date(Option<&'a str>),
+    /// A function or a symbol: only in options (`lib/values.js` `toOptionsJson`), where dropping the
+    /// member as `JSON.stringify` does would let a wrong value pass as an absent one.
+    NotAValue(&'static str),
 }
 
 impl<'a> JsValue<'a> {
@@ -48,6 +51,8 @@ impl<'a> JsValue<'a> {
             },
             ("date", Value::String(text)) => Some(JsValue::Date(Some(text))),
             ("date", Value::Null) => Some(JsValue::Date(None)),
+            ("function", Value::Null) => Some(JsValue::NotAValue("a function")),
+            ("symbol", Value::Null) => Some(JsValue::NotAValue("a symbol")),
             _ => None,
         }
     }
@@ -65,6 +70,7 @@ impl<'a> JsValue<'a> {
             JsValue::Float(_) => "-0".into(),
             JsValue::Date(Some(text)) => format!("a Date ({text})"),
             JsValue::Date(None) => "an invalid Date".into(),
+            JsValue::NotAValue(what) => (*what).into(),
         }
     }
 
@@ -108,6 +114,7 @@ impl<'a> JsValue<'a> {
             JsValue::Float(f) if *f == 0.0 => "-0 is accepted only for number types",
             JsValue::Float(_) => "NaN and the infinities are accepted only for f32 and f64",
             JsValue::Date(_) => "a Date is accepted only for Timestamp",
+            JsValue::NotAValue(_) => "functions and symbols are not values",
         }
     }
 }

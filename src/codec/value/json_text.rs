@@ -66,6 +66,34 @@ pub(crate) fn describe_json(value: &Value) -> String {
     }
 }
 
+/// Renders a JSON value that stands for a JS value as the JS layer does (`lib/args.js` `describe`), for
+/// messages about options: `an empty string`, `"x"` (cut to 40 characters), `5`, `null`, `a function`,
+/// `a bigint (10n)`, `an array`, `an object`.
+pub(crate) fn describe_js(value: &Value) -> String {
+    match value {
+        Value::String(s) if s.is_empty() => "an empty string".to_owned(),
+        Value::String(s) => {
+            let mut out = Vec::new();
+            match s.char_indices().nth(MAX_RENDERED_CHARS) {
+                Some((cut, _)) => write_json_string(&mut out, &format!("{}…", &s[..cut])),
+                None => write_json_string(&mut out, s),
+            }
+            String::from_utf8(out).expect("escaped JSON text is UTF-8")
+        }
+        // JS prints integral numbers without a fraction (`5`, not `5.0`).
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e21 => format!("{f:.0}"),
+            _ => n.to_string(),
+        },
+        other => describe_json(other),
+    }
+}
+
+/// Whether `value` is a plain JSON object (not the mark of a JS value JSON cannot carry).
+pub(crate) fn is_plain_object(value: &Value) -> bool {
+    value.is_object() && JsValue::of(value).is_none()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +124,12 @@ mod tests {
     #[test]
     fn describes_values_briefly() {
         assert_eq!(describe_json(&json!(42)), "42");
+        assert_eq!(describe_js(&json!("")), "an empty string");
+        assert_eq!(describe_js(&json!(-1.0)), "-1");
+        assert_eq!(describe_js(&json!(1.5)), "1.5");
+        assert_eq!(describe_js(&json!({"\u{0}function": null})), "a function");
+        assert_eq!(describe_js(&json!("z".repeat(50))), format!("\"{}…\"", "z".repeat(40)));
+        assert!(is_plain_object(&json!({})) && !is_plain_object(&json!({"\u{0}bigint": "1"})));
         assert_eq!(describe_json(&json!("x")), r#""x""#);
         assert_eq!(describe_json(&json!(null)), "null");
         assert_eq!(describe_json(&json!([1])), "an array");

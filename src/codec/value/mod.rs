@@ -19,7 +19,7 @@ pub(crate) mod type_name;
 pub(crate) mod types;
 
 pub use decode_error::{DecodeError, DecodeErrorKind};
-pub(crate) use json_text::{describe_json, write_json_string};
+pub(crate) use json_text::{describe_js, describe_json, is_plain_object, write_json_string};
 
 /// A timestamp (µs since the Unix epoch) as the value mapping writes it: RFC 3339 UTC with six
 /// fractional digits, e.g. `2023-11-14T22:13:20.123456Z`.
