@@ -101,9 +101,10 @@ export declare class NativeRelay {
   narrow(selectorJson: string, narrowingJson: string): number
   /**
    * Ends every stream (the next `take()` reports them ended) and stops the relay: no more events, no
-   * heartbeats. Call `release()` after the last take.
+   * heartbeats. With `reason`, each stream's last output is `retry: <retryMs>` and a `closed` frame with
+   * that reason (a shutdown: reconnect elsewhere soon). Call `release()` after the last take.
    */
-  close(): void
+  close(reason?: string | undefined | null, retryMs?: number | undefined | null): void
   /** Drops the waker, so nothing of the relay keeps Node alive. */
   release(): void
 }
@@ -236,6 +237,12 @@ export interface NativeDiagnoseOptions {
   /** Fetch the issuer's documents and probe the server (default true). */
   network?: boolean
 }
+
+/**
+ * How the native addon was compiled: `'release'` (what `npm pack` ships) or `'debug'` (a development
+ * build), for diagnostics.
+ */
+export declare function nativeProfile(): string
 
 /** Counters of a relay: streams, snapshots in progress and waiting, rows frames encoded and shared. */
 export interface NativeRelayStats {

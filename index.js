@@ -844,4 +844,5 @@ module.exports.decodeToken = nativeBinding.decodeToken
 module.exports.deriveIdentity = nativeBinding.deriveIdentity
 module.exports.diagnoseToken = nativeBinding.diagnoseToken
 module.exports.generateKeyPair = nativeBinding.generateKeyPair
+module.exports.nativeProfile = nativeBinding.nativeProfile
 module.exports.nativeVersion = nativeBinding.nativeVersion

@@ -153,9 +153,11 @@ describe('configuration cannot widen what a stream sees silently (item 2)', () =
 describe('an oversized call is refused before it reaches the shared connection (item 3)', () => {
   it('refuses a call above the server limit and leaves every other call and the connection alone', async () => {
     const before = gateway.connectionId;
-    const others = Array.from({ length: 20 }, (_, i) => gateway.callReducer('create_document', [tenant, `beside the big one ${i}`, 'b']));
     const big = 'x'.repeat(33 * 1024 * 1024);
-    const err = await gateway.callReducer('create_document', [tenant, 'big', big]).then(() => null, (e) => e);
+    // The big call, then (in the same turn) 20 small ones: on one websocket they follow it to the server.
+    const bigCall = gateway.callReducer('create_document', [tenant, 'big', big]).then(() => null, (e) => e);
+    const others = Array.from({ length: 20 }, (_, i) => gateway.callReducer('create_document', [tenant, `beside the big one ${i}`, 'b']));
+    const err = await bigCall;
     const failed = (await Promise.allSettled(others)).filter((r) => r.status === 'rejected');
     console.log(
       `a 33 MiB call: ${err?.code ?? 'committed'}; ${failed.length} of 20 other calls failed`,

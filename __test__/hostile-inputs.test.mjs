@@ -134,6 +134,8 @@ function targets() {
     ['gateway.snapshot(v)', (v) => gateway.snapshot(v)],
     ['gateway.snapshot({ tenantId: v })', (v) => gateway.snapshot({ tenantId: v })],
     ['gateway.snapshot({ tenantId, where: v })', (v) => gateway.snapshot({ tenantId, where: v })],
+    ['gateway.streamResponse(v, options)', (v) => gateway.streamResponse(v, { tenantId })],
+    ['gateway.streamResponse(request, v)', (v) => gateway.streamResponse(new Request('http://x/events?after=1'), v)],
     ['gateway.revoke(v)', (v) => gateway.revoke(v)],
     ['gateway.revoke({ sub: v })', (v) => gateway.revoke({ sub: v })],
     ['gateway.revoke(selector, v)', (v) => gateway.revoke({ sub: 'nobody' }, v)],

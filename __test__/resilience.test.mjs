@@ -18,6 +18,13 @@ afterEach(async () => {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * Waits until what was committed so far survives a kill -9: SpacetimeDB 1.3.0 acknowledges a commit
+ * before its commit log reaches the disk, and syncs the log every 500 ms (docs/resilience.md). A test
+ * whose later steps rely on a commit made just before the kill waits this long first.
+ */
+const untilDurable = () => sleep(1200);
+
+/**
  * Rebuilds a table's rows from a gateway's change events, failing on anything that is not an exact
  * replay: an insert of a row already held, an update or delete of one not held.
  */
@@ -152,6 +159,7 @@ describe('reconnect', () => {
     const batches = [];
     gateway.onChange((changes, meta) => batches.push({ changes, meta }));
 
+    await untilDurable();
     await server.kill();
     await server.restart();
     // While the gateway is away (it is still backing off): one update, one delete, one insert.
@@ -176,6 +184,7 @@ describe('reconnect', () => {
     cleanups.push(() => gateway.close());
     const tenant = uniqueId('o');
     await gateway.callReducer('create_tenant', [tenant, 'outage']);
+    await untilDurable();
 
     await server.kill();
     await until(() => gateway.state.status === 'reconnecting', 'the outage to be noticed');

@@ -7,11 +7,14 @@ const { toOptionsJson, toWireJson } = require('./values.js');
 const { describe, readOptions, readingArgument, requireString } = require('./args.js');
 const { nativeHandles } = require('./internal.js');
 const { RelayHub } = require('./stream.js');
+const { streamRequestOptions, closeOnAbort } = require('./fetch.js');
 
 // The defaults and rules of the connect and call options are the native layer's (src/gateway/options.rs):
 // the options cross as JSON, and only what JSON cannot carry (a token function, a verifier handle) is
 // taken out here.
 const DEFAULT_CLOSE_DEADLINE_MS = 5_000;
+// The `retry:` hint of the `closed` (`shutdown`) frame: soon, but not all clients in the same instant.
+const DEFAULT_SHUTDOWN_RETRY_MS = 1_000;
 
 /** Takes the verifier handle out of `options.userCalls` (the rest crosses as JSON and is checked natively). */
 function userCallsOf(value) {
@@ -215,6 +218,19 @@ class Gateway {
   }
 
   /**
+   * An SSE `Response` for a Fetch API `Request` (TanStack Start server routes, any Fetch-style handler):
+   * `stream(options)` resuming after the request's `Last-Event-ID` header, else after its `?after=` query
+   * parameter (`options.resumeParam` renames it; `null` ignores it), ended when `request.signal` aborts.
+   * `options.headers` are added to the response's.
+   */
+  streamResponse(request, options) {
+    const { streamOptions, headers, signal } = streamRequestOptions(request, options);
+    const stream = this.stream(streamOptions);
+    closeOnAbort(stream, signal);
+    return stream.toResponse({ headers });
+  }
+
+  /**
    * The rows a stream of the same options would snapshot now — `{ rows: { [table]: row[] }, lastEventId }`
    * — for rendering a page on the server. `gateway.stream({ ...sameSelection, lastEventId })` continues
    * exactly after them: the changes since, no second snapshot, nothing lost or repeated. A stream whose
@@ -261,19 +277,26 @@ class Gateway {
   }
 
   /**
-   * Closes the gateway: new calls reject with CLOSED (not sent); calls in flight get up to `deadlineMs`
-   * (default 5000) to settle, then reject with DISCONNECTED (sent, outcome unknown); sockets close.
-   * Afterwards nothing keeps Node alive.
+   * Closes the gateway. Open SSE streams end first, at once, each with `retry: <retryMs>` (default 1000)
+   * and a `closed` frame (`shutdown`): `EventSource` reconnects with its `Last-Event-ID`, and no open
+   * stream holds up the server's graceful shutdown. Then new calls reject with CLOSED (not sent), calls in
+   * flight get up to `deadlineMs` (default 5000) to settle, then reject with DISCONNECTED (sent, outcome
+   * unknown), and sockets close. Afterwards nothing keeps Node alive.
    */
   async close(options) {
-    const { deadlineMs = DEFAULT_CLOSE_DEADLINE_MS } = readOptions(options, 'close options', ['deadlineMs']);
+    const { deadlineMs = DEFAULT_CLOSE_DEADLINE_MS, retryMs = DEFAULT_SHUTDOWN_RETRY_MS } = readOptions(options, 'close options', [
+      'deadlineMs',
+      'retryMs',
+    ]);
     if (typeof deadlineMs !== 'number' || !Number.isFinite(deadlineMs) || deadlineMs < 0) {
       throw invalid(`deadlineMs must be a number of milliseconds ≥ 0, got ${describe(deadlineMs)}`);
     }
+    if (!Number.isInteger(retryMs) || retryMs < 0 || retryMs > 2 ** 31 - 1) {
+      throw invalid(`retryMs must be a whole number of milliseconds ≥ 0, got ${describe(retryMs)}`);
+    }
     this.#closed = true;
+    this.#relay?.close({ reason: 'shutdown', retryMs });
     await awaitNative(() => this.#native.close(deadlineMs));
-    // After the drain, so streams also carry the changes of the calls that finished during it.
-    this.#relay?.close();
     this.#listeners.clear();
     // The native side's last state notification may still be queued: give listeners the final state
     // now, and ignore anything that arrives later.
@@ -309,17 +332,21 @@ function tokenFunctionOf(fn) {
 }
 
 /**
- * Closes `gateways` cleanly (draining calls up to `deadlineMs`) when the process receives one of
- * `signals` (default SIGTERM and SIGINT), then exits with code 0 — or, with `exit: false`, leaves exiting
- * to the app. Returns a function that removes the hooks.
+ * Closes `gateways` cleanly when the process receives one of `signals` (default SIGTERM and SIGINT): open
+ * SSE streams end at once (see `close`; `retryMs` is their reconnect hint), then calls drain up to
+ * `deadlineMs`; then the process exits with code 0 — or, with `exit: false`, exiting is left to the other
+ * handlers of the signal (e.g. a server framework's own graceful shutdown, which no open stream holds up
+ * any more); when there are none, the process exits all the same, as it would without the hook. Returns
+ * a function that removes the hooks.
  */
 function installShutdownHooks(gateways, options) {
   const list = readingArgument('installShutdownHooks gateways', () => (Array.isArray(gateways) ? [...gateways] : [gateways]));
   if (!list.every((g) => g instanceof Gateway)) throw invalid('installShutdownHooks needs a Gateway or an array of them');
-  const { signals = ['SIGTERM', 'SIGINT'], deadlineMs = 10_000, exit = true } = readOptions(options, 'installShutdownHooks options', [
+  const { signals = ['SIGTERM', 'SIGINT'], deadlineMs = 10_000, exit = true, retryMs } = readOptions(options, 'installShutdownHooks options', [
     'signals',
     'deadlineMs',
     'exit',
+    'retryMs',
   ]);
   const signalList = readingArgument('installShutdownHooks signals', () => Array.isArray(signals) && [...signals]);
   if (!signalList || !signalList.every((s) => typeof s === 'string' && /^SIG[A-Z0-9]+$/.test(s))) {
@@ -330,8 +357,12 @@ function installShutdownHooks(gateways, options) {
   }
   let closing = null;
   const handler = (signal) => {
-    closing ??= Promise.allSettled(list.map((g) => g.close({ deadlineMs }))).then(() => {
-      if (exit) process.exit(0);
+    // Registered with `once`: the listeners left are other handlers of the signal. Without them, Node
+    // would have exited on the signal; a hook must not keep the process alive instead.
+    const alone = process.listenerCount(signal) === 0;
+    // Each close() ends its streams synchronously, before this handler returns.
+    closing ??= Promise.allSettled(list.map((g) => g.close({ deadlineMs, retryMs }))).then(() => {
+      if (exit || alone) process.exit(0);
     });
     return closing;
   };

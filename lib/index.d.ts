@@ -171,6 +171,18 @@ export interface StreamOptions extends StreamLimits {
   schemaVersion?: number;
 }
 
+/** Options of `gateway.streamResponse`: the stream's options, without `lastEventId` (read from the request). */
+export interface StreamResponseOptions extends Omit<StreamOptions, 'lastEventId'> {
+  /**
+   * The query parameter that names the resume position when the request has no `Last-Event-ID` header
+   * (`EventSource` cannot send one on its first request: the page starts its stream at `?after=<id>` of
+   * the rows it rendered). Default `'after'`; `null` ignores the query.
+   */
+  resumeParam?: string | null;
+  /** Headers added to the response's (the SSE headers are set unless given here). */
+  headers?: HeadersInit;
+}
+
 /** What `gateway.snapshot()` reads: a stream's selection (`principal` is accepted and changes no rows). */
 export interface SnapshotOptions {
   /** The tenant whose rows to read (the value of each table's tenant column). */
@@ -303,6 +315,9 @@ export interface CloseOptions {
    * `DISCONNECTED` (they were sent: their outcome is unknown); calls not yet sent reject with `CLOSED`.
    */
   deadlineMs?: number;
+  /** The `retry:` hint open streams end with (before their `closed` frame, reason `shutdown`): how long
+   * `EventSource` waits before reconnecting, ms. Default 1000. */
+  retryMs?: number;
 }
 
 export interface ShutdownHookOptions {
@@ -310,8 +325,11 @@ export interface ShutdownHookOptions {
   signals?: NodeJS.Signals[];
   /** Passed to `close`. Default 10000. */
   deadlineMs?: number;
-  /** Exit the process (code 0) once the gateways are closed. Default true. */
+  /** Exit the process (code 0) once the gateways are closed. Default true. `false` leaves exiting to the
+   * signal's other handlers (a framework's graceful shutdown); with none, the process exits anyway. */
   exit?: boolean;
+  /** Passed to `close`: the reconnect hint of the streams it ends. Default 1000. */
+  retryMs?: number;
 }
 
 /**
@@ -440,6 +458,9 @@ export declare class Gateway {
   poolStats(): PoolStats;
   /** Opens an SSE stream of the projection for one tenant (or `allTenants`). */
   stream(options: StreamOptions): SseStream;
+  /** An SSE `Response` for a Fetch API `Request`: resumes after its `Last-Event-ID` header or its resume
+   * query parameter (`?after=<id>`, for a page's first request), and ends when `request.signal` aborts. */
+  streamResponse(request: Request, options: StreamResponseOptions): Response;
   /**
    * The rows a stream of the same selection would snapshot now, and the id its stream resumes after:
    * render the page from `rows`, then `stream({ ...sameSelection, lastEventId })` continues with the
@@ -453,8 +474,9 @@ export declare class Gateway {
   revoke(selector: StreamSelector, options?: { reason?: string }): number;
   /** Restricts the matching streams without disconnecting them; returns how many. */
   narrow(selector: StreamSelector, narrowing: Narrowing): number;
-  /** Closes the gateway: new calls reject with CLOSED, calls in flight get `deadlineMs` to settle, then
-   * reject with CLOSED; streams end, sockets close and nothing keeps Node alive. */
+  /** Closes the gateway: open streams end at once with `retry:` and `closed` (`shutdown`), so the browser
+   * reconnects elsewhere; new calls reject with CLOSED (not sent), calls in flight get `deadlineMs` to
+   * settle, then reject with DISCONNECTED (sent, outcome unknown); sockets close and nothing keeps Node alive. */
   close(options?: CloseOptions): Promise<void>;
 }
 

@@ -121,10 +121,13 @@ class RelayHub {
     if (more) this.#schedule();
   }
 
-  /** Ends every stream (what was taken is delivered) and stops the relay; nothing of it keeps Node alive. */
-  close() {
+  /**
+   * Ends every stream (what was taken is delivered) and stops the relay; nothing of it keeps Node alive.
+   * With `farewell` (`{ reason, retryMs }`) each stream ends with `retry:` and a `closed` frame instead.
+   */
+  close(farewell) {
     if (this.#closed) return;
-    this.#native.close();
+    this.#native.close(farewell?.reason, farewell?.retryMs);
     this.#pump();
     this.#closed = true;
     for (const stream of this.#streams.values()) stream._end();

@@ -157,3 +157,41 @@ async function actors(): Promise<void> {
   void [asService.via, maybe, counts];
 }
 void actors;
+
+// Framework pieces: the Fetch entry of streams, shutdown hints, the Vite plugin, error serialization.
+import type { StreamResponseOptions } from 'spacetime-gateway';
+import { spacetimeGateway } from 'spacetime-gateway/vite';
+import { gatewayErrorAdapter, GatewayError as WireGatewayError, isGatewayError, type SerializedGatewayError } from 'spacetime-gateway/serialization';
+
+async function frameworks(request: Request): Promise<Response> {
+  const gateway = await Gateway.connect({ uri: 'http://127.0.0.1:3000', database: 'db' });
+  const options: StreamResponseOptions = { tenantId: 't1', principal: { sub: 'u1', sid: 's1' }, resumeParam: 'after', headers: { 'x-a': 'b' } };
+  const response: Response = gateway.streamResponse(request, options);
+  gateway.streamResponse(request, { tenantId: 't1', resumeParam: null });
+  installShutdownHooks(gateway, { exit: false, retryMs: 500 });
+  await gateway.close({ deadlineMs: 1000, retryMs: 250 });
+  const plugin = spacetimeGateway();
+  const pluginName: string = plugin.name;
+  const wire: SerializedGatewayError = gatewayErrorAdapter.toSerializable(new WireGatewayError('CODE', 'message'));
+  const back: WireGatewayError = gatewayErrorAdapter.fromSerializable(wire);
+  const caught: unknown = back;
+  if (isGatewayError(caught)) void caught.code;
+  void pluginName;
+  return response;
+}
+void frameworks;
+
+// Better Auth.
+import { betterAuthGateway, type ApiKeyToken, type BetterAuthLike, type SessionToken } from 'spacetime-gateway/better-auth';
+
+async function betterAuthSide(auth: BetterAuthLike, headers: Headers): Promise<void> {
+  const gateway = await Gateway.connect({ uri: 'http://127.0.0.1:3000', database: 'db', subscriptions: ['SELECT * FROM membership'] });
+  const spacetime = betterAuthGateway({ auth: () => auth, gateway, broker, roleOf: (role) => (role === 'owner' ? 'Owner' : 'Member') });
+  const session: SessionToken = await spacetime.accessToken({ headers, organizationId: 'org_1' });
+  const fromKey: ApiKeyToken = await spacetime.apiKeyToken({ headers });
+  const kind: 'robot' | 'delegated' = fromKey.kind;
+  gateway.stream({ tenantId: session.organizationId, principal: session.principal });
+  await spacetime.organizationHooks.afterRemoveMember({ organization: { id: 'org_1' }, member: { userId: 'u1' } });
+  void [session.token, session.membershipVersion, kind];
+}
+void betterAuthSide;

@@ -96,6 +96,15 @@ fn check_key_set(keys: &KeySet, facts: &TokenFacts, findings: &mut Vec<Finding>)
             "publish ES256 (P-256) or RS256 (RSA ≥ 2048) keys; remove private or unsupported keys",
         ));
     }
+    // Measured on 1.3.0 (docs/auth.md): without a kid the server tries every key, and an RSA key tried
+    // with a non-RSA token panics the whole process.
+    if facts.kid().is_none() && facts.alg != "RS256" && keys.usable.iter().any(|k| k.material.alg() == Alg::Rs256) {
+        findings.push(Finding::error(
+            "SERVER_CRASH_RISK",
+            "the header has no `kid` and the issuer's JWKS holds an RSA key: SpacetimeDB 1.3.0 tries every key and crashes on the RSA one",
+            "put the signing key's kid in the header (TokenBroker always does); never expose a 1.3.0 server to untrusted clients",
+        ));
+    }
     match facts.kid() {
         None if keys.len() > 1 => {
             if let Some(f) = findings.iter_mut().find(|f| f.code == "KID_MISSING") {

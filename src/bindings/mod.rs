@@ -22,3 +22,14 @@ pub(crate) fn to_napi_error(err: GatewayError) -> napi::Error {
 pub fn native_version() -> &'static str {
     env!("CARGO_PKG_VERSION")
 }
+
+/// How the native addon was compiled: `'release'` (what `npm pack` ships) or `'debug'` (a development
+/// build), for diagnostics.
+#[napi]
+pub fn native_profile() -> &'static str {
+    if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    }
+}

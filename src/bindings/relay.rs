@@ -188,10 +188,11 @@ impl NativeRelay {
     }
 
     /// Ends every stream (the next `take()` reports them ended) and stops the relay: no more events, no
-    /// heartbeats. Call `release()` after the last take.
+    /// heartbeats. With `reason`, each stream's last output is `retry: <retryMs>` and a `closed` frame with
+    /// that reason (a shutdown: reconnect elsewhere soon). Call `release()` after the last take.
     #[napi]
-    pub fn close(&self) {
-        self.handle.close();
+    pub fn close(&self, reason: Option<String>, retry_ms: Option<u32>) {
+        self.handle.close(reason.as_deref().map(|reason| (reason, retry_ms.unwrap_or(1000))));
     }
 
     /// Drops the waker, so nothing of the relay keeps Node alive.

@@ -52,9 +52,13 @@ impl RelayHandle {
     }
 
     /// Ends every stream (the next take reports them ended) and stops the relay: no more events, no
-    /// heartbeats.
-    pub fn close(&self) {
-        self.relay.close();
+    /// heartbeats. With a `farewell` (a reason and a retry hint in ms), each stream's last output is
+    /// `retry:` and a `closed` frame with that reason (a shutdown: reconnect elsewhere soon).
+    pub fn close(&self, farewell: Option<(&str, u32)>) {
+        match farewell {
+            Some((reason, retry_ms)) => self.relay.close_with_farewell(reason, retry_ms),
+            None => self.relay.close(),
+        }
         self.session.remove_sink(&self.sink);
         if let Some(task) = self.heartbeats.lock().unwrap().take() {
             task.abort();

@@ -15,10 +15,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use serde_json::{Map, Value};
 
 use super::admission::SnapshotLimits;
 use super::event::Event;
+use super::frame::retry_frame;
 use super::ids::{event_k, id_k, parse_last_event_id, ResumePoint, ResyncReason};
 use super::ids::{snapshot_complete_k, Epoch, IdPrefix};
 use super::selection::{Selection, SelectionRequest};
@@ -459,11 +461,28 @@ impl Relay {
 
     /// Ends every stream (their consumers see them end on the next take) and refuses new ones.
     pub fn close(&self) {
+        self.close_with(None);
+    }
+
+    /// Like [`Relay::close`], but every stream's last output is `retry: <retry_ms>` and a `closed` frame
+    /// with `reason` (e.g. `shutdown`): what is still queued is dropped, and the browser's `EventSource`
+    /// reconnects after `retry_ms` with its `Last-Event-ID` — to a replica that is still up.
+    pub fn close_with_farewell(&self, reason: &str, retry_ms: u32) {
+        self.close_with(Some((reason, retry_ms)));
+    }
+
+    fn close_with(&self, farewell: Option<(&str, u32)>) {
         let mut st = self.state.lock().unwrap();
         st.closed = true;
         let ids: Vec<u32> = st.streams.keys().copied().collect();
         for id in ids {
-            st.streams.get_mut(&id).expect("listed").end_with(None);
+            let stream = st.streams.get_mut(&id).expect("listed");
+            let last = farewell.map(|(reason, retry_ms)| {
+                // No id: the client's Last-Event-ID stays the last event it really received.
+                let closed = stream.voice().reason("closed", None, reason);
+                Bytes::from([&retry_frame(retry_ms)[..], &closed[..]].concat())
+            });
+            stream.end_with(last);
             st.mark_ready(id);
         }
         drop(st);

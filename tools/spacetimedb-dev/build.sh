@@ -7,7 +7,9 @@
 
 STDB_VERSION=1.3.0
 STDB_DEV_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-STDB_CACHE_DIR=${SPACETIME_GATEWAY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/spacetime-gateway}
+# shellcheck source=../../scripts/lib/cache.sh
+source "$STDB_DEV_DIR/../../scripts/lib/cache.sh"
+STDB_CACHE_DIR=$SG_CACHE_DIR
 # Debian's toolchain for wasm32-unknown-unknown (see ensure_wasm_toolchain).
 WASM_RUSTC=/usr/bin/rustc
 WASM_CARGO=/usr/bin/cargo
@@ -26,15 +28,7 @@ stdb_hash_files() {
 }
 
 # Runs "$@" while holding an exclusive lock on $1 (so two `up`s on one machine never build at once).
-stdb_locked() {
-  local lock=$1
-  shift
-  mkdir -p "$(dirname "$lock")"
-  (
-    flock 9
-    "$@"
-  ) 9>"$lock"
-}
+stdb_locked() { sg_locked "$@"; }
 
 # Prints the path of the cached server binary, building it first if needed.
 ensure_server() {
@@ -77,22 +71,7 @@ ensure_wasm_toolchain() {
   if [[ -x $WASM_RUSTC && -x $WASM_CARGO && -x $WASM_LINKER ]] && dpkg -s rust-web-src >/dev/null 2>&1; then
     return 0
   fi
-  stdb_locked "$STDB_CACHE_DIR/apt.lock" _install_wasm_toolchain
-}
-
-_install_wasm_toolchain() {
-  dpkg -s "${WASM_PACKAGES[@]}" >/dev/null 2>&1 && return 0
-  local sudo=()
-  if [[ $(id -u) -ne 0 ]]; then
-    command -v sudo >/dev/null || stdb_fail "installing ${WASM_PACKAGES[*]} needs root (or sudo)"
-    sudo=(sudo)
-  fi
-  command -v apt-get >/dev/null || stdb_fail "apt-get not found: install ${WASM_PACKAGES[*]} (Debian 12) or an equivalent wasm32 Rust toolchain by hand"
-  stdb_log "installing the wasm toolchain from Debian: ${WASM_PACKAGES[*]}"
-  # An unreachable third-party apt source must not stop the install; the packages come from Debian.
-  "${sudo[@]}" apt-get update >&2 || stdb_log "apt-get update reported errors; trying the install anyway"
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends "${WASM_PACKAGES[@]}" >&2 ||
-    stdb_fail "could not install ${WASM_PACKAGES[*]} from Debian"
+  SG_LOG_PREFIX=spacetimedb-dev sg_apt_install "${WASM_PACKAGES[@]}"
 }
 
 # Prints the path of the compiled module in directory $1 (default: the reference module), building it

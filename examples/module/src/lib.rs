@@ -11,6 +11,10 @@
 //! resolved to an Identity through `actor_identity_map`, so a document created *as* a user through the
 //! gateway belongs to the same Identity as one the user creates over their own connection.
 //!
+//! Tenants and memberships can also be owned by the app (Better Auth's organizations): a trusted gateway
+//! then mirrors them with `sync_tenant`, `sync_member` and `sync_remove_member` from the app's hooks, and
+//! the reducers above keep checking the mirrored rows.
+//!
 //! `all_types` exists for the gateway's generic decoder: it holds one column of every type a module can
 //! declare, and `insert_all_types` / `set_scalars` take those types as reducer arguments.
 
@@ -439,6 +443,80 @@ pub fn map_actor(ctx: &ReducerContext, actor: String, identity: Identity) -> Res
         ctx.db.actor_identity_map().insert(row);
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Mirroring an app's organizations (e.g. Better Auth's): the app owns tenants and memberships, a trusted
+// gateway keeps these tables in step from the app's hooks (spacetime-gateway/better-auth).
+// ---------------------------------------------------------------------------------------------------
+
+fn require_trusted_gateway(ctx: &ReducerContext, what: &str) -> Result<(), String> {
+    if !is_trusted_gateway(ctx, ctx.sender) {
+        return Err(format!(
+            "only a trusted gateway may {what}: the caller {} is not in trusted_gateway",
+            ctx.sender.to_hex()
+        ));
+    }
+    Ok(())
+}
+
+/// Creates tenant `id` as the app created it, owned by `owner` (the creator's identity), or renames it.
+/// Trusted gateways only: the app already decided; the module records it.
+#[reducer]
+pub fn sync_tenant(ctx: &ReducerContext, id: String, name: String, owner: Identity) -> Result<(), String> {
+    require_trusted_gateway(ctx, "sync tenants")?;
+    if id.trim().is_empty() {
+        return Err("tenant id must not be empty".into());
+    }
+    match ctx.db.tenant().id().find(&id) {
+        Some(tenant) => {
+            ctx.db.tenant().id().update(Tenant { name, ..tenant });
+        }
+        None => {
+            ctx.db.tenant().insert(Tenant { id: id.clone(), name, created_by: owner, created_at: ctx.timestamp });
+            audit(ctx, &id, "tenant.sync", id.clone());
+        }
+    }
+    sync_membership(ctx, &id, owner, Role::Owner);
+    Ok(())
+}
+
+/// Sets `member`'s role in tenant `tenant_id` as the app decided it (added, invitation accepted, role
+/// changed). Every change replaces the membership row, so its `id` grows with each change of a member's
+/// rights: the gateway uses it as the `membership_version` of the tokens it mints. Trusted gateways only.
+#[reducer]
+pub fn sync_member(ctx: &ReducerContext, tenant_id: String, member: Identity, role: Role) -> Result<(), String> {
+    require_trusted_gateway(ctx, "sync members")?;
+    if ctx.db.tenant().id().find(&tenant_id).is_none() {
+        return Err(format!("no such tenant: {tenant_id}"));
+    }
+    sync_membership(ctx, &tenant_id, member, role);
+    Ok(())
+}
+
+/// Removes `member` from tenant `tenant_id` as the app did; a member who is not there is no error (the
+/// app may retry a hook). Trusted gateways only.
+#[reducer]
+pub fn sync_remove_member(ctx: &ReducerContext, tenant_id: String, member: Identity) -> Result<(), String> {
+    require_trusted_gateway(ctx, "sync members")?;
+    if let Some(m) = ctx.db.membership().member().filter(&member).find(|m| m.tenant_id == tenant_id) {
+        ctx.db.membership().id().delete(m.id);
+        audit(ctx, &tenant_id, "member.sync_remove", member.to_hex().to_string());
+    }
+    Ok(())
+}
+
+fn sync_membership(ctx: &ReducerContext, tenant_id: &str, member: Identity, role: Role) {
+    let existing = ctx.db.membership().member().filter(&member).find(|m| m.tenant_id == tenant_id);
+    if existing.as_ref().is_some_and(|m| m.role == role) {
+        return; // unchanged: keep the row, and so the version
+    }
+    let added_at = existing.as_ref().map_or(ctx.timestamp, |m| m.added_at);
+    if let Some(m) = existing {
+        ctx.db.membership().id().delete(m.id);
+    }
+    ctx.db.membership().insert(Membership { id: 0, tenant_id: tenant_id.to_string(), member, role, added_at });
+    audit(ctx, tenant_id, "member.sync", member.to_hex().to_string());
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -166,6 +166,13 @@ async fn issuer_documents_are_checked_like_spacetimedb_does() {
     let f = diagnose(&no_kid, &network_options(None)).await;
     assert_eq!(find(&f, "KID_MISSING").severity, Severity::Error);
     assert!(codes(&f).contains(&"SIGNATURE_VALID"));
+    // ...and one that crashes a 1.3.0 server, which tries the RSA key too.
+    assert_eq!(find(&f, "SERVER_CRASH_RISK").severity, Severity::Error);
+    let rs_no_kid = signed_token(rs256(), json!({ "alg": "RS256" }), payload_for(&issuer));
+    assert!(!codes(&diagnose(&rs_no_kid, &network_options(None)).await).contains(&"SERVER_CRASH_RISK"));
+    let ec_only = server.serve_issuer("/ec-only", &json!({ "keys": [es256().public_jwk] }));
+    let ec_no_kid = signed_token(es256(), json!({ "alg": "ES256" }), payload_for(&ec_only));
+    assert!(!codes(&diagnose(&ec_no_kid, &network_options(None)).await).contains(&"SERVER_CRASH_RISK"));
 
     let good = signed_token(es256(), header_of(es256()), payload_for(&issuer));
     let f = diagnose(&good, &network_options(None)).await;

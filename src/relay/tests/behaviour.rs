@@ -366,6 +366,28 @@ fn close_ends_every_stream_and_refuses_new_ones() {
 }
 
 #[test]
+fn close_with_farewell_tells_every_stream_to_reconnect_and_keeps_its_resume_position() {
+    let h = Harness::new("");
+    let (a, b) = (h.open(r#"{"tenantId":"a"}"#), h.open(r#"{"tenantId":"b"}"#));
+    h.take_all();
+    h.relay.pause(b);
+    h.insert_doc(1, "b", "queued for a paused client");
+    h.relay.close_with_farewell("shutdown", 250);
+    let taken = h.take_all();
+    let mut ended = taken.ended.clone();
+    ended.sort();
+    assert_eq!(ended, vec![a, b], "paused streams end too");
+    for id in [a, b] {
+        let frames = taken.of(id);
+        assert_eq!(frames.len(), 2, "the backlog is dropped: {frames:?}");
+        assert_eq!(frames[0], Frame::Retry(250));
+        assert_eq!(frames[1].label(), "closed/shutdown");
+        assert_eq!(frames[1].id(), None, "no id: Last-Event-ID stays the last real event");
+    }
+    assert_eq!(h.try_open(r#"{"tenantId":"a"}"#).unwrap_err().code, ErrorCode::Closed);
+}
+
+#[test]
 fn bad_selections_are_invalid_arguments() {
     let h = Harness::new("");
     let cases = [

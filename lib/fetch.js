@@ -1,0 +1,54 @@
+'use strict';
+// The Fetch-`Request` entry of streams (TanStack Start server routes, Nitro/h3 v2, Hono, any handler
+// that turns a `Request` into a `Response`): where a stream resumes, and when it ends, come from the
+// request itself.
+
+const { invalidArgument: invalid } = require('./errors.js');
+const { describe, readingArgument, readOptions } = require('./args.js');
+
+/** The query parameter a page's first request names its resume position with, by default. */
+const DEFAULT_RESUME_PARAM = 'after';
+
+/**
+ * Splits `streamResponse` options into the stream's own options and the request's resume position.
+ * `Last-Event-ID` (sent by `EventSource` on every reconnect) wins over the query parameter (which the
+ * page sets on its first request, where `EventSource` cannot send a header, and which stays in the URL on
+ * reconnects).
+ */
+function streamRequestOptions(request, options) {
+  const { url, header, signal } = readingArgument('streamResponse request', () => {
+    if (request === null || typeof request !== 'object' || typeof request.url !== 'string' || typeof request.headers?.get !== 'function') {
+      return {};
+    }
+    return { url: request.url, header: request.headers.get('last-event-id'), signal: request.signal };
+  });
+  if (url === undefined) throw invalid(`streamResponse needs a Fetch API Request (with url, headers and signal), got ${describe(request)}`);
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw invalid(`streamResponse needs an options object, e.g. { tenantId }, got ${describe(options)}`);
+  }
+  const { resumeParam = DEFAULT_RESUME_PARAM, headers, ...streamOptions } = readOptions(options, 'streamResponse options');
+  if (streamOptions.lastEventId !== undefined) {
+    throw invalid('streamResponse reads the resume position from the request (Last-Event-ID, or the resumeParam query parameter); do not pass lastEventId');
+  }
+  if (resumeParam !== null && (typeof resumeParam !== 'string' || resumeParam === '')) {
+    throw invalid(`resumeParam must be a non-empty string or null, got ${describe(resumeParam)}`);
+  }
+  let lastEventId = header === null || header === '' ? undefined : header;
+  if (lastEventId === undefined && resumeParam !== null) {
+    const param = readingArgument('streamResponse request.url', () => new URL(url, 'http://localhost').searchParams.get(resumeParam));
+    if (param !== null && param !== '') lastEventId = param;
+  }
+  return { streamOptions: lastEventId === undefined ? streamOptions : { ...streamOptions, lastEventId }, headers, signal };
+}
+
+/** Ends `stream` when `signal` aborts (the client went away), or at once when it already has. */
+function closeOnAbort(stream, signal) {
+  if (signal === undefined || signal === null || typeof signal.addEventListener !== 'function') return;
+  if (signal.aborted) {
+    stream.close();
+    return;
+  }
+  signal.addEventListener('abort', () => stream.close(), { once: true });
+}
+
+module.exports = { streamRequestOptions, closeOnAbort, DEFAULT_RESUME_PARAM };
