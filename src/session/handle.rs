@@ -14,12 +14,13 @@ use tokio::task::JoinHandle;
 
 use super::backoff::BackoffPolicy;
 use super::calls::CallOutcome;
+use super::connector::{Connector, WebSocketConnector};
 use super::driver::{self, Command};
 use super::link::{Link, LinkId};
 use super::query_table::query_table;
 use super::state::{SessionState, StateSink, Status};
 use super::token::TokenSource;
-use super::websocket::{self, ConnectParams};
+use super::websocket::ConnectParams;
 use crate::codec::schema::Schema;
 use crate::error::{ErrorCode, GatewayError, Result};
 use crate::projection::{ChangeSink, Projection};
@@ -39,6 +40,8 @@ pub struct SessionOptions {
     pub align_timeout: Duration,
     /// A connection that sends nothing (not even the server's 15 s pings) for this long is dead.
     pub idle_timeout: Duration,
+    /// How links open: a websocket each (tests script their own).
+    pub connector: Arc<dyn Connector>,
 }
 
 impl SessionOptions {
@@ -50,6 +53,7 @@ impl SessionOptions {
             call_wait: Duration::from_secs(10),
             align_timeout: Duration::from_secs(5),
             idle_timeout: Duration::from_secs(45),
+            connector: Arc::new(WebSocketConnector),
         }
     }
 }
@@ -249,8 +253,10 @@ impl Session {
     /// with this first time (the caller already fetched one from `options.token`).
     pub async fn open(options: SessionOptions, schema: Arc<Schema>, first_token: Option<String>) -> Result<Session> {
         let open = match first_token {
-            Some(token) => websocket::open(&ConnectParams { token: Some(token), ..options.connect.clone() }).await?,
-            None => driver::open_link(&options.connect, &options.token, None).await?,
+            Some(token) => {
+                options.connector.open(&ConnectParams { token: Some(token), ..options.connect.clone() }).await?
+            }
+            None => driver::open_link(&*options.connector, &options.connect, &options.token, None).await?,
         };
         let (commands, command_rx) = mpsc::unbounded_channel();
         let link = Link::new(1, &open);
@@ -269,7 +275,7 @@ impl Session {
             call_settled: Notify::new(),
             options,
         });
-        let task = tokio::spawn(driver::run(shared.clone(), 1, open.reader, command_rx));
+        let task = tokio::spawn(driver::run(shared.clone(), 1, open.events, command_rx));
         Ok(Session { shared, task: Arc::new(Mutex::new(Some(task))) })
     }
 

@@ -3,63 +3,18 @@
 //! refresh briefly a second one being prepared, plus old ones finishing their calls.
 
 use std::collections::HashMap;
-use std::time::Instant;
 
-use futures_util::stream::{Stream, StreamExt};
 use spacetimedb_lib::{ConnectionId, Identity};
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::Message;
+use tokio::time::Instant;
 
-use super::calls::CallOutcome;
-use super::calls::PendingRequests;
-use super::websocket::{FrameReader, OpenConnection};
-use crate::codec::protocol::{self, ServerMessage};
+use super::calls::{CallOutcome, PendingRequests};
+use super::connector::{OpenLink, Outgoing};
+use crate::codec::protocol;
 use crate::error::{ErrorCode, GatewayError, Result};
 
 /// Identifies a link within its session (increasing: a later link has a larger id).
 pub type LinkId = u64;
-
-/// What a link's reader produces.
-pub enum LinkEvent {
-    Message(Box<ServerMessage>),
-    /// A ping or pong: the peer is alive.
-    Alive,
-    /// The link is gone (the reason says why); nothing follows.
-    Closed(String),
-}
-
-/// The reader of a link as a stream of `(link id, event)` that ends after `Closed`.
-pub fn events(id: LinkId, reader: FrameReader) -> impl Stream<Item = (LinkId, LinkEvent)> + Send + 'static {
-    futures_util::stream::unfold(Some(reader), move |reader| async move {
-        let mut reader = reader?;
-        loop {
-            let event = match reader.next().await {
-                None => LinkEvent::Closed("the server closed the connection".into()),
-                Some(Err(e)) => LinkEvent::Closed(format!("websocket error: {e}")),
-                Some(Ok(Message::Binary(frame))) => match protocol::decode_server_frame(&frame) {
-                    Ok(message) => LinkEvent::Message(Box::new(message)),
-                    Err(e) => LinkEvent::Closed(e.message),
-                },
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => LinkEvent::Alive,
-                Some(Ok(Message::Close(frame))) => LinkEvent::Closed(match frame {
-                    Some(f) if !f.reason.is_empty() => {
-                        format!("the server closed the connection ({}: {})", f.code, f.reason)
-                    }
-                    Some(f) => format!("the server closed the connection ({})", f.code),
-                    None => "the server closed the connection".into(),
-                }),
-                Some(Ok(Message::Text(_))) => {
-                    LinkEvent::Closed("the server sent a text frame on a binary protocol".into())
-                }
-                Some(Ok(Message::Frame(_))) => continue,
-            };
-            let more = !matches!(event, LinkEvent::Closed(_));
-            return Some(((id, event), more.then_some(reader)));
-        }
-    })
-}
 
 /// The sending side of a link and the requests waiting for replies on it.
 pub struct Link {
@@ -68,7 +23,7 @@ pub struct Link {
     pub connection_id: ConnectionId,
     /// The token the server associated with this connection.
     pub token: String,
-    writer: mpsc::UnboundedSender<Message>,
+    writer: mpsc::UnboundedSender<Outgoing>,
     /// Reducer calls sent on this link and not answered yet.
     pub calls: PendingRequests<Result<CallOutcome>>,
     /// Subscribe requests sent on this link: request id → query set id.
@@ -79,7 +34,7 @@ pub struct Link {
 }
 
 impl Link {
-    pub fn new(id: LinkId, open: &OpenConnection) -> Link {
+    pub fn new(id: LinkId, open: &OpenLink) -> Link {
         Link {
             id,
             identity: open.identity,
@@ -96,7 +51,7 @@ impl Link {
     /// Sends one frame; fails when the link's writer is gone.
     pub fn send(&self, frame: Vec<u8>) -> Result<()> {
         self.writer
-            .send(Message::Binary(frame.into()))
+            .send(Outgoing::Frame(frame))
             .map_err(|_| GatewayError::new(ErrorCode::Disconnected, "the connection to SpacetimeDB is lost"))
     }
 
@@ -111,8 +66,6 @@ impl Link {
 
     /// Asks the server to close the connection (the writer task ends after sending it).
     pub fn close(&self, reason: &str) {
-        let _ = self
-            .writer
-            .send(Message::Close(Some(CloseFrame { code: CloseCode::Normal, reason: reason.to_string().into() })));
+        let _ = self.writer.send(Outgoing::Close(Some(reason.to_string())));
     }
 }

@@ -6,7 +6,8 @@
 //!
 //! - [`handle`]: the [`Session`] apps hold, and its options;
 //! - `driver`: the task that reads every connection ("link", [`link`]) and decides;
-//! - [`websocket`], [`uri`], [`http`]: one websocket, server addresses, the schema over HTTP;
+//! - [`connector`]: the seam links open through; [`websocket`]: the product's connector;
+//! - [`uri`], [`http`]: server addresses, the schema over HTTP;
 //! - [`state`]: the connection state users see; [`query_table`]: the table a query reads.
 //!
 //! Depends on `codec` and `projection`; `actors` and `gateway` build on it.
@@ -14,6 +15,7 @@
 pub mod alignment;
 pub mod backoff;
 pub mod calls;
+pub mod connector;
 pub(crate) mod driver;
 pub mod handle;
 pub mod http;

@@ -1,19 +1,23 @@
 //! One websocket connection to a database: the handshake, the first `IdentityToken`, and the two halves
-//! the session drives (frames in, frames out).
+//! the session drives (server messages in as [`LinkEvent`]s, [`Outgoing`] frames out). The session reaches
+//! it through [`super::connector::WebSocketConnector`].
 
 use std::time::Duration;
 
-use futures_util::stream::{SplitStream, StreamExt};
+use futures_util::stream::{SplitStream, Stream, StreamExt};
 use futures_util::SinkExt;
 use spacetimedb_client_api_messages::websocket::v1 as ws;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{header, HeaderValue, StatusCode};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use super::connector::{LinkEvent, OpenLink, Outgoing};
 use super::uri::{Compression, ServerAddress};
 use crate::codec::protocol::{self, ServerMessage};
 use crate::error::{ErrorCode, GatewayError, Result};
@@ -43,20 +47,8 @@ pub struct ConnectParams {
     pub max_message_bytes: usize,
 }
 
-/// An open connection whose `IdentityToken` has arrived.
-pub struct OpenConnection {
-    pub identity: spacetimedb_lib::Identity,
-    pub connection_id: spacetimedb_lib::ConnectionId,
-    /// The token the server associates with this connection (the one we sent, or a minted anonymous one).
-    pub token: String,
-    pub reader: FrameReader,
-    /// Frames to send; the writer task ends (and closes the socket) when every sender is dropped or a
-    /// `Close` message was sent.
-    pub writer: mpsc::UnboundedSender<Message>,
-}
-
 /// Connects, checks the negotiated protocol and waits for the server's `IdentityToken`.
-pub async fn open(params: &ConnectParams) -> Result<OpenConnection> {
+pub async fn open(params: &ConnectParams) -> Result<OpenLink> {
     let url = params.address.subscribe_url(&params.database, params.compression, params.light);
     let fut = async {
         let mut request = url
@@ -93,11 +85,11 @@ pub async fn open(params: &ConnectParams) -> Result<OpenConnection> {
         let (sink, mut reader) = socket.split();
         let identity = first_identity(&mut reader).await?;
         let writer = spawn_writer(sink);
-        Ok(OpenConnection {
+        Ok(OpenLink {
             identity: identity.identity,
             connection_id: identity.connection_id,
             token: identity.token.into(),
-            reader,
+            events: events(reader).boxed(),
             writer,
         })
     };
@@ -144,11 +136,48 @@ pub async fn next_message(reader: &mut FrameReader) -> Result<Option<ServerMessa
     }
 }
 
-fn spawn_writer(mut sink: futures_util::stream::SplitSink<Socket, Message>) -> mpsc::UnboundedSender<Message> {
-    let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
+/// The reader of a websocket as the stream of events a session reads; it ends after `Closed`.
+fn events(reader: FrameReader) -> impl Stream<Item = LinkEvent> + Send + 'static {
+    futures_util::stream::unfold(Some(reader), |reader| async move {
+        let mut reader = reader?;
+        loop {
+            let event = match reader.next().await {
+                None => LinkEvent::Closed("the server closed the connection".into()),
+                Some(Err(e)) => LinkEvent::Closed(format!("websocket error: {e}")),
+                Some(Ok(Message::Binary(frame))) => match protocol::decode_server_frame(&frame) {
+                    Ok(message) => LinkEvent::Message(Box::new(message)),
+                    Err(e) => LinkEvent::Closed(e.message),
+                },
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => LinkEvent::Alive,
+                Some(Ok(Message::Close(frame))) => LinkEvent::Closed(match frame {
+                    Some(f) if !f.reason.is_empty() => {
+                        format!("the server closed the connection ({}: {})", f.code, f.reason)
+                    }
+                    Some(f) => format!("the server closed the connection ({})", f.code),
+                    None => "the server closed the connection".into(),
+                }),
+                Some(Ok(Message::Text(_))) => {
+                    LinkEvent::Closed("the server sent a text frame on a binary protocol".into())
+                }
+                Some(Ok(Message::Frame(_))) => continue,
+            };
+            let more = !matches!(event, LinkEvent::Closed(_));
+            return Some((event, more.then_some(reader)));
+        }
+    })
+}
+
+fn spawn_writer(mut sink: futures_util::stream::SplitSink<Socket, Message>) -> mpsc::UnboundedSender<Outgoing> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
     tokio::spawn(async move {
-        while let Some(message) = rx.recv().await {
-            let closing = matches!(message, Message::Close(_));
+        while let Some(outgoing) = rx.recv().await {
+            let (message, closing) = match outgoing {
+                Outgoing::Frame(frame) => (Message::Binary(frame.into()), false),
+                Outgoing::Close(reason) => (
+                    Message::Close(reason.map(|reason| CloseFrame { code: CloseCode::Normal, reason: reason.into() })),
+                    true,
+                ),
+            };
             if sink.send(message).await.is_err() || closing {
                 break;
             }
