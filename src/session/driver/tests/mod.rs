@@ -206,8 +206,10 @@ pub(super) fn light(update: ws::DatabaseUpdate<ws::BsatnFormat>) -> ServerMessag
     ws::ServerMessage::TransactionUpdateLight(ws::TransactionUpdateLight { request_id: 0, update })
 }
 
-/// Options with a scripted connector (returned: the requests to open links), no jitter, and backoff
-/// `1 s, 2 s, 4 s …`.
+/// Options with a scripted connector (returned: the requests to open links), no jitter, backoff
+/// `1 s, 2 s, 4 s …`, and an idle timeout of a day: scripted links send no pings, so a scenario that
+/// waits for minutes of paused time would otherwise see its links closed as dead (the idle-timeout test
+/// sets its own).
 pub(super) fn options(token: TokenSource) -> (SessionOptions, mpsc::UnboundedReceiver<OpenRequest>) {
     let (tx, opens) = mpsc::unbounded_channel();
     let connect = ConnectParams {
@@ -227,6 +229,7 @@ pub(super) fn options(token: TokenSource) -> (SessionOptions, mpsc::UnboundedRec
         multiplier: 2.0,
         jitter: 0.0,
     });
+    options.idle_timeout = Duration::from_secs(24 * 3600);
     options.connector = Arc::new(ScriptedConnector(tx));
     (options, opens)
 }
@@ -250,6 +253,25 @@ pub(super) async fn live_session(
     let recorder = Arc::new(Recorder::default());
     session.add_sink(recorder.clone());
     (session, server, recorder)
+}
+
+/// Runs a scenario, failing it if it has not finished after an hour of paused time: a session task that
+/// died (a panicking sink) or waits for a message the script never sends then fails the test instead of
+/// hanging it (with nothing else to wait for, the paused clock jumps straight to this deadline).
+pub(super) async fn scenario(script: impl std::future::Future<Output = ()>) {
+    let limit = Duration::from_secs(3600);
+    if tokio::time::timeout(limit, script).await.is_err() {
+        panic!("the scenario did not finish within {limit:?} of paused time");
+    }
+}
+
+/// Waits, in paused time, until `done` holds, and fails after `within`.
+pub(super) async fn wait_until(within: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + within;
+    while !done() {
+        assert!(tokio::time::Instant::now() < deadline, "not within {within:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Lets the session task run until it waits again (the paused clock moves only when all are idle).
@@ -277,7 +299,7 @@ impl ChangeSink for Recorder {
                 let mut json = Vec::new();
                 table.table.row_to_json(change.row(), &mut json).unwrap();
                 let row: serde_json::Value = serde_json::from_slice(&json).unwrap();
-                changes.push((op, row["id"].as_u64().unwrap(), row["title"].as_str().unwrap().to_string()));
+                changes.push((op, id_of(&row), title_of(&row)));
             }
         }
         self.0.lock().unwrap().push((tx.meta.clone(), changes));
@@ -288,6 +310,15 @@ impl Recorder {
     pub fn take(&self) -> Vec<Batch> {
         std::mem::take(&mut self.0.lock().unwrap())
     }
+}
+
+/// A `document` row's id (a `u64`, which the codec writes as a JSON string so no digit is lost).
+fn id_of(row: &serde_json::Value) -> u64 {
+    row["id"].as_str().and_then(|id| id.parse().ok()).unwrap_or_else(|| panic!("a u64 id written as a string: {row}"))
+}
+
+fn title_of(row: &serde_json::Value) -> String {
+    row["title"].as_str().unwrap_or_else(|| panic!("a title: {row}")).to_string()
 }
 
 /// The titles of the session's `document` rows, by id.
@@ -303,8 +334,7 @@ pub(super) fn titles(session: &Session) -> Vec<(u64, String)> {
             })
             .collect()
     });
-    let mut out: Vec<(u64, String)> =
-        rows.iter().map(|r| (r["id"].as_u64().unwrap(), r["title"].as_str().unwrap().to_string())).collect();
+    let mut out: Vec<(u64, String)> = rows.iter().map(|r| (id_of(r), title_of(r))).collect();
     out.sort();
     out
 }
