@@ -75,12 +75,13 @@ export declare class NativeRelay {
   /** Counters of streams and snapshot work. */
   stats(): NativeRelayStats
   /**
-   * Takes the output of every ready stream as one Buffer: u32 LE `entries`, u32 LE `more` (1: take again
-   * after letting sockets drain), `entries` triples of u32 LE `(streamId, byteLength, flags)` (flags bit 1:
-   * the stream ended), then the streams' bytes in that order.
+   * Takes the output of every ready stream as one Buffer, laid out as `relay::take` defines (header,
+   * the streams' bytes, an index of `(streamId, byteLength, flags)`; `lib/take-layout.js` holds its
+   * constants).
    *
-   * The Buffer is a copy in V8's heap: an external Buffer would not count towards V8's memory, so takes
-   * would pile up between collections (measured: over 1 GB at 150k events/s).
+   * The Buffer is a copy in V8's heap (the only copy: the streams wrote into the relay's buffer in
+   * place): an external Buffer would not count towards V8's memory, so takes would pile up between
+   * collections (measured: over 1 GB at 150k events/s).
    *
    * `pauses` and `resumes` are the stream ids whose consumers paused or resumed since the last take, in
    * that order (a resume after a pause of the same stream wins).

@@ -127,27 +127,19 @@ impl NativeRelay {
         }
     }
 
-    /// Takes the output of every ready stream as one Buffer: u32 LE `entries`, u32 LE `more` (1: take again
-    /// after letting sockets drain), `entries` triples of u32 LE `(streamId, byteLength, flags)` (flags bit 1:
-    /// the stream ended), then the streams' bytes in that order.
+    /// Takes the output of every ready stream as one Buffer, laid out as `relay::take` defines (header,
+    /// the streams' bytes, an index of `(streamId, byteLength, flags)`; `lib/take-layout.js` holds its
+    /// constants).
     ///
-    /// The Buffer is a copy in V8's heap: an external Buffer would not count towards V8's memory, so takes
-    /// would pile up between collections (measured: over 1 GB at 150k events/s).
+    /// The Buffer is a copy in V8's heap (the only copy: the streams wrote into the relay's buffer in
+    /// place): an external Buffer would not count towards V8's memory, so takes would pile up between
+    /// collections (measured: over 1 GB at 150k events/s).
     ///
     /// `pauses` and `resumes` are the stream ids whose consumers paused or resumed since the last take, in
     /// that order (a resume after a pause of the same stream wins).
     #[napi]
     pub fn take<'env>(&self, env: &'env Env, pauses: Uint32Array, resumes: Uint32Array) -> Result<BufferSlice<'env>> {
-        let output = self.relay().take_with(&pauses, &resumes);
-        let entries = output.index.len() / 3;
-        let mut bytes = Vec::with_capacity(8 + output.index.len() * 4 + output.data.len());
-        bytes.extend_from_slice(&(entries as u32).to_le_bytes());
-        bytes.extend_from_slice(&u32::from(output.more).to_le_bytes());
-        for value in &output.index {
-            bytes.extend_from_slice(&value.to_le_bytes());
-        }
-        bytes.extend_from_slice(&output.data);
-        BufferSlice::copy_from(env, bytes)
+        BufferSlice::copy_from(env, self.relay().take_with(&pauses, &resumes).0)
     }
 
     /// The consumer of stream `id` cannot take more now.
