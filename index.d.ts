@@ -171,9 +171,10 @@ export interface CallResult {
 /**
  * Connects to a database and returns the native gateway handle. `optionsJson` is `Gateway.connect`'s
  * options without a token function; `tokenFunction`, when given, is called (it returns a promise of a
- * token) before every connect, and ahead of each token's expiry.
+ * token) before every connect, and ahead of each token's expiry; `logFunction`, when given, receives the
+ * gateway's log records in batches (a JSON array per call).
  */
-export declare function connectGateway(optionsJson: string, tokenFunction?: () => Promise<string>): Promise<NativeGateway>
+export declare function connectGateway(optionsJson: string, tokenFunction?: () => Promise<string>, logFunction?: (batchJson: string) => void): Promise<NativeGateway>
 
 /** A token's header and payload, decoded without verification. */
 export interface DecodedToken {

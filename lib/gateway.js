@@ -10,8 +10,8 @@ const { RelayHub } = require('./stream.js');
 const { streamRequestOptions, closeOnAbort } = require('./fetch.js');
 
 // The defaults and rules of the connect and call options are the native layer's (src/gateway/options.rs):
-// the options cross as JSON, and only what JSON cannot carry (a token function, a verifier handle) is
-// taken out here.
+// the options cross as JSON, and only what JSON cannot carry (a token function, a log function, a
+// verifier handle) is taken out here.
 const DEFAULT_CLOSE_DEADLINE_MS = 5_000;
 // The `retry:` hint of the `closed` (`shutdown`) frame: soon, but not all clients in the same instant.
 const DEFAULT_SHUTDOWN_RETRY_MS = 1_000;
@@ -76,11 +76,11 @@ class Gateway {
    */
   static async connect(options) {
     if (options === null || typeof options !== 'object') throw invalid('Gateway.connect needs an options object');
-    const { token, userCalls, ...rest } = readOptions(options, 'Gateway.connect');
+    const { token, userCalls, onLog, ...rest } = readOptions(options, 'Gateway.connect');
     const tokenFunction = typeof token === 'function' ? tokenFunctionOf(token) : undefined;
     const { wire, verifier } = userCallsOf(userCalls);
     const optionsJson = toOptionsJson({ ...rest, token: tokenFunction ? undefined : token, userCalls: wire }, 'the options of Gateway.connect');
-    const handle = await awaitNative(() => native.connectGateway(optionsJson, tokenFunction));
+    const handle = await awaitNative(() => native.connectGateway(optionsJson, tokenFunction, logFunctionOf(onLog)));
     if (verifier instanceof native.NativeTokenBroker) handle.setUserCallBroker(verifier);
     else if (verifier instanceof native.NativeTokenVerifier) handle.setUserCallVerifier(verifier);
     return new Gateway(handle);
@@ -318,6 +318,16 @@ function dispatch(listeners, args) {
       });
     }
   }
+}
+
+/** Wraps the user's `onLog`: the native side hands over batches as JSON arrays (possibly empty). */
+function logFunctionOf(onLog) {
+  if (onLog === undefined) return undefined;
+  if (typeof onLog !== 'function') throw invalid(`options.onLog must be a function, got ${describe(onLog)}`);
+  return (json) => {
+    const records = JSON.parse(json);
+    if (records.length > 0) dispatch([onLog], [records]);
+  };
 }
 
 /** Wraps the user's token function: always a promise of a non-empty string. */

@@ -4,15 +4,16 @@
 use std::path::Path;
 
 /// Each part and the parts it may use (besides `error`, the crate's shared leaf).
-const ALLOWED: [(&str, &[&str]); 9] = [
+const ALLOWED: [(&str, &[&str]); 10] = [
     ("codec", &[]),
+    ("diagnostics", &[]),
     ("projection", &["codec"]),
     ("relay", &["codec", "projection"]),
-    ("session", &["codec", "projection"]),
+    ("session", &["codec", "diagnostics", "projection"]),
     ("auth", &[]),
     ("actors", &["auth", "codec", "projection", "session"]),
-    ("gateway", &["actors", "auth", "codec", "projection", "relay", "session"]),
-    ("bindings", &["actors", "auth", "codec", "gateway", "projection", "relay", "session"]),
+    ("gateway", &["actors", "auth", "codec", "diagnostics", "projection", "relay", "session"]),
+    ("bindings", &["actors", "auth", "codec", "diagnostics", "gateway", "projection", "relay", "session"]),
     ("layers", &[]),
 ];
 

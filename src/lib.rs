@@ -9,12 +9,14 @@
 //! - [`relay`]: the SSE event log and fan-out,
 //! - [`projection`]: the server-side cache of subscribed rows and its change types,
 //! - [`codec`]: the schema, BSATN ⇄ JSON values and the websocket protocol messages,
-//! - [`auth`]: the token broker, verification and diagnostics (used by `actors` and `bindings`).
+//! - [`auth`]: the token broker, verification and diagnostics (used by `actors` and `bindings`),
+//! - [`diagnostics`]: the core's log records (written with `tracing`), collected for a gateway's log function.
 
 pub mod actors;
 pub mod auth;
 pub mod bindings;
 pub mod codec;
+pub mod diagnostics;
 pub mod error;
 pub mod gateway;
 pub mod projection;

@@ -13,6 +13,7 @@ use futures_util::future::BoxFuture;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+use tracing::instrument::WithSubscriber;
 
 use super::pool_state::{Acquire, ConnId, Liveness, PoolState, PoolStats};
 use super::token_check::PoolKey;
@@ -69,11 +70,12 @@ impl<K: Connector> Inner<K> {
             .into_iter()
             .map(|conn| {
                 let inner = Arc::clone(self);
-                tokio::spawn(async move {
+                let closing = async move {
                     conn.close(drain).await;
                     inner.state.lock().unwrap().closed_one();
                     inner.bump();
-                })
+                };
+                tokio::spawn(closing.with_current_subscriber())
             })
             .collect()
     }
@@ -129,7 +131,7 @@ impl<K: Connector> UserPool<K> {
             state: Mutex::new(PoolState::new(options.max_connections)),
             changed: watch::channel(0).0,
         });
-        let sweeper = tokio::spawn(sweep(Arc::downgrade(&inner)));
+        let sweeper = tokio::spawn(sweep(Arc::downgrade(&inner)).with_current_subscriber());
         UserPool { inner, sweeper: Mutex::new(Some(sweeper)), runtime: tokio::runtime::Handle::current() }
     }
 

@@ -11,6 +11,7 @@ use napi_derive::napi;
 
 use super::to_napi_error;
 use super::user_calls::CallResult;
+use crate::diagnostics::{LogBuffer, LogOutput};
 use crate::error::{ErrorCode, GatewayError};
 use crate::gateway::json::transaction_json;
 use crate::gateway::{CallOptions, ConnectOptions, Gateway};
@@ -77,15 +78,44 @@ fn duration_from_ms(ms: f64, what: &str) -> Result<Duration> {
     Ok(Duration::from_secs_f64(ms / 1000.0))
 }
 
+/// A batch of log records, taken when it reaches the JS thread: it holds everything logged until then.
+pub struct LogBatch(Arc<LogBuffer>);
+
+impl ToNapiValue for LogBatch {
+    unsafe fn to_napi_value(env: napi::sys::napi_env, batch: Self) -> Result<napi::sys::napi_value> {
+        String::to_napi_value(env, batch.0.take())
+    }
+}
+
+/// The JS log function (`onLog`): receives batches as JSON arrays; weak (it does not keep Node alive).
+type LogFunction = ThreadsafeFunction<LogBatch, (), LogBatch, Status, false, true>;
+
+struct JsLog(LogFunction);
+
+impl LogOutput for JsLog {
+    fn ready(&self, buffer: Arc<LogBuffer>) {
+        // NonBlocking: no task of the core waits for the JS thread.
+        self.0.call(LogBatch(buffer), ThreadsafeFunctionCallMode::NonBlocking);
+    }
+}
+
 /// Connects to a database and returns the native gateway handle. `optionsJson` is `Gateway.connect`'s
 /// options without a token function; `tokenFunction`, when given, is called (it returns a promise of a
-/// token) before every connect, and ahead of each token's expiry.
-#[napi(ts_args_type = "optionsJson: string, tokenFunction?: () => Promise<string>")]
-pub async fn connect_gateway(options_json: String, token_function: Option<TokenFunction>) -> Result<NativeGateway> {
+/// token) before every connect, and ahead of each token's expiry; `logFunction`, when given, receives the
+/// gateway's log records in batches (a JSON array per call).
+#[napi(
+    ts_args_type = "optionsJson: string, tokenFunction?: () => Promise<string>, logFunction?: (batchJson: string) => void"
+)]
+pub async fn connect_gateway(
+    options_json: String,
+    token_function: Option<TokenFunction>,
+    log_function: Option<LogFunction>,
+) -> Result<NativeGateway> {
     let options = ConnectOptions::parse(&options_json).map_err(to_napi_error)?;
     let provider =
         token_function.map(|f| Arc::new(JsTokenProvider { function: Arc::new(f) }) as Arc<dyn TokenProvider>);
-    let gateway = Gateway::connect(options, provider).await.map_err(to_napi_error)?;
+    let log = log_function.map(|f| Arc::new(JsLog(f)) as Arc<dyn LogOutput>);
+    let gateway = Gateway::connect(options, provider, log).await.map_err(to_napi_error)?;
     Ok(NativeGateway { gateway: Arc::new(gateway), change_sink: Mutex::new(None), state_sink: Mutex::new(None) })
 }
 

@@ -109,7 +109,7 @@ impl NativeRelay {
     pub fn snapshot(&self, options_json: String) -> Result<String> {
         let options = parse_view_options(&options_json).map_err(to_napi_error)?;
         let selection = options.selection().map_err(to_napi_error)?;
-        self.relay().read(&selection).map(|view| view_json(&view)).map_err(to_napi_error)
+        self.handle.logged(|relay| relay.read(&selection).map(|view| view_json(&view))).map_err(to_napi_error)
     }
 
     /// Counters of streams and snapshot work.
@@ -139,7 +139,7 @@ impl NativeRelay {
     /// that order (a resume after a pause of the same stream wins).
     #[napi]
     pub fn take<'env>(&self, env: &'env Env, pauses: Uint32Array, resumes: Uint32Array) -> Result<BufferSlice<'env>> {
-        BufferSlice::copy_from(env, self.relay().take_with(&pauses, &resumes).0)
+        BufferSlice::copy_from(env, self.handle.logged(|relay| relay.take_with(&pauses, &resumes)).0)
     }
 
     /// The consumer of stream `id` cannot take more now.

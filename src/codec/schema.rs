@@ -236,6 +236,18 @@ impl TableDef {
         self.columns.iter().position(|c| c.name == name)
     }
 
+    /// Like [`TableDef::row_to_json`], but a row the schema cannot decode is appended as `null` and
+    /// reported (a server bug: the projection accepted it by key only; it must not crash a listener or a
+    /// stream).
+    pub fn row_to_json_or_null(&self, bsatn: &[u8], out: &mut Vec<u8>) {
+        let mark = out.len();
+        if let Err(e) = self.row_to_json(bsatn, out) {
+            out.truncate(mark);
+            out.extend_from_slice(b"null");
+            tracing::warn!(table = %self.name, error = %e, "a row does not decode: sent as null");
+        }
+    }
+
     /// Appends the row in `bsatn` as one JSON object keyed by column name, in column order.
     ///
     /// `bsatn` must hold exactly one row. On error nothing is appended.

@@ -3,6 +3,7 @@
 //! per-user pool or the HTTP route.
 
 use futures_util::future::BoxFuture;
+use tracing::instrument::WithSubscriber;
 
 use super::options::CallOptions;
 use super::Gateway;
@@ -47,7 +48,9 @@ impl Gateway {
         match options.user {
             Some((token, via)) => {
                 let (user_calls, name) = (self.user_calls.clone(), name.to_string());
-                Ok(StartedCall::User(Box::pin(async move { user_calls.call(&token, via, &name, args, timeout).await })))
+                let call = async move { user_calls.call(&token, via, &name, args, timeout).await };
+                // Pooled sessions opened for the call log with the gateway.
+                Ok(StartedCall::User(Box::pin(call.with_subscriber(self.log.clone()))))
             }
             None => self.session.start_call(name, args, timeout).map(StartedCall::Service),
         }

@@ -5,11 +5,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::time::Instant;
+use tracing::instrument::WithSubscriber;
+use tracing::Dispatch;
 
 use super::options::ConnectOptions;
 use crate::actors::token_check::CallVerifier;
 use crate::actors::{PoolStats, UserCalls};
 use crate::codec::schema::Schema;
+use crate::diagnostics::{Collector, LogOutput};
 use crate::error::{ErrorCode, GatewayError, Result};
 use crate::relay::tables::RelayTables;
 use crate::relay::RelayConfig;
@@ -31,14 +34,32 @@ pub struct Gateway {
     /// The runtime the gateway was made on: the relay's heartbeat task runs there (its starter may be a
     /// thread without one, such as the JS thread).
     pub(super) runtime: tokio::runtime::Handle,
+    /// Where its log records go (see `diagnostics`): the connect, the session task and the tasks it
+    /// starts, calls and relay work run with it; none without a log function.
+    pub(super) log: Dispatch,
 }
 
 impl Gateway {
     /// Connects: reads the token (from `token_function` when given, else `options.token`, else none),
     /// fetches the module schema, checks the relay options against it, opens the websocket and waits for
     /// the identity, then subscribes `options.subscriptions`. `options.timeout` bounds all of it. Must run
-    /// inside a tokio runtime.
-    pub async fn connect(options: ConnectOptions, token_function: Option<Arc<dyn TokenProvider>>) -> Result<Gateway> {
+    /// inside a tokio runtime. With `log`, the gateway's records at `options.log_level` or more severe go
+    /// there in batches.
+    pub async fn connect(
+        options: ConnectOptions,
+        token_function: Option<Arc<dyn TokenProvider>>,
+        log: Option<Arc<dyn LogOutput>>,
+    ) -> Result<Gateway> {
+        let log = log.map_or_else(Dispatch::none, |output| Collector::dispatch(options.log_level, output));
+        let mut gateway = Self::connect_logged(options, token_function).with_subscriber(log.clone()).await?;
+        gateway.log = log;
+        Ok(gateway)
+    }
+
+    async fn connect_logged(
+        options: ConnectOptions,
+        token_function: Option<Arc<dyn TokenProvider>>,
+    ) -> Result<Gateway> {
         let timeout = options.timeout;
         let started = Instant::now();
         let database = options.database.clone();
@@ -94,7 +115,12 @@ impl Gateway {
 
     /// The rows of a subscribed table as a JSON array, filtered by `where_json` when given.
     pub fn rows_json(&self, table: &str, where_json: Option<&str>) -> Result<String> {
-        super::json::rows_json(&self.session, table, where_json)
+        self.logged(|| super::json::rows_json(&self.session, table, where_json))
+    }
+
+    /// Runs `f` with this gateway's log (for work on a thread of the caller, such as the JS thread).
+    pub fn logged<R>(&self, f: impl FnOnce() -> R) -> R {
+        tracing::dispatcher::with_default(&self.log, f)
     }
 
     /// From now on, per-user tokens must verify with `verifier` before they are used.
@@ -149,6 +175,7 @@ async fn open(
         max_message_bytes: options.max_message_bytes,
     };
     let user_calls = UserCalls::new(options.user_calls, &connect, schema.clone(), &schema_json)?;
+    let database = connect.database.clone();
     let mut session_options = SessionOptions::new(connect, token);
     session_options.reconnect = options.reconnect.backoff;
     session_options.call_wait = options.reconnect.call_wait;
@@ -156,6 +183,12 @@ async fn open(
     session_options.align_timeout = options.reconnect.align_timeout;
     at("opening the websocket");
     let session = Session::open(session_options, schema, schema_token).await?;
+    tracing::info!(
+        database,
+        identity = %session.identity().to_hex(),
+        connection_id = %session.connection_id().to_hex(),
+        "connected"
+    );
     Ok(Gateway {
         session,
         user_calls: Arc::new(user_calls),
@@ -163,5 +196,6 @@ async fn open(
         call_timeout: options.call_timeout,
         relay_config: options.relay,
         runtime: tokio::runtime::Handle::current(),
+        log: Dispatch::none(),
     })
 }

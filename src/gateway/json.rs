@@ -96,23 +96,12 @@ fn write_change(out: &mut Vec<u8>, table: &TableDef, change: &RowChange) {
     out.extend_from_slice(b",\"op\":\"");
     out.extend_from_slice(op.as_bytes());
     out.extend_from_slice(b"\",\"row\":");
-    write_row(out, table, row);
+    table.row_to_json_or_null(row, out);
     if let Some(old) = old {
         out.extend_from_slice(b",\"oldRow\":");
-        write_row(out, table, old);
+        table.row_to_json_or_null(old, out);
     }
     out.push(b'}');
-}
-
-/// Writes a row, or `null` if it does not decode (it was accepted into the projection by key only; a
-/// row the schema cannot decode is a server bug we report instead of crashing the listener).
-fn write_row(out: &mut Vec<u8>, table: &TableDef, row: &[u8]) {
-    let mark = out.len();
-    if let Err(e) = table.row_to_json(row, out) {
-        out.truncate(mark);
-        out.extend_from_slice(b"null");
-        eprintln!("spacetime-gateway: a {} row does not decode: {e}", table.name);
-    }
 }
 
 fn into_string(out: Vec<u8>) -> Result<String> {

@@ -6,10 +6,12 @@
 use std::time::Duration;
 
 use serde_json::{Map, Value};
+use tracing::level_filters::LevelFilter;
 
 use crate::actors::{PoolOptions, UserCallOptions, UserRoute};
 use crate::codec::protocol::DEFAULT_MAX_MESSAGE_BYTES;
 use crate::codec::value::{describe_js, is_plain_object};
+use crate::diagnostics::parse_level;
 use crate::error::{GatewayError, Result};
 use crate::relay::options::relay_config_from;
 use crate::relay::RelayConfig;
@@ -21,7 +23,9 @@ const MAX_MS: f64 = 2_147_483_647.0;
 /// Largest `userCalls.maxConnections`: beyond it, file descriptors and server limits bite long before.
 const MAX_POOL_CONNECTIONS: f64 = 100_000.0;
 
-const CONNECT_KEYS: [&str; 13] = [
+/// `onLog` is a function the JS layer takes out before the options cross; it is named here so the list
+/// of known options is the one users see.
+const CONNECT_KEYS: [&str; 15] = [
     "uri",
     "database",
     "token",
@@ -35,6 +39,8 @@ const CONNECT_KEYS: [&str; 13] = [
     "tenantColumn",
     "sharedTables",
     "relay",
+    "onLog",
+    "logLevel",
 ];
 const RECONNECT_KEYS: [&str; 7] =
     ["initialDelayMs", "maxDelayMs", "multiplier", "jitter", "callWaitMs", "idleTimeoutMs", "alignTimeoutMs"];
@@ -100,6 +106,8 @@ pub struct ConnectOptions {
     pub user_calls: UserCallOptions,
     /// `tenantColumn`, `sharedTables` and `relay`, parsed (checked against the schema at connect).
     pub relay: RelayConfig,
+    /// The least severe records the log function (`onLog`) receives.
+    pub log_level: LevelFilter,
 }
 
 impl ConnectOptions {
@@ -132,7 +140,20 @@ impl ConnectOptions {
             reconnect: reconnect(map.get("reconnect"))?,
             user_calls: user_calls(map.get("userCalls"))?,
             relay: relay(&map)?,
+            log_level: log_level(map.get("logLevel"))?,
         })
+    }
+}
+
+/// `logLevel`: `'error'`, `'warn'`, `'info'` (the default), `'debug'` or `'trace'`.
+fn log_level(value: Option<&Value>) -> Result<LevelFilter> {
+    match value {
+        None => Ok(LevelFilter::INFO),
+        Some(Value::String(name)) if parse_level(name).is_some() => Ok(parse_level(name).unwrap_or(LevelFilter::INFO)),
+        Some(other) => Err(invalid(format!(
+            "options.logLevel must be 'error', 'warn', 'info', 'debug' or 'trace', got {}",
+            describe_js(other)
+        ))),
     }
 }
 
@@ -403,6 +424,8 @@ mod tests {
         assert_eq!(o.user_calls.pool, PoolOptions { max_connections: 7, idle_timeout: Duration::from_secs(1) });
         assert_eq!(o.relay.log_capacity, 5);
         assert!(connect(r#""reconnect":false"#).unwrap().reconnect.backoff.is_none());
+        assert_eq!(o.log_level, LevelFilter::INFO);
+        assert_eq!(connect(r#""logLevel":"debug""#).unwrap().log_level, LevelFilter::DEBUG);
     }
 
     #[test]
@@ -430,6 +453,10 @@ mod tests {
             (r#""relay":null"#, "options.relay must be an object, got null"),
             (r#""relay":{"tenantColumn":"t"}"#, "unknown option 'tenantColumn' of options.relay"),
             (r#""relay":{"logCapacity":-1}"#, "logCapacity must be an integer"),
+            (
+                r#""logLevel":"verbose""#,
+                r#"options.logLevel must be 'error', 'warn', 'info', 'debug' or 'trace', got "verbose""#,
+            ),
             (r#""timeoutMs":{"\u0000bigint":"10"}"#, "got a bigint (10n)"),
             (r#""timeoutMs":{"\u0000function":null}"#, "got a function"),
         ] {

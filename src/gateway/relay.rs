@@ -4,6 +4,8 @@
 use std::sync::{Arc, Mutex};
 
 use tokio::task::JoinHandle;
+use tracing::instrument::WithSubscriber;
+use tracing::Dispatch;
 
 use super::Gateway;
 use crate::error::{ErrorCode, GatewayError, Result};
@@ -27,6 +29,7 @@ pub struct RelayHandle {
     session: Session,
     sink: Arc<dyn ChangeSink>,
     heartbeats: Mutex<Option<JoinHandle<()>>>,
+    log: Dispatch,
 }
 
 impl Gateway {
@@ -41,14 +44,25 @@ impl Gateway {
         relay.set_waker(Some(wake));
         let sink: Arc<dyn ChangeSink> = relay.clone();
         self.session.add_sink(sink.clone());
-        let heartbeats = self.runtime.spawn(run_heartbeats(Arc::downgrade(&relay)));
-        Ok(RelayHandle { relay, session: self.session.clone(), sink, heartbeats: Mutex::new(Some(heartbeats)) })
+        let heartbeats = self.runtime.spawn(run_heartbeats(Arc::downgrade(&relay)).with_subscriber(self.log.clone()));
+        Ok(RelayHandle {
+            relay,
+            session: self.session.clone(),
+            sink,
+            heartbeats: Mutex::new(Some(heartbeats)),
+            log: self.log.clone(),
+        })
     }
 }
 
 impl RelayHandle {
     pub fn relay(&self) -> &Arc<Relay> {
         &self.relay
+    }
+
+    /// Runs `f` on the relay with the gateway's log (takes and reads encode rows on the caller's thread).
+    pub fn logged<R>(&self, f: impl FnOnce(&Relay) -> R) -> R {
+        tracing::dispatcher::with_default(&self.log, || f(&self.relay))
     }
 
     /// Ends every stream (the next take reports them ended) and stops the relay: no more events, no

@@ -11,6 +11,7 @@ use std::time::Duration;
 use spacetimedb_lib::{ConnectionId, Identity};
 use tokio::sync::{mpsc, oneshot, watch, Notify};
 use tokio::task::JoinHandle;
+use tracing::instrument::WithSubscriber;
 
 use super::backoff::BackoffPolicy;
 use super::calls::CallOutcome;
@@ -275,7 +276,8 @@ impl Session {
             call_settled: Notify::new(),
             options,
         });
-        let task = tokio::spawn(driver::run(shared.clone(), 1, open.events, command_rx));
+        // The session task logs where its opener does (a gateway's log function, see `diagnostics`).
+        let task = tokio::spawn(driver::run(shared.clone(), 1, open.events, command_rx).with_current_subscriber());
         Ok(Session { shared, task: Arc::new(Mutex::new(Some(task))) })
     }
 

@@ -59,7 +59,7 @@ pub(super) fn apply_update(projection: &mut Projection, update: &DatabaseUpdate)
             Ok(None) => {}
             // A malformed update of one table must not corrupt the others; it is reported, and the
             // projection of that table stays as it was before this transaction.
-            Err(e) => eprintln!("spacetime-gateway: ignored an update of table '{}': {e}", &*table_update.table_name),
+            Err(e) => tracing::warn!(table = &*table_update.table_name, error = %e, "ignored an update of a table"),
         }
     }
     tables

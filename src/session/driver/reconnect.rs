@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
+use tracing::instrument::WithSubscriber;
 
 use super::switch::Preparing;
 use super::{tagged, Driver, Purpose};
@@ -98,6 +99,7 @@ impl Driver {
     /// Waits (with backoff) before the next reconnect attempt, or closes the session if reconnecting is off.
     pub(super) fn schedule_reconnect(&mut self, reason: &str) {
         if self.shared.options.reconnect.is_none() {
+            tracing::warn!(reason, "connection lost; reconnecting is off: the session closes");
             self.shared.set_state(Status::Closed, Some(reason.to_string()), self.attempt);
             self.shared.closing.store(true, std::sync::atomic::Ordering::Release);
             self.fail_subscription_waiters(|| {
@@ -107,7 +109,14 @@ impl Driver {
         }
         self.attempt += 1;
         self.shared.set_state(Status::Reconnecting, Some(reason.to_string()), self.attempt);
-        self.retry_at = Some(Instant::now() + self.backoff(self.attempt));
+        let delay = self.backoff(self.attempt);
+        tracing::warn!(
+            reason,
+            attempt = self.attempt,
+            retry_in_ms = delay.as_millis() as u64,
+            "not connected; reconnecting"
+        );
+        self.retry_at = Some(Instant::now() + delay);
     }
 
     pub(super) fn schedule_refresh(&mut self, token: &str) {
@@ -125,7 +134,7 @@ impl Driver {
         let shared = self.shared.clone();
         let anonymous = self.anonymous_token.clone();
         let tx = self.opened_tx.clone();
-        tokio::spawn(async move {
+        let opening = async move {
             let result = open_link(
                 &*shared.options.connector,
                 &shared.options.connect,
@@ -134,7 +143,8 @@ impl Driver {
             )
             .await;
             let _ = tx.send((purpose, result));
-        });
+        };
+        tokio::spawn(opening.with_current_subscriber());
     }
 
     pub(super) fn on_opened(&mut self, purpose: Purpose, result: Result<OpenLink>) {
@@ -157,7 +167,7 @@ impl Driver {
                 if purpose == Purpose::Reconnect {
                     self.schedule_reconnect(&e.message);
                 } else {
-                    eprintln!("spacetime-gateway: token refresh failed, retrying: {e}");
+                    tracing::warn!(error = %e, attempt = self.attempt + 1, "token refresh failed; retrying");
                     self.attempt += 1;
                     self.refresh_at = Some(Instant::now() + self.backoff(self.attempt));
                 }

@@ -49,7 +49,7 @@ impl Driver {
             }
             ServerMessage::SubscriptionError(err) => match err.request_id {
                 Some(request_id) => {
-                    eprintln!("spacetime-gateway: a subscription failed on the new connection: {}", err.error);
+                    tracing::warn!(error = %err.error, "a subscription failed on the new connection");
                     self.subscribe_settled(request_id);
                 }
                 None => {
@@ -155,6 +155,7 @@ impl Driver {
             Purpose::Reconnect => "reconnected",
             Purpose::Refresh => "token refreshed",
         };
+        tracing::info!(reason, rehydrated = rehydrate, "switched to a new connection");
         self.shared.set_state(Status::Live, Some(reason.into()), 0);
         self.schedule_refresh(&token);
     }

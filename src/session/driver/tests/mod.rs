@@ -19,6 +19,7 @@ use spacetimedb_client_api_messages::websocket::v1 as ws;
 use spacetimedb_lib::{bsatn, AlgebraicValue, ConnectionId, Identity, ProductValue, TimeDuration, Timestamp};
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::UnboundedReceiverStream;
+use tracing::instrument::WithSubscriber;
 
 use crate::codec::protocol::ServerMessage;
 use crate::codec::tests::reference_schema;
@@ -241,7 +242,7 @@ pub(super) async fn live_session(
     rows: &[Vec<u8>],
 ) -> (Session, Server, Arc<Recorder>) {
     let schema = Arc::new(reference_schema());
-    let opening = tokio::spawn(Session::open(options, schema, None));
+    let opening = tokio::spawn(Session::open(options, schema, None).with_current_subscriber());
     let mut server = opens.recv().await.unwrap().accept(1);
     let session = opening.await.unwrap().unwrap();
     let subscribing = tokio::spawn({

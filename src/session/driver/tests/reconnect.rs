@@ -4,7 +4,11 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use tracing::instrument::WithSubscriber;
+use tracing::level_filters::LevelFilter;
+
 use super::*;
+use crate::diagnostics::{Collector, LogBuffer, LogOutput};
 use crate::session::state::Status;
 
 /// The connection drops; the first attempt 1 s later fails, the second 2 s after that succeeds. The new
@@ -68,6 +72,46 @@ async fn a_silent_link_is_replaced_after_the_idle_timeout() {
         server.apply_subscription(&[doc(1, "one")]).await;
         settle().await;
         assert_eq!(session.state().status, Status::Live);
+        session.close(Duration::ZERO).await;
+    })
+    .await;
+}
+
+/// Collects the batches a log announces.
+#[derive(Default)]
+struct Logged(Mutex<Vec<Arc<LogBuffer>>>);
+
+impl LogOutput for Logged {
+    fn ready(&self, buffer: Arc<LogBuffer>) {
+        self.0.lock().unwrap().push(buffer);
+    }
+}
+
+/// The session task logs where its opener does (a gateway's log function): the lost connection and the
+/// reconnect are reported to the log around `Session::open`, with their fields.
+#[tokio::test(start_paused = true)]
+async fn the_session_task_logs_to_the_log_it_was_opened_with() {
+    scenario(async {
+        let logged = Arc::new(Logged::default());
+        let log = Collector::dispatch(LevelFilter::INFO, logged.clone());
+        let (options, mut opens) = options(TokenSource::Fixed("t".into()));
+        let (session, server, _recorder) = live_session(options, &mut opens, &[]).with_subscriber(log).await;
+        server.drop_connection();
+        let mut server = opens.recv().await.unwrap().accept(2);
+        server.apply_subscription(&[]).await;
+        settle().await;
+
+        let buffers = std::mem::take(&mut *logged.0.lock().unwrap());
+        let records: Vec<serde_json::Value> =
+            buffers.iter().flat_map(|b| serde_json::from_str::<Vec<serde_json::Value>>(&b.take()).unwrap()).collect();
+        let seen: Vec<_> =
+            records.iter().map(|r| (r["level"].as_str().unwrap(), r["message"].as_str().unwrap())).collect();
+        assert_eq!(seen, vec![("warn", "not connected; reconnecting"), ("info", "switched to a new connection")]);
+        assert_eq!(records[0]["fields"]["attempt"], 1);
+        assert_eq!(records[0]["fields"]["retry_in_ms"], 1000);
+        assert_eq!(records[0]["fields"]["reason"], "the server closed the connection");
+        assert_eq!(records[1]["fields"]["reason"], "reconnected");
+        assert!(records[0]["target"].as_str().unwrap().starts_with("spacetime_gateway::session::driver"));
         session.close(Duration::ZERO).await;
     })
     .await;
