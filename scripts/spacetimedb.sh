@@ -8,7 +8,8 @@
 #       FILE, default .spacetimedb/env; the flag is not --env-file because Node 20 claims that one). With SPACETIMEDB_URL already set (your own `spacetime start`)
 #       it only publishes there.
 #   scripts/spacetimedb.sh down [INSTANCE_DIR|ENV_FILE] | --all
-#       Stops exactly the server that `up` started (by pid) and removes its data.
+#       Stops exactly the server that `up` started (by pid) and removes its data. Without an argument:
+#       the newest instance of this clone still live, so `up; up; down; down` leaves nothing running.
 #   scripts/spacetimedb.sh build
 #       Only builds/caches the server and the module; prints their paths.
 #   scripts/spacetimedb.sh module [DIR]
@@ -39,7 +40,7 @@ case "$cmd" in
   module) build_module "${1:-}" ;;
   server) ensure_server ;;
   *)
-    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac
