@@ -18,27 +18,24 @@ export declare class NativeGateway {
   /** The module schema as JSON text. */
   schemaJson(): string
   /** Adds a query set; resolves once its rows are in the projection. */
-  subscribe(queries: Array<string>, timeoutMs: number): Promise<void>
+  subscribe(queries: Array<string>): Promise<void>
   /**
    * The rows of a subscribed table as a JSON array, filtered by `whereJson` (an object of column
    * equalities) when given.
    */
   rowsJson(table: string, whereJson?: string | undefined | null): string
   /**
-   * Calls a reducer with JSON arguments (array or object); resolves once committed. `route.actor` fills
-   * the reducer's `actor` parameter; with `route.token` the call runs as the token's holder (per-user),
-   * otherwise on the gateway's own connection. A service call is validated and sent (or queued while
-   * reconnecting) before this returns.
+   * Calls a reducer with JSON arguments (array or object); resolves once committed. `optionsJson` is
+   * `callReducer`'s options (`actor`, `token`, `via`, `timeoutMs`; see `gateway::options`). A service
+   * call is validated and sent (or queued while reconnecting) before this returns.
    */
-  callReducer(name: string, argsJson: string, timeoutMs: number, route?: NativeCallRoute | undefined | null): Promise<CallResult>
+  callReducer(name: string, argsJson: string, optionsJson?: string | undefined | null): Promise<CallResult>
   /** Installs the one JS function that receives change batches (replacing any previous one). */
   setChangeListener(listener: (json: string) => void): void
   /** Removes the change listener, releasing its hold on the Node event loop. */
   clearChangeListener(): void
-  /** Checks the relay options of `Gateway.connect` (JSON) against the schema. */
-  checkRelayConfig(configJson: string): void
-  /** Starts the SSE relay with the relay options of `Gateway.connect` (JSON). */
-  startRelay(configJson: string): NativeRelay
+  /** Starts the SSE relay with the relay options given to `Gateway.connect`. */
+  startRelay(): NativeRelay
   /** Drops the current SpacetimeDB connection as a network failure would; the gateway reconnects. */
   dropConnection(reason: string): void
   /** The connection state as JSON: `{"status","reason"?,"attempt","since"}`. */
@@ -80,12 +77,13 @@ export declare class NativeRelay {
   /** Counters of streams and snapshot work. */
   stats(): NativeRelayStats
   /**
-   * Takes the output of every ready stream as one Buffer: u32 LE `entries`, u32 LE `more` (1: take again
-   * after letting sockets drain), `entries` triples of u32 LE `(streamId, byteLength, flags)` (flags bit 1:
-   * the stream ended), then the streams' bytes in that order.
+   * Takes the output of every ready stream as one Buffer, laid out as `relay::take` defines (header,
+   * the streams' bytes, an index of `(streamId, byteLength, flags)`; `lib/take-layout.js` holds its
+   * constants).
    *
-   * The Buffer is a copy in V8's heap: an external Buffer would not count towards V8's memory, so takes
-   * would pile up between collections (measured: over 1 GB at 150k events/s).
+   * The Buffer is a copy in V8's heap (the only copy: the streams wrote into the relay's buffer in
+   * place): an external Buffer would not count towards V8's memory, so takes would pile up between
+   * collections (measured: over 1 GB at 150k events/s).
    *
    * `pauses` and `resumes` are the stream ids whose consumers paused or resumed since the last take, in
    * that order (a resume after a pause of the same stream wins).
@@ -173,11 +171,12 @@ export interface CallResult {
 }
 
 /**
- * Connects to a database and returns the native gateway handle. `tokenFunction`, when given, is
- * called (it returns a promise of a token) before every connect, and ahead of each token's expiry.
- * `timeoutMs` bounds the whole connect: the token function, the schema fetch and the websocket.
+ * Connects to a database and returns the native gateway handle. `optionsJson` is `Gateway.connect`'s
+ * options without a token function; `tokenFunction`, when given, is called (it returns a promise of a
+ * token) before every connect, and ahead of each token's expiry; `logFunction`, when given, receives the
+ * gateway's log records in batches (a JSON array per call).
  */
-export declare function connectGateway(options: NativeConnectOptions, tokenFunction?: () => Promise<string>): Promise<NativeGateway>
+export declare function connectGateway(optionsJson: string, tokenFunction?: () => Promise<string>, logFunction?: (batchJson: string) => void): Promise<NativeGateway>
 
 /** A token's header and payload, decoded without verification. */
 export interface DecodedToken {
@@ -234,35 +233,6 @@ export interface NativeBrokerOptions {
   allowIssuerTrailingSlash?: boolean
 }
 
-/**
- * Who a call acts as: `actor` fills the reducer's `actor` parameter; `token` runs the call as the
- * token's holder (per-user), over `via` (default: `userCalls.via`).
- */
-export interface NativeCallRoute {
-  actor?: string
-  /** A structured actor (`opts.actor` given as an object), as JSON text. */
-  actorJson?: string
-  token?: string
-  via?: string
-}
-
-/** Options of `connectGateway` (validated again here: the JS layer is not the only possible caller). */
-export interface NativeConnectOptions {
-  uri: string
-  database: string
-  /** A fixed token (a token function is passed to `connectGateway` separately). */
-  token?: string
-  /** 'none' | 'gzip' | 'brotli' */
-  compression?: string
-  timeoutMs: number
-  /** Reconnect settings; `enabled: false` turns reconnecting off. */
-  reconnect?: NativeReconnectOptions
-  /** How calls with a user's token reach SpacetimeDB (the per-user pool or the HTTP route). */
-  userCalls?: NativeUserCallsOptions
-  /** The largest websocket message the gateway sends; larger calls are refused before sending. */
-  maxMessageBytes?: number
-}
-
 /** Options of `diagnoseToken`. */
 export interface NativeDiagnoseOptions {
   spacetimedbUrl?: string
@@ -277,21 +247,6 @@ export interface NativeDiagnoseOptions {
  * build), for diagnostics.
  */
 export declare function nativeProfile(): string
-
-/** How the gateway reconnects (all durations in ms). */
-export interface NativeReconnectOptions {
-  enabled: boolean
-  initialDelayMs: number
-  maxDelayMs: number
-  multiplier: number
-  jitter: number
-  /** How long a reducer call made while disconnected waits for the connection. */
-  callWaitMs: number
-  /** A connection silent for this long (the server pings every 15 s) is considered dead. */
-  idleTimeoutMs: number
-  /** How long a token refresh may search for its switch point before falling back to a diff. */
-  alignTimeoutMs: number
-}
 
 /** Counters of a relay: streams, snapshots in progress and waiting, rows frames encoded and shared. */
 export interface NativeRelayStats {
@@ -311,18 +266,6 @@ export interface NativeRobotGrant {
   perms?: Array<string>
   /** `JSON.stringify` of further claims. */
   claimsJson?: string
-}
-
-/** `userCalls` of `Gateway.connect`: how calls with a user's token reach SpacetimeDB. */
-export interface NativeUserCallsOptions {
-  /** 'pool' (default) or 'http'. */
-  via?: string
-  /** Most pooled sockets at once (default 100). */
-  maxConnections?: number
-  /** A pooled connection without calls for this long closes (default 60 000 ms). */
-  idleTimeoutMs?: number
-  /** 'refuse' (default) or 'as-subject': whether a delegated token (with `act`) may run as its `sub`. */
-  delegatedTokens?: string
 }
 
 /** Options of the native verifier: exactly one of `jwksJson`, `jwksUri`, `discovery`. */

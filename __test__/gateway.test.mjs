@@ -76,6 +76,32 @@ describe('Gateway.connect', () => {
     await expectCode(Gateway.connect({ uri: url, database: db, compression: 'zstd' }), 'INVALID_ARGUMENT', 'compression');
     await expectCode(Gateway.connect(null), 'INVALID_ARGUMENT');
   });
+
+  it('hands its diagnostics to onLog in batches, from logLevel up', async () => {
+    const records = [];
+    let calls = 0;
+    const onLog = (batch) => {
+      calls++;
+      records.push(...batch);
+    };
+    const g = await Gateway.connect({ uri: url, database: db, onLog });
+    for (let waited = 0; records.length === 0 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    const connected = records.find((r) => r.message === 'connected');
+    expect(connected).toMatchObject({ level: 'info', fields: { database: db, identity: g.identity, connection_id: g.connectionId } });
+    expect(connected.target).toMatch(/^spacetime_gateway::gateway/);
+    expect(Math.abs(connected.time - Date.now())).toBeLessThan(60_000);
+    expect(calls).toBeLessThanOrEqual(records.length);
+    await g.close();
+
+    const quiet = [];
+    const w = await Gateway.connect({ uri: url, database: db, logLevel: 'warn', onLog: (batch) => quiet.push(...batch) });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(quiet).toEqual([]);
+    await w.close();
+
+    await expectCode(Gateway.connect({ uri: url, database: db, onLog: 'console' }), 'INVALID_ARGUMENT', 'options.onLog must be a function');
+    await expectCode(Gateway.connect({ uri: url, database: db, logLevel: 'verbose' }), 'INVALID_ARGUMENT', 'options.logLevel');
+  });
 });
 
 describe('schema', () => {

@@ -26,3 +26,9 @@ it('a type error in a consumer is reported (the check can fail)', async () => {
   expect(r.code).not.toBe(0);
   expect(r.out).toContain("Type 'string' is not assignable to type 'number'");
 }, 60_000);
+
+it('a real Better Auth instance (organization + apiKey) fits betterAuthGateway as it is', async () => {
+  const r = await tsc('tsconfig.better-auth.json');
+  expect(r.out).toBe('');
+  expect(r.code).toBe(0);
+}, 60_000);

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only fanout,decode,tokens,pool,resume,snapshot-storm]`: every scenario against the
+// `npm run bench [-- --quick] [-- --only fanout,decode,tokens,pool,resume,snapshot-storm,framework-sse]`: every scenario against the
 // package's baselines in one run, against the SpacetimeDB that scripts/bench.sh started. Prints the
 // tables, writes bench/results/<date>[-<scenarios>][-quick].json (every raw sample, machine, versions, command) and,
 // after a full run of every scenario, rewrites the README's Performance table (bench/readme.mjs).
@@ -16,9 +16,10 @@ import { markdown } from './lib/summary.mjs';
 import { updateReadme } from './readme.mjs';
 import { resume } from './resume.mjs';
 import { STORM_DEFAULTS, snapshotStorm } from './storm/run.mjs';
+import { FRAMEWORK_DEFAULTS, frameworkSse } from './framework/run.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SCENARIOS = ['fanout', 'decode', 'tokens', 'pool', 'resume', 'snapshot-storm'];
+const SCENARIOS = ['fanout', 'decode', 'tokens', 'pool', 'resume', 'snapshot-storm', 'framework-sse'];
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, 'no-readme': { type: 'boolean' } } });
 const quick = Boolean(values.quick);
 const only = values.only ? values.only.split(',') : SCENARIOS;
@@ -36,6 +37,7 @@ const CONFIG = quick
       pool: ['--quick'],
       resume: { events: 100_000, repeats: 3 },
       storm: { streams: 500, repeats: 1 },
+      framework: { clients: 1000, repeats: 1, seconds: 3 },
     }
   : {
       fanout: { clientCounts: [1000, 10_000], repeats: 3, seconds: 5, halfRate: true },
@@ -44,6 +46,7 @@ const CONFIG = quick
       pool: [],
       resume: { events: 100_000, repeats: 5 },
       storm: { streams: 2000, repeats: 3 },
+      framework: { clients: 1000, repeats: 3, seconds: 5 },
     };
 
 /** Runs a script of bench/ that writes its results to the JSON file named by BENCH_RESULTS_OUT; returns them. */
@@ -73,6 +76,10 @@ if (only.includes('resume')) {
 if (only.includes('snapshot-storm')) {
   step('snapshot storm');
   results.snapshotStorm = await snapshotStorm({ uri, module: process.env.SPACETIMEDB_MODULE, ...STORM_DEFAULTS, ...CONFIG.storm });
+}
+if (only.includes('framework-sse')) {
+  step('framework SSE (the TanStack Start example vs plain Node)');
+  results.frameworkSse = await frameworkSse({ ...FRAMEWORK_DEFAULTS, ...CONFIG.framework });
 }
 if (only.includes('tokens')) {
   step('tokens');

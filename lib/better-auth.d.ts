@@ -11,7 +11,9 @@ export type ModuleRole = 'Owner' | 'Admin' | 'Member' | 'Viewer';
 export interface BetterAuthLike {
   api: {
     getSession(input: { headers: Headers }): Promise<{ user: { id: string }; session: { id: string; activeOrganizationId?: string | null } } | null>;
-    verifyApiKey?(input: { body: { key: string } }): Promise<{ valid: boolean; error: { code?: string; message?: string } | null; key: { id: string; referenceId: string } | null }>;
+    // Better Auth types its endpoints as overloads (a `Response` with `asResponse: true`), which no exact
+    // result type here would match: the result is read as `{ valid, error, key }` at run time.
+    verifyApiKey?(input: { body: { key: string } }): Promise<any>;
   };
   $context: Promise<{ adapter: { findOne(input: { model: string; where: { field: string; value: unknown }[] }): Promise<any> } }>;
 }

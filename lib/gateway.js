@@ -3,75 +3,30 @@
 
 const native = require('../index.js');
 const { GatewayError, invalidArgument: invalid, awaitNative, callNative } = require('./errors.js');
-const { toWireJson } = require('./values.js');
+const { toOptionsJson, toWireJson } = require('./values.js');
 const { describe, readOptions, readingArgument, requireString } = require('./args.js');
 const { nativeHandles } = require('./internal.js');
 const { RelayHub } = require('./stream.js');
 const { streamRequestOptions, closeOnAbort } = require('./fetch.js');
 
-const DEFAULT_TIMEOUT_MS = 10_000;
-const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+// The defaults and rules of the connect and call options are the native layer's (src/gateway/options.rs):
+// the options cross as JSON, and only what JSON cannot carry (a token function, a log function, a
+// verifier handle) is taken out here.
 const DEFAULT_CLOSE_DEADLINE_MS = 5_000;
 // The `retry:` hint of the `closed` (`shutdown`) frame: soon, but not all clients in the same instant.
 const DEFAULT_SHUTDOWN_RETRY_MS = 1_000;
-const RECONNECT_DEFAULTS = {
-  initialDelayMs: 200,
-  maxDelayMs: 10_000,
-  multiplier: 2,
-  jitter: 0.5,
-  callWaitMs: 10_000,
-  idleTimeoutMs: 45_000,
-  alignTimeoutMs: 5_000,
-};
 
-function checkTimeout(value, name, fallback) {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 2 ** 31 - 1) {
-    throw invalid(`${name} must be a positive number of milliseconds, got ${describe(value)}`);
+/** Takes the verifier handle out of `options.userCalls` (the rest crosses as JSON and is checked natively). */
+function userCallsOf(value) {
+  if (value === null || typeof value !== 'object' || readingArgument('options.userCalls', () => Array.isArray(value))) {
+    return { wire: value, verifier: undefined };
   }
-  return value;
-}
-
-const USER_CALL_DEFAULTS = { via: 'pool', maxConnections: 100, idleTimeoutMs: 60_000, delegatedTokens: 'refuse' };
-const USER_ROUTES = ['pool', 'http'];
-const DELEGATED_TOKENS = ['refuse', 'as-subject'];
-
-/** Validates `options.userCalls`; returns the native options and the verifier's native handle. */
-function userCallOptions(value) {
-  if (value === undefined) return { native: undefined, verifier: undefined };
-  if (value === null) throw invalid('options.userCalls must be an object, got null');
-  value = readOptions(value, 'options.userCalls', [...Object.keys(USER_CALL_DEFAULTS), 'verifier']);
-  const { via = USER_CALL_DEFAULTS.via, maxConnections = USER_CALL_DEFAULTS.maxConnections, verifier } = value;
-  if (!USER_ROUTES.includes(via)) throw invalid(`userCalls.via must be 'pool' or 'http', got ${describe(via)}`);
-  if (!Number.isInteger(maxConnections) || maxConnections < 1 || maxConnections > 100_000) {
-    throw invalid(`userCalls.maxConnections must be a whole number from 1 to 100000, got ${describe(maxConnections)}`);
-  }
-  const idleTimeoutMs = checkTimeout(value.idleTimeoutMs, 'userCalls.idleTimeoutMs', USER_CALL_DEFAULTS.idleTimeoutMs);
-  const { delegatedTokens = USER_CALL_DEFAULTS.delegatedTokens } = value;
-  if (!DELEGATED_TOKENS.includes(delegatedTokens)) {
-    throw invalid(`userCalls.delegatedTokens must be 'refuse' or 'as-subject', got ${describe(delegatedTokens)}`);
-  }
+  const { verifier, ...wire } = readOptions(value, 'options.userCalls');
   const handle = verifier === undefined ? undefined : nativeHandles.get(verifier);
   if (verifier !== undefined && handle === undefined) {
     throw invalid('userCalls.verifier must be a TokenBroker or a TokenVerifier of this package');
   }
-  return { native: { via, maxConnections, idleTimeoutMs, delegatedTokens }, verifier: handle };
-}
-
-const isPlainObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-/** Validates the actor-attribution options of `callReducer`; returns the native route or undefined. */
-function callRoute(opts) {
-  const { actor, token, via } = opts;
-  if (actor === undefined && token === undefined && via === undefined) return undefined;
-  const structured = isPlainObject(actor);
-  if (!structured) requireString(actor, 'opts.actor', { optional: true, hint: ' or an object (derive it from the verified session, never from browser input)' });
-  requireString(token, 'opts.token', { optional: true, hint: ' (a SpacetimeDB access token for the user)' });
-  if (via !== undefined) {
-    if (!USER_ROUTES.includes(via)) throw invalid(`opts.via must be 'pool' or 'http', got ${describe(via)}`);
-    if (token === undefined) throw invalid('opts.via applies only to calls with opts.token (per-user calls)');
-  }
-  return structured ? { actorJson: toWireJson(actor, 'opts.actor'), token, via } : { actor, token, via };
+  return { wire, verifier: handle };
 }
 
 /** The native call result with absent facts as `null` (the HTTP route reports no timestamp or request id). */
@@ -85,12 +40,6 @@ function callResult(r) {
     durationMicros: r.durationMicros ?? null,
   };
 }
-
-/** The options `Gateway.connect` knows; anything else is a typo that must not pass silently. */
-const CONNECT_OPTIONS = [
-  'uri', 'database', 'token', 'subscriptions', 'compression', 'timeoutMs', 'callTimeoutMs', 'maxMessageBytes',
-  'reconnect', 'userCalls', 'tenantColumn', 'sharedTables', 'relay',
-];
 
 /** The error of a call on a closed gateway, after one turn of the event loop: a loop that keeps calling a
  * closed gateway (`while (running) await gateway.callReducer(…)`) must not starve timers, I/O or the
@@ -113,9 +62,6 @@ class Gateway {
   #lastStatus = null;
   #schema = null;
   #closed = false;
-  #callTimeoutMs = DEFAULT_CALL_TIMEOUT_MS;
-  #subscribeTimeoutMs = DEFAULT_TIMEOUT_MS;
-  #relayConfigJson = '{}';
   #relay = null;
 
   /** @internal Use `Gateway.connect`. */
@@ -130,56 +76,14 @@ class Gateway {
    */
   static async connect(options) {
     if (options === null || typeof options !== 'object') throw invalid('Gateway.connect needs an options object');
-    const started = Date.now();
-    options = readOptions(options, 'Gateway.connect', CONNECT_OPTIONS);
-    const uri = requireString(options.uri, 'options.uri');
-    const database = requireString(options.database, 'options.database');
-    const tokenFunction = typeof options.token === 'function' ? tokenFunctionOf(options.token) : undefined;
-    const token = tokenFunction ? undefined : requireString(options.token, 'options.token', { optional: true });
-    const reconnect = reconnectOptions(options.reconnect);
-    const timeoutMs = checkTimeout(options.timeoutMs, 'options.timeoutMs', DEFAULT_TIMEOUT_MS);
-    const compression = options.compression === undefined ? 'none' : options.compression;
-    if (!['none', 'gzip', 'brotli'].includes(compression)) {
-      throw invalid(`options.compression must be 'none', 'gzip' or 'brotli', got ${describe(compression)}`);
-    }
-    const subscriptions = options.subscriptions === undefined ? [] : checkQueries(options.subscriptions, 'options.subscriptions');
-    const callTimeoutMs = checkTimeout(options.callTimeoutMs, 'options.callTimeoutMs', DEFAULT_CALL_TIMEOUT_MS);
-    const maxMessageBytes = options.maxMessageBytes;
-    if (maxMessageBytes !== undefined && (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 1024 || maxMessageBytes > 2 ** 32 - 1)) {
-      throw invalid(`options.maxMessageBytes must be a whole number of bytes from 1024 to 4294967295, got ${describe(maxMessageBytes)}`);
-    }
-    const relayConfigJson = relayConfig(options);
-    const userCalls = userCallOptions(options.userCalls);
-    const handle = await awaitNative(() =>
-      native.connectGateway(
-        { uri, database, token, compression, timeoutMs, reconnect, userCalls: userCalls.native, maxMessageBytes },
-        tokenFunction,
-      ),
-    );
-    if (userCalls.verifier instanceof native.NativeTokenBroker) handle.setUserCallBroker(userCalls.verifier);
-    else if (userCalls.verifier instanceof native.NativeTokenVerifier) handle.setUserCallVerifier(userCalls.verifier);
-    const gateway = new Gateway(handle);
-    gateway.#callTimeoutMs = callTimeoutMs;
-    gateway.#subscribeTimeoutMs = timeoutMs;
-    gateway.#relayConfigJson = relayConfigJson;
-    try {
-      callNative(() => handle.checkRelayConfig(relayConfigJson));
-    } catch (e) {
-      await gateway.close();
-      throw e;
-    }
-    if (subscriptions.length > 0) {
-      try {
-        // What is left of the connect deadline (timeoutMs covers everything connect does).
-        const left = started + timeoutMs - Date.now();
-        if (left <= 0) throw new GatewayError('TIMEOUT', `connecting took longer than timeoutMs (${timeoutMs} ms) before the subscriptions were applied`);
-        await awaitNative(() => handle.subscribe(subscriptions, left));
-      } catch (e) {
-        await gateway.close();
-        throw e;
-      }
-    }
-    return gateway;
+    const { token, userCalls, onLog, ...rest } = readOptions(options, 'Gateway.connect');
+    const tokenFunction = typeof token === 'function' ? tokenFunctionOf(token) : undefined;
+    const { wire, verifier } = userCallsOf(userCalls);
+    const optionsJson = toOptionsJson({ ...rest, token: tokenFunction ? undefined : token, userCalls: wire }, 'the options of Gateway.connect');
+    const handle = await awaitNative(() => native.connectGateway(optionsJson, tokenFunction, logFunctionOf(onLog)));
+    if (verifier instanceof native.NativeTokenBroker) handle.setUserCallBroker(verifier);
+    else if (verifier instanceof native.NativeTokenVerifier) handle.setUserCallVerifier(verifier);
+    return new Gateway(handle);
   }
 
   /** This connection's SpacetimeDB identity, 64 hex characters (as SpacetimeDB prints it). */
@@ -224,7 +128,7 @@ class Gateway {
   async subscribe(queries) {
     checkQueries(queries, 'queries');
     if (this.#closed) return closedLater('the subscription');
-    await awaitNative(() => this.#native.subscribe(queries, this.#subscribeTimeoutMs));
+    await awaitNative(() => this.#native.subscribe(queries));
   }
 
   /**
@@ -281,10 +185,10 @@ class Gateway {
     requireString(name, 'reducer name');
     if (args === null || typeof args !== 'object') throw invalid(`args must be an array or an object keyed by parameter name, got ${describe(args)}`);
     opts = readOptions(opts, 'callReducer opts');
-    const timeoutMs = checkTimeout(opts.timeoutMs, 'opts.timeoutMs', this.#callTimeoutMs);
-    const route = callRoute(opts);
+    // Checked natively (the route, the timeout); most calls have none.
+    const optsJson = Object.keys(opts).length === 0 ? undefined : toOptionsJson(opts, 'callReducer opts');
     if (this.#closed) return closedLater(`reducer '${name}'`);
-    return callResult(await awaitNative(() => this.#native.callReducer(name, toWireJson(args, `the arguments of reducer '${name}'`), timeoutMs, route)));
+    return callResult(await awaitNative(() => this.#native.callReducer(name, toWireJson(args, `the arguments of reducer '${name}'`), optsJson)));
   }
 
   /**
@@ -311,7 +215,7 @@ class Gateway {
   /** The relay, started on first use (until then the gateway keeps no event log). */
   #hub() {
     if (this.#closed) throw new GatewayError('CLOSED', 'the gateway is closed');
-    if (this.#relay === null) this.#relay = new RelayHub(callNative(() => this.#native.startRelay(this.#relayConfigJson)));
+    if (this.#relay === null) this.#relay = new RelayHub(callNative(() => this.#native.startRelay()));
     return this.#relay;
   }
 
@@ -429,6 +333,16 @@ function dispatch(listeners, args) {
   }
 }
 
+/** Wraps the user's `onLog`: the native side hands over batches as JSON arrays (possibly empty). */
+function logFunctionOf(onLog) {
+  if (onLog === undefined) return undefined;
+  if (typeof onLog !== 'function') throw invalid(`options.onLog must be a function, got ${describe(onLog)}`);
+  return (json) => {
+    const records = JSON.parse(json);
+    if (records.length > 0) dispatch([onLog], [records]);
+  };
+}
+
 /** Wraps the user's token function: always a promise of a non-empty string. */
 function tokenFunctionOf(fn) {
   return async () => {
@@ -438,18 +352,6 @@ function tokenFunctionOf(fn) {
     }
     return token;
   };
-}
-
-function reconnectOptions(value) {
-  if (value === false) return { ...RECONNECT_DEFAULTS, enabled: false };
-  if (value === undefined || value === true) return { ...RECONNECT_DEFAULTS, enabled: true };
-  if (value === null || typeof value !== 'object') throw invalid(`options.reconnect must be an object or false, got ${describe(value)}`);
-  const out = { ...RECONNECT_DEFAULTS, enabled: true };
-  for (const [key, v] of Object.entries(readOptions(value, 'options.reconnect', Object.keys(RECONNECT_DEFAULTS)))) {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(`reconnect.${key} must be a number, got ${describe(v)}`);
-    out[key] = v;
-  }
-  return out;
 }
 
 /**
@@ -494,7 +396,6 @@ function installShutdownHooks(gateways, options) {
 }
 
 
-const RELAY_LIMITS = ['logCapacity', 'maxSnapshotsPerPrincipal', 'snapshotBytesPerTake', 'heartbeatMs', 'retryMs', 'maxQueueEvents', 'maxQueueBytes', 'overflow'];
 const ZERO_RELAY_STATS = Object.freeze({
   streams: 0,
   snapshotsInProgress: 0,
@@ -504,18 +405,6 @@ const ZERO_RELAY_STATS = Object.freeze({
   snapshotFramesShared: 0,
   snapshotBytesShared: 0,
 });
-
-/** The relay options of `Gateway.connect` as the JSON the native relay reads. */
-function relayConfig(options) {
-  const config = {};
-  if (options.tenantColumn !== undefined) config.tenantColumn = options.tenantColumn;
-  if (options.sharedTables !== undefined) config.sharedTables = options.sharedTables;
-  if (options.relay !== undefined) {
-    if (options.relay === null) throw invalid('options.relay must be an object, got null');
-    Object.assign(config, readOptions(options.relay, 'options.relay', RELAY_LIMITS));
-  }
-  return toWireJson(config, 'the relay options');
-}
 
 function checkSelector(selector, what) {
   if (selector === null || typeof selector !== 'object' || Array.isArray(selector)) {

@@ -86,6 +86,31 @@ export interface ConnectOptions {
   relay?: RelayOptions;
   /** How calls with a user's token (`callReducer(…, { token })`) reach SpacetimeDB. */
   userCalls?: UserCallsOptions;
+  /**
+   * Receives the gateway's diagnostics in batches: connected, connection lost and reconnecting, switched
+   * to a new connection, a token refresh that failed, a row the schema cannot decode… Without it nothing
+   * is printed or kept. Called on the JS thread with every record logged since the last call (never
+   * once per record); an exception it throws is rethrown as an uncaught exception.
+   */
+  onLog?: (records: LogRecord[]) => void;
+  /** The least severe records `onLog` receives. Default `'info'`. */
+  logLevel?: LogLevel;
+}
+
+/** Severity of a log record, most severe first. */
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+/** One diagnostic of the gateway (see `ConnectOptions.onLog`). */
+export interface LogRecord {
+  level: LogLevel;
+  /** Where in the native core it comes from, e.g. `'spacetime_gateway::session::driver::reconnect'`. */
+  target: string;
+  /** What happened, e.g. `'not connected; reconnecting'`. */
+  message: string;
+  /** Its facts, e.g. `{ reason: '…', attempt: 1, retry_in_ms: 500 }`. */
+  fields: { [name: string]: string | number | boolean };
+  /** When, in ms since the epoch. */
+  time: number;
 }
 
 /** The two per-user routes: a pooled websocket connection per user, or one HTTP request per call. */

@@ -7,6 +7,7 @@
 const { GatewayError, invalidArgument, callNative } = require('./errors.js');
 const { toWireJson } = require('./values.js');
 const { readOptions, readingArgument } = require('./args.js');
+const TAKE = require('./take-layout.js');
 
 /** Headers of an SSE response: an event stream that no cache or proxy may store, transform or buffer. */
 const SSE_HEADERS = Object.freeze({
@@ -17,7 +18,6 @@ const SSE_HEADERS = Object.freeze({
 
 /** Bytes a `toResponse()` body or an async iterator buffers before pausing the native stream. */
 const HIGH_WATER_BYTES = 64 * 1024;
-const ENDED = 1;
 
 /** The relay of one gateway: the native handle, and the consumers of its streams by id. */
 class RelayHub {
@@ -93,23 +93,23 @@ class RelayHub {
     if (this.#streams.delete(id) && this.#streams.size === 0 && !this.#closed) this.#native.keepAlive(false);
   }
 
-  /** Takes all ready output (one Buffer: a header, an index, the bytes) and hands each stream its slice. */
+  /** Takes all ready output (one Buffer: a header, the bytes, an index; see take-layout.js) and hands each stream its slice. */
   #pump() {
     this.#pumpScheduled = false;
     const pauses = Uint32Array.from(this.#pauses.splice(0));
     const resumes = Uint32Array.from(this.#resumes.splice(0));
     const out = this.#native.take(pauses, resumes);
-    const entries = out.readUInt32LE(0);
-    const more = out.readUInt32LE(4) === 1;
-    let at = 8 + entries * 12;
-    for (let i = 0; i < entries; i++) {
-      const id = out.readUInt32LE(8 + i * 12);
-      const length = out.readUInt32LE(12 + i * 12);
-      const flags = out.readUInt32LE(16 + i * 12);
+    const entries = out.readUInt32LE(TAKE.ENTRIES_AT);
+    const more = out.readUInt32LE(TAKE.MORE_AT) === 1;
+    let at = TAKE.HEADER_BYTES;
+    for (let entry = out.length - entries * TAKE.ENTRY_BYTES; entry < out.length; entry += TAKE.ENTRY_BYTES) {
+      const id = out.readUInt32LE(entry + TAKE.ID_AT);
+      const length = out.readUInt32LE(entry + TAKE.LENGTH_AT);
+      const flags = out.readUInt32LE(entry + TAKE.FLAGS_AT);
       const stream = this.#streams.get(id);
       if (stream !== undefined) {
         if (length > 0) stream._push(out.subarray(at, at + length));
-        if (flags & ENDED) {
+        if (flags & TAKE.ENDED) {
           this.#drop(id);
           stream._end();
         }

@@ -6,7 +6,7 @@
 // `Buffer` (for byte arrays) and `Date` (for timestamps, at millisecond precision). JSON has no form for
 // those, nor for NaN, ±Infinity and -0, so each is sent as a marked one-key object (`{"\u0000bigint":
 // "10"}`) and the native encoder decides with the column's or parameter's type whether it fits: a NaN
-// never becomes the string "NaN", a bigint never the string "10" (src/client/value/js_typed.rs).
+// never becomes the string "NaN", a bigint never the string "10" (src/codec/value/js_typed.rs).
 
 const { invalidArgument } = require('./errors.js');
 const { messageOf } = require('./args.js');
@@ -44,11 +44,31 @@ function replacer(key, value) {
  * `INVALID_ARGUMENT` naming `name`.
  */
 function toWireJson(value, name) {
+  return serialize(value, name, replacer);
+}
+
+function serialize(value, name, replace) {
   try {
-    return JSON.stringify(value, replacer);
+    return JSON.stringify(value, replace);
   } catch (e) {
     throw invalidArgument(`${name} cannot be serialized: ${messageOf(e)}`, { cause: e });
   }
 }
 
-module.exports = { toWireJson, bytesToHex };
+/** {@link replacer}, with functions and symbols marked too (in options a member JSON would drop must not
+ * pass as absent; src/codec/value/js_typed.rs names them in the error), and `undefined` left out: an
+ * option set to `undefined` is absent. */
+function optionsReplacer(key, value) {
+  const original = this[key];
+  if (value === undefined) return undefined;
+  if (typeof original === 'function') return mark('function', null);
+  if (typeof original === 'symbol') return mark('symbol', null);
+  return replacer.call(this, key, value);
+}
+
+/** Serializes options for the native layer, which checks them (see {@link toWireJson}). */
+function toOptionsJson(value, name) {
+  return serialize(value, name, optionsReplacer);
+}
+
+module.exports = { toWireJson, toOptionsJson, bytesToHex };

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the npm dependencies (when package-lock.json changed) and builds the native addon.
 #   scripts/setup.sh [--release]     (default: a debug build, faster to compile; benchmarks use --release)
+#   scripts/setup.sh --deps-only     only the npm dependencies (e.g. for `npm pack`, which builds its own)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -19,6 +20,8 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   npm ci --no-audit --no-fund >&2
   echo "$want" >"$stamp"
 fi
+
+[[ ${1:-} == --deps-only ]] && exit 0
 
 profile=()
 [[ ${1:-} == --release ]] && profile=(--release)

@@ -9,7 +9,8 @@
 #       it only publishes there. --with-cookbook also builds examples/cookbook-module and publishes it
 #       into its own database on the same server (SPACETIMEDB_COOKBOOK_DB, _OWNER_TOKEN, …).
 #   scripts/spacetimedb.sh down [INSTANCE_DIR|ENV_FILE] | --all
-#       Stops exactly the server that `up` started (by pid) and removes its data.
+#       Stops exactly the server that `up` started (by pid) and removes its data. Without an argument:
+#       the newest instance of this clone still live, so `up; up; down; down` leaves nothing running.
 #   scripts/spacetimedb.sh build
 #       Only builds/caches the server and the module; prints their paths.
 #   scripts/spacetimedb.sh module [DIR]

@@ -63,7 +63,7 @@ void payload;
 void checks;
 
 // The client part.
-import { Gateway, installShutdownHooks, type CallResult, type Change, type ChangeMeta, type GatewayState, type Row, type Schema } from 'spacetime-gateway';
+import { Gateway, installShutdownHooks, type CallResult, type Change, type ChangeMeta, type GatewayState, type LogLevel, type LogRecord, type Row, type Schema } from 'spacetime-gateway';
 
 async function client(): Promise<void> {
   const gateway: Gateway = await Gateway.connect({ uri: 'http://127.0.0.1:3000', database: 'db', token, subscriptions: ['SELECT * FROM document'], compression: 'gzip', timeoutMs: 5000 });
@@ -85,6 +85,15 @@ async function client(): Promise<void> {
   off();
   unhook();
   await Gateway.connect({ uri: 'ws://x', database: 'db', reconnect: false });
+  const level: LogLevel = 'debug';
+  await Gateway.connect({
+    uri: 'ws://x',
+    database: 'db',
+    logLevel: level,
+    onLog: (records: LogRecord[]) => {
+      for (const r of records) void [r.level, r.target, r.message, r.fields.attempt, r.time];
+    },
+  });
   await gateway.close({ deadlineMs: 1000 });
   void [firstColumn, docs, at, state];
 }

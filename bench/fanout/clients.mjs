@@ -30,14 +30,16 @@ function micros(text) {
   return lastMicros;
 }
 
-function open(port, path, tenantIndex, tenant) {
+/** One client of `tenant`: `GET <path>?<query>=<tenant>` with the extra `headers` (e.g. a session cookie). */
+function open(port, path, tenantIndex, tenant, query = 't', headers = {}) {
+  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
   return new Promise((resolve) => {
     const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
     const conn = { socket, closedByUs: false, tenantIndex, received: 0 };
     let carry = null;
     let opened = false;
     socket.on('connect', () => {
-      socket.write(`GET ${path}?t=${encodeURIComponent(tenant)} HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n`);
+      socket.write(`GET ${path}?${query}=${encodeURIComponent(tenant)} HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n${extra}\r\n`);
     });
     socket.on('data', (chunk) => {
       if (!opened) {
@@ -78,13 +80,13 @@ const counts = () => ({ received: perTenant.reduce((a, b) => a + b, 0), perTenan
 
 process.on('message', async (msg) => {
   if (msg.cmd === 'open') {
-    // { port, path, tenants, from, to }: clients from..to-1, client i of tenant i % tenants.length.
+    // { port, path, query?, headers?, tenants, from, to }: clients from..to-1, client i of tenant i % tenants.length.
     // Connect in waves so the accept queue never overflows (a dropped SYN costs a 1 s retransmit).
     if (perTenant.length !== msg.tenants.length) perTenant = new Float64Array(msg.tenants.length);
     let ok = 0;
     for (let i = msg.from; i < msg.to; i += 500) {
       const wave = [];
-      for (let j = i; j < Math.min(msg.to, i + 500); j++) wave.push(open(msg.port, msg.path, j % msg.tenants.length, msg.tenants[j % msg.tenants.length]));
+      for (let j = i; j < Math.min(msg.to, i + 500); j++) wave.push(open(msg.port, msg.path, j % msg.tenants.length, msg.tenants[j % msg.tenants.length], msg.query, msg.headers));
       ok += (await Promise.all(wave)).filter(Boolean).length;
     }
     process.send({ opened: ok });

@@ -11,14 +11,13 @@
 // database that kept the ~2 million rows of the 1,000-client runs committed create_document at about half
 // the rate for twice the server CPU in the 10,000-client runs, which made those runs server-bound.
 // Returns every raw run; see docs/performance.md for the definitions.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { forkAsk } from '../lib/ipc.mjs';
 import { quantile } from '../lib/stats.mjs';
 import { deleteDatabase, publish } from '../../tools/spacetimedb-dev/instance.mjs';
-import { cpuSeconds, memory, resetPeak } from './proc.mjs';
+import { measureWindow } from './measure.mjs';
 
 const here = (f) => fileURLToPath(new URL(f, import.meta.url));
 const NATIVE = here('../baselines/native-text-decoder.mjs');
@@ -32,18 +31,6 @@ const TENANTS = 100;
 /** Load settings shared by full and quick runs (docs/performance.md says why these). */
 export const FANOUT_DEFAULTS = { batch: 50, inflight: 8, maxOutstanding: 100_000, maxRate: 1000, drainMs: 3000, drainCapMs: 20_000 };
 
-/**
- * With BENCH_PERF=<dir>: `perf record` (software cpu-clock events, call graphs) of the gateway process for
- * the load window, to <dir>/<variant>-<n>-<mode>.data. Give the gateways JS symbols with
- * BENCH_GATEWAY_ARGS=--perf-basic-prof. Off in normal runs (perf costs CPU of its own).
- */
-function profile(pid, name) {
-  const dir = process.env.BENCH_PERF;
-  if (!dir) return null;
-  const perf = spawn('perf', ['record', '-e', 'cpu-clock', '-F', '499', '-g', '-p', String(pid), '-o', join(dir, `${name}.data`)], { stdio: 'ignore' });
-  return { stop: () => new Promise((r) => (perf.once('exit', r), perf.kill('SIGINT'))) };
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => console.error('[fanout]', ...a);
 
 /**
@@ -76,71 +63,9 @@ export async function fanout(config) {
     try {
       const { port, path } = await gw.ask({ cmd: 'start', uri, database, tenants, feedPath });
       await writer.ask({ cmd: 'feed', path: variant.key === 'node' ? feedPath : null });
-      // Memory per idle stream: RSS growth from the first 100 streams (one per tenant: the fixed costs of
-      // the first stream, JIT, http machinery) to all n, per stream, after a GC.
-      const warm = await clients.ask({ cmd: 'open', port, path, tenants, from: 0, to: TENANTS });
-      await sleep(300);
-      await gw.ask({ cmd: 'gc' });
-      const rssBefore = memory(pid).rss;
-      const t0 = performance.now();
-      const rest = await clients.ask({ cmd: 'open', port, path, tenants, from: TENANTS, to: n });
-      const opened = warm.opened + rest.opened;
-      const connectSeconds = (performance.now() - t0) / 1000;
-      await sleep(1000);
-      await gw.ask({ cmd: 'gc' });
-      const idleBytesPerStream = (memory(pid).rss - rssBefore) / (n - TENANTS);
-      await clients.ask({ cmd: 'reset' });
-      resetPeak(pid);
-      const cpu0 = cpuSeconds(pid);
-      // Where the rest of the 2 cores went: the clients, the writer and SpacetimeDB, in the same window.
-      const others = { clients: clients.child.pid, writer: writer.child.pid, spacetimedb: Number(process.env.SPACETIMEDB_PID) || null };
-      const othersCpu0 = Object.fromEntries(Object.entries(others).map(([k, p]) => [k, p ? cpuSeconds(p) : NaN]));
-      const perTenantClients = tenants.map((_, t) => Math.floor(n / TENANTS) + (t < n % TENANTS ? 1 : 0));
-      // Saturation is closed-loop on delivery: forward the clients' count to the writer every 20 ms.
-      let forwarding = load.mode === 'saturate';
-      const forward = (async () => {
-        while (forwarding) {
-          const { received } = await clients.ask({ cmd: 'count' });
-          writer.child.send({ cmd: 'received', received });
-          await sleep(20);
-        }
-      })();
-      const perf = profile(pid, `${variant.key}-${n}-${load.mode}`);
-      const w = await writer.ask({ cmd: 'run', ...load, clientsPerTenant: perTenantClients });
-      await perf?.stop();
-      forwarding = false;
-      await forward;
-      const inWindow = await clients.ask({ cmd: 'count' });
-      // Expected: every confirmed row, once, at every client of its tenant (client i is tenant i % 100).
-      const expected = w.rows.reduce((sum, rows, t) => sum + rows * perTenantClients[t], 0);
-      // Drain: until everything arrived, or nothing more arrives for drainMs.
-      const drainStart = performance.now();
-      let last = inWindow.received;
-      let lastProgress = performance.now();
-      while (last < expected && performance.now() - lastProgress < config.drainMs && performance.now() - drainStart < config.drainCapMs) {
-        await sleep(200);
-        const { received } = await clients.ask({ cmd: 'count' });
-        if (received > last) lastProgress = performance.now();
-        last = received;
-      }
-      const drainSeconds = (performance.now() - drainStart) / 1000;
-      const cpu = cpuSeconds(pid) - cpu0;
-      const othersCpu = Object.fromEntries(Object.entries(others).map(([k, p]) => [k, p ? cpuSeconds(p) - othersCpu0[k] : NaN]));
-      const peakRss = memory(pid).hwm;
-      const report = await clients.ask({ cmd: 'report', rows: w.rows });
-      const stats = await gw.ask({ cmd: 'stats' });
-      const { lost, duplicates } = report; // per client: see clients.mjs
-      const r = {
-        variant: variant.key, clients: n, opened, ...load,
-        transactions: w.commits, writerBlockedSeconds: w.blockedSeconds, rows: w.rows.reduce((a, b) => a + b, 0), writerErrors: w.errors, windowSeconds: w.seconds,
-        expected, received: report.received, receivedInWindow: inWindow.received, lost, duplicates,
-        resyncs: report.resyncs, disconnects: report.disconnects,
-        offeredPerSec: expected / w.seconds, deliveredPerSec: inWindow.received / w.seconds,
-        latencyMs: report.latency, cpuSeconds: cpu, cpuPer100k: (cpu * 1e5) / Math.max(1, report.received),
-        othersCpuSeconds: othersCpu, peakRssBytes: peakRss, idleBytesPerStream, connectSeconds, drainSeconds, gatewayStats: stats,
-      };
-      log(`${variant.key} n=${n} ${load.mode}${load.rate ? `@${load.rate}` : ''}: ${Math.round(r.deliveredPerSec)} ev/s (offered ${Math.round(r.offeredPerSec)}), p99 ${r.latencyMs.p99?.toFixed(1)} ms, lost ${lost}, cpu ${cpu.toFixed(2)} s (clients ${othersCpu.clients.toFixed(1)}, writer ${othersCpu.writer.toFixed(1)}, server ${othersCpu.spacetimedb.toFixed(1)}, writer blocked ${w.blockedSeconds.toFixed(1)} s), hwm ${(peakRss / 2 ** 20).toFixed(0)} MiB, idle ${(idleBytesPerStream / 1024).toFixed(1)} KiB, connect ${connectSeconds.toFixed(1)} s, drain ${drainSeconds.toFixed(1)} s`);
-      return r;
+      const target = { pid, port, path, gc: () => gw.ask({ cmd: 'gc' }), stats: () => gw.ask({ cmd: 'stats' }) };
+      const r = await measureWindow({ target, clients, writer, tenants, n, load, drainMs: config.drainMs, drainCapMs: config.drainCapMs, name: `${variant.key}-${n}-${load.mode}` });
+      return { variant: variant.key, ...r };
     } finally {
       await clients.ask({ cmd: 'close' });
       await gw.ask({ cmd: 'stop' }, 15_000).catch(() => gw.child.kill('SIGKILL'));

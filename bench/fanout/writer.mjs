@@ -116,14 +116,16 @@ process.on('message', async (msg) => {
   }
   try {
     if (msg.cmd === 'init') {
-      const { token, identity } = await fetch(`${msg.uri}/v1/identity`, { method: 'POST' }).then((r) => r.json());
+      // A fresh anonymous identity, or the one given (`token` and its `identity`: a member of the tenants).
+      const { token, identity } = msg.token ? msg : await fetch(`${msg.uri}/v1/identity`, { method: 'POST' }).then((r) => r.json());
       identityHex = identity;
       await gateway?.close(); // a new run's fresh database
       gateway = await Gateway.connect({ uri: msg.uri, database: msg.database, token });
       process.send({ ok: true });
     } else if (msg.cmd === 'tenants') {
       tenants = msg.tenants;
-      for (const t of tenants) await gateway.callReducer('create_tenant', [t, t]);
+      // `existing`: the tenants were made elsewhere (e.g. by an app's organization hooks).
+      if (!msg.existing) for (const t of tenants) await gateway.callReducer('create_tenant', [t, t]);
       process.send({ ok: true });
     } else if (msg.cmd === 'feed') {
       feed = msg.path ? await new Promise((resolve) => { const s = net.connect(msg.path, () => resolve(s)); }) : null;

@@ -239,6 +239,34 @@ function stormSection(storm) {
   );
 }
 
+/** SSE through the framework's route against pipe(res) on plain Node (bench/framework/run.mjs). */
+function frameworkSection(framework) {
+  const { config } = framework;
+  const [[n, rate]] = Object.entries(framework.rates);
+  const rows = config.variants.map(({ key, label }) => {
+    const of = (mode) => framework.runs.filter((r) => r.variant === key && r.mode === mode);
+    const sat = of('saturate');
+    const fixed = of('fixed');
+    const all = [...sat, ...fixed];
+    return [
+      label,
+      cell(summary(sat.map((r) => r.deliveredPerSec))),
+      cell(summary(sat.map((r) => r.cpuPer100k)), 2),
+      cell(summary(fixed.map((r) => r.latencyMs.p50)), 2),
+      cell(summary(fixed.map((r) => r.latencyMs.p99)), 2),
+      cell(summary(all.map((r) => r.peakRssBytes / MiB))),
+      cell(summary(all.map((r) => r.connectSeconds)), 2),
+      `${fmt(sum(all.map((r) => r.lost)))} / ${fmt(sum(all.map((r) => r.duplicates)))} of ${fmt(sum(all.map((r) => r.expected)))}`,
+    ];
+  });
+  return (
+    `**SSE through the framework's route vs plain Node, ${fmt(Number(n))} clients** (${config.tenants} tenants, ${config.repeats} repeats of ${config.seconds} s per phase; ` +
+    `saturation: seed_documents, ${config.batch} rows per transaction, closed-loop on delivery; fixed: ${fmt(rate.rate)} transactions/s of 1 row = ` +
+    `${fmt(rate.rate * (Number(n) / config.tenants))} events/s, 80 % of the slower variant's median saturated rate; both on Node 24, same database)\n\n` +
+    table([['variant', 'max delivered events/s', 'CPU s / 100k events', 'fixed rate: p50 ms', 'p99 ms', 'peak RSS MiB', 'connect s', 'lost / repeated'], ...rows])
+  );
+}
+
 /** The whole markdown report. */
 export function markdown(results) {
   const parts = [];
@@ -255,5 +283,6 @@ export function markdown(results) {
   if (results.fanout || results.pool) parts.push(memorySection(results));
   if (results.resume) parts.push(resumeSection(results.resume));
   if (results.snapshotStorm) parts.push(stormSection(results.snapshotStorm));
+  if (results.frameworkSse) parts.push(frameworkSection(results.frameworkSse));
   return parts.join('\n\n');
 }

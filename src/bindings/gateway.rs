@@ -1,4 +1,6 @@
-//! `NativeGateway`: the binding of `client::Session` (wrapped by `lib/gateway.js`).
+//! `NativeGateway`: the binding of `gateway::Gateway` (wrapped by `lib/gateway.js`). Options cross as
+//! JSON text (parsed, defaulted and checked by `gateway::options`); a token function and listeners cross
+//! as threadsafe functions.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -8,55 +10,15 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
 use super::to_napi_error;
-use super::user_calls::{check_route, user_call_options, CallResult, NativeCallRoute, NativeUserCallsOptions};
-use crate::client::backoff::BackoffPolicy;
-use crate::client::connection::ConnectParams;
-use crate::client::http;
-use crate::client::json_io::{rows_json, transaction_json};
-use crate::client::protocol::DEFAULT_MAX_MESSAGE_BYTES;
-use crate::client::schema::Schema;
-use crate::client::session::{ChangeSink, Session, SessionOptions, Transaction};
-use crate::client::state::{SessionState, StateSink};
-use crate::client::token::{token_within, TokenProvider, TokenSource};
-use crate::client::uri::{Compression, ServerAddress};
-use crate::connection::actor::encode_call;
-use crate::connection::UserCalls;
+use super::user_calls::CallResult;
+use crate::diagnostics::{LogBuffer, LogOutput};
 use crate::error::{ErrorCode, GatewayError};
+use crate::gateway::json::transaction_json;
+use crate::gateway::{CallOptions, ConnectOptions, Gateway};
+use crate::projection::{ChangeSink, Transaction};
+use crate::session::state::{SessionState, StateSink};
+use crate::session::token::TokenProvider;
 use futures_util::future::BoxFuture;
-
-/// Options of `connectGateway` (validated again here: the JS layer is not the only possible caller).
-#[napi(object)]
-pub struct NativeConnectOptions {
-    pub uri: String,
-    pub database: String,
-    /// A fixed token (a token function is passed to `connectGateway` separately).
-    pub token: Option<String>,
-    /// 'none' | 'gzip' | 'brotli'
-    pub compression: Option<String>,
-    pub timeout_ms: f64,
-    /// Reconnect settings; `enabled: false` turns reconnecting off.
-    pub reconnect: Option<NativeReconnectOptions>,
-    /// How calls with a user's token reach SpacetimeDB (the per-user pool or the HTTP route).
-    pub user_calls: Option<NativeUserCallsOptions>,
-    /// The largest websocket message the gateway sends; larger calls are refused before sending.
-    pub max_message_bytes: Option<f64>,
-}
-
-/// How the gateway reconnects (all durations in ms).
-#[napi(object)]
-pub struct NativeReconnectOptions {
-    pub enabled: bool,
-    pub initial_delay_ms: f64,
-    pub max_delay_ms: f64,
-    pub multiplier: f64,
-    pub jitter: f64,
-    /// How long a reducer call made while disconnected waits for the connection.
-    pub call_wait_ms: f64,
-    /// A connection silent for this long (the server pings every 15 s) is considered dead.
-    pub idle_timeout_ms: f64,
-    /// How long a token refresh may search for its switch point before falling back to a diff.
-    pub align_timeout_ms: f64,
-}
 
 /// The JS `onChange` listener: receives one JSON string per transaction.
 type ChangeListener = ThreadsafeFunction<String, (), String, Status, false>;
@@ -116,132 +78,58 @@ fn duration_from_ms(ms: f64, what: &str) -> Result<Duration> {
     Ok(Duration::from_secs_f64(ms / 1000.0))
 }
 
-fn reconnect_options(options: &mut SessionOptions, reconnect: Option<NativeReconnectOptions>) -> Result<()> {
-    let Some(r) = reconnect else { return Ok(()) };
-    if !r.enabled {
-        options.reconnect = None;
-        return Ok(());
+/// A batch of log records, taken when it reaches the JS thread: it holds everything logged until then.
+pub struct LogBatch(Arc<LogBuffer>);
+
+impl ToNapiValue for LogBatch {
+    unsafe fn to_napi_value(env: napi::sys::napi_env, batch: Self) -> Result<napi::sys::napi_value> {
+        String::to_napi_value(env, batch.0.take())
     }
-    let (initial, max) = (
-        duration_from_ms(r.initial_delay_ms, "reconnect.initialDelayMs")?,
-        duration_from_ms(r.max_delay_ms, "reconnect.maxDelayMs")?,
-    );
-    if !(r.multiplier.is_finite() && r.multiplier >= 1.0 && (0.0..=1.0).contains(&r.jitter)) {
-        return Err(to_napi_error(GatewayError::invalid_argument(
-            "reconnect.multiplier must be ≥ 1 and reconnect.jitter in [0, 1]",
-        )));
-    }
-    options.reconnect =
-        Some(BackoffPolicy { initial, max: max.max(initial), multiplier: r.multiplier, jitter: r.jitter });
-    options.call_wait = duration_from_ms(r.call_wait_ms, "reconnect.callWaitMs")?;
-    options.idle_timeout = duration_from_ms(r.idle_timeout_ms, "reconnect.idleTimeoutMs")?;
-    options.align_timeout = duration_from_ms(r.align_timeout_ms, "reconnect.alignTimeoutMs")?;
-    Ok(())
 }
 
-/// Connects to a database and returns the native gateway handle. `tokenFunction`, when given, is
-/// called (it returns a promise of a token) before every connect, and ahead of each token's expiry.
-/// `timeoutMs` bounds the whole connect: the token function, the schema fetch and the websocket.
-#[napi(ts_args_type = "options: NativeConnectOptions, tokenFunction?: () => Promise<string>")]
+/// The JS log function (`onLog`): receives batches as JSON arrays; weak (it does not keep Node alive).
+type LogFunction = ThreadsafeFunction<LogBatch, (), LogBatch, Status, false, true>;
+
+struct JsLog(LogFunction);
+
+impl LogOutput for JsLog {
+    fn ready(&self, buffer: Arc<LogBuffer>) {
+        // NonBlocking: no task of the core waits for the JS thread.
+        self.0.call(LogBatch(buffer), ThreadsafeFunctionCallMode::NonBlocking);
+    }
+}
+
+/// Connects to a database and returns the native gateway handle. `optionsJson` is `Gateway.connect`'s
+/// options without a token function; `tokenFunction`, when given, is called (it returns a promise of a
+/// token) before every connect, and ahead of each token's expiry; `logFunction`, when given, receives the
+/// gateway's log records in batches (a JSON array per call).
+#[napi(
+    ts_args_type = "optionsJson: string, tokenFunction?: () => Promise<string>, logFunction?: (batchJson: string) => void"
+)]
 pub async fn connect_gateway(
-    options: NativeConnectOptions,
+    options_json: String,
     token_function: Option<TokenFunction>,
+    log_function: Option<LogFunction>,
 ) -> Result<NativeGateway> {
-    let timeout = duration_from_ms(options.timeout_ms, "timeoutMs")?;
-    let database = options.database.clone();
-    let stage = Mutex::new("starting");
-    match tokio::time::timeout(timeout, open_gateway(options, token_function, timeout, &stage)).await {
-        Ok(result) => result,
-        Err(_) => Err(to_napi_error(GatewayError::new(
-            ErrorCode::Timeout,
-            format!(
-                "connecting to database '{database}' took longer than timeoutMs ({} ms), while {}",
-                timeout.as_millis(),
-                stage.lock().unwrap()
-            ),
-        ))),
-    }
-}
-
-/// The steps of `connect_gateway`; `stage` says which one is under way, for the timeout's message.
-async fn open_gateway(
-    options: NativeConnectOptions,
-    token_function: Option<TokenFunction>,
-    timeout: Duration,
-    stage: &Mutex<&'static str>,
-) -> Result<NativeGateway> {
-    let at = |what| *stage.lock().unwrap() = what;
-    let address = ServerAddress::parse(&options.uri).map_err(to_napi_error)?;
-    let compression = Compression::parse(options.compression.as_deref().unwrap_or("none")).map_err(to_napi_error)?;
-    if options.database.is_empty() {
-        return Err(to_napi_error(GatewayError::invalid_argument("database must not be empty")));
-    }
-    let max_message_bytes = message_limit(options.max_message_bytes)?;
-    let token = match (token_function, options.token) {
-        (Some(function), _) => TokenSource::Provider(Arc::new(JsTokenProvider { function: Arc::new(function) })),
-        (None, Some(token)) => TokenSource::Fixed(token),
-        (None, None) => TokenSource::Anonymous,
-    };
-    at("waiting for the token function");
-    let schema_token = match &token {
-        TokenSource::Provider(provider) => Some(token_within(&**provider, timeout).await.map_err(to_napi_error)?),
-        TokenSource::Fixed(token) => Some(token.clone()),
-        TokenSource::Anonymous => None,
-    };
-    at("fetching the module schema");
-    let schema_json = http::fetch_schema(&address, &options.database, schema_token.as_deref(), timeout)
-        .await
-        .map_err(to_napi_error)?;
-    let schema = Arc::new(Schema::from_json(&schema_json).map_err(to_napi_error)?);
-    let user_call_options = user_call_options(options.user_calls)?;
-    let connect = ConnectParams {
-        address,
-        database: options.database,
-        token: None,
-        compression,
-        light: false,
-        timeout,
-        buffer_size: None,
-        max_message_bytes,
-    };
-    let user_calls =
-        UserCalls::new(user_call_options, &connect, schema.clone(), &schema_json).map_err(to_napi_error)?;
-    let mut session_options = SessionOptions::new(connect, token);
-    reconnect_options(&mut session_options, options.reconnect)?;
-    at("opening the websocket");
-    let session = Session::open(session_options, schema, schema_token).await.map_err(to_napi_error)?;
-    Ok(NativeGateway {
-        session,
-        user_calls: Arc::new(user_calls),
-        change_sink: Mutex::new(None),
-        state_sink: Mutex::new(None),
-    })
-}
-
-/// `maxMessageBytes`: the largest message the gateway sends (default: SpacetimeDB 1.3's limit).
-fn message_limit(value: Option<f64>) -> Result<usize> {
-    match value {
-        None => Ok(DEFAULT_MAX_MESSAGE_BYTES),
-        Some(n) if n.fract() == 0.0 && (1024.0..=4_294_967_295.0).contains(&n) => Ok(n as usize),
-        Some(n) => Err(to_napi_error(GatewayError::invalid_argument(format!(
-            "maxMessageBytes must be a whole number of bytes from 1024 to 4294967295, got {n}"
-        )))),
-    }
+    let options = ConnectOptions::parse(&options_json).map_err(to_napi_error)?;
+    let provider =
+        token_function.map(|f| Arc::new(JsTokenProvider { function: Arc::new(f) }) as Arc<dyn TokenProvider>);
+    let log = log_function.map(|f| Arc::new(JsLog(f)) as Arc<dyn LogOutput>);
+    let gateway = Gateway::connect(options, provider, log).await.map_err(to_napi_error)?;
+    Ok(NativeGateway { gateway: Arc::new(gateway), change_sink: Mutex::new(None), state_sink: Mutex::new(None) })
 }
 
 /// A connection to one database, with its projection. Use `Gateway` from the package instead.
 #[napi]
 pub struct NativeGateway {
-    session: Session,
-    /// Calls made with a user's token (the per-user pool, the HTTP route).
-    user_calls: Arc<UserCalls>,
+    gateway: Arc<Gateway>,
     change_sink: Mutex<Option<Arc<dyn ChangeSink>>>,
     state_sink: Mutex<Option<Arc<dyn StateSink>>>,
 }
 
 impl NativeGateway {
-    pub(crate) fn user_calls(&self) -> &UserCalls {
-        &self.user_calls
+    pub(crate) fn gateway(&self) -> &Gateway {
+        &self.gateway
     }
 }
 
@@ -250,78 +138,62 @@ impl NativeGateway {
     /// This connection's identity (64 hex characters).
     #[napi(getter)]
     pub fn identity(&self) -> String {
-        self.session.identity().to_hex().to_string()
+        self.gateway.session().identity().to_hex().to_string()
     }
 
     /// This connection's id (32 hex characters).
     #[napi(getter)]
     pub fn connection_id(&self) -> String {
-        self.session.connection_id().to_hex().to_string()
+        self.gateway.session().connection_id().to_hex().to_string()
     }
 
     /// The module schema as JSON text.
     #[napi]
     pub fn schema_json(&self) -> String {
-        self.session.schema().describe().to_string()
+        self.gateway.session().schema().describe().to_string()
     }
 
     /// Adds a query set; resolves once its rows are in the projection.
     #[napi]
-    pub async fn subscribe(&self, queries: Vec<String>, timeout_ms: f64) -> Result<()> {
-        let timeout = duration_from_ms(timeout_ms, "timeoutMs")?;
-        self.session.subscribe(queries, timeout).await.map_err(to_napi_error)
+    pub async fn subscribe(&self, queries: Vec<String>) -> Result<()> {
+        self.gateway.subscribe(queries).await.map_err(to_napi_error)
     }
 
     /// The rows of a subscribed table as a JSON array, filtered by `whereJson` (an object of column
     /// equalities) when given.
     #[napi]
     pub fn rows_json(&self, table: String, where_json: Option<String>) -> Result<String> {
-        rows_json(&self.session, &table, where_json.as_deref()).map_err(to_napi_error)
+        self.gateway.rows_json(&table, where_json.as_deref()).map_err(to_napi_error)
     }
 
-    /// Calls a reducer with JSON arguments (array or object); resolves once committed. `route.actor` fills
-    /// the reducer's `actor` parameter; with `route.token` the call runs as the token's holder (per-user),
-    /// otherwise on the gateway's own connection. A service call is validated and sent (or queued while
-    /// reconnecting) before this returns.
+    /// Calls a reducer with JSON arguments (array or object); resolves once committed. `optionsJson` is
+    /// `callReducer`'s options (`actor`, `token`, `via`, `timeoutMs`; see `gateway::options`). A service
+    /// call is validated and sent (or queued while reconnecting) before this returns.
     #[napi(ts_return_type = "Promise<CallResult>")]
     pub fn call_reducer<'env>(
         &self,
         env: &'env Env,
         name: String,
         args_json: String,
-        timeout_ms: f64,
-        route: Option<NativeCallRoute>,
+        options_json: Option<String>,
     ) -> Result<PromiseRaw<'env, CallResult>> {
-        let timeout = duration_from_ms(timeout_ms, "timeoutMs")?;
-        let route = check_route(route)?;
-        let args =
-            encode_call(self.session.schema(), &name, &args_json, route.actor.as_ref()).map_err(to_napi_error)?;
-        if let Some((token, via)) = route.user {
-            let user_calls = self.user_calls.clone();
-            return env.spawn_future(async move {
-                let outcome = user_calls.call(&token, via, &name, args, timeout).await.map_err(to_napi_error)?;
-                Ok(CallResult::of_user_call(outcome))
-            });
-        }
-        let call = self.session.start_call(&name, args, timeout).map_err(to_napi_error)?;
-        env.spawn_future(async move {
-            let outcome = call.finish().await.map_err(to_napi_error)?;
-            Ok(CallResult::of_connection("service", outcome))
-        })
+        let options = options_json.as_deref().map(CallOptions::parse).transpose().map_err(to_napi_error)?;
+        let call = self.gateway.start_call(&name, &args_json, options.unwrap_or_default()).map_err(to_napi_error)?;
+        env.spawn_future(async move { call.finish().await.map(CallResult::from).map_err(to_napi_error) })
     }
 
     /// Installs the one JS function that receives change batches (replacing any previous one).
     #[napi(ts_args_type = "listener: (json: string) => void")]
     pub fn set_change_listener(&self, listener: ChangeListener) -> Result<()> {
-        if self.session.is_closed() {
+        if self.gateway.session().is_closed() {
             return Err(to_napi_error(GatewayError::new(ErrorCode::Closed, "the gateway is closed")));
         }
         let sink: Arc<dyn ChangeSink> = Arc::new(JsChangeSink { listener });
         let previous = self.change_sink.lock().unwrap().replace(sink.clone());
         if let Some(previous) = previous {
-            self.session.remove_sink(&previous);
+            self.gateway.session().remove_sink(&previous);
         }
-        self.session.add_sink(sink);
+        self.gateway.session().add_sink(sink);
         Ok(())
     }
 
@@ -329,32 +201,26 @@ impl NativeGateway {
     #[napi]
     pub fn clear_change_listener(&self) {
         if let Some(previous) = self.change_sink.lock().unwrap().take() {
-            self.session.remove_sink(&previous);
+            self.gateway.session().remove_sink(&previous);
         }
     }
 
-    /// Checks the relay options of `Gateway.connect` (JSON) against the schema.
+    /// Starts the SSE relay with the relay options given to `Gateway.connect`.
     #[napi]
-    pub fn check_relay_config(&self, config_json: String) -> Result<()> {
-        super::relay::check_config(&self.session, &config_json)
-    }
-
-    /// Starts the SSE relay with the relay options of `Gateway.connect` (JSON).
-    #[napi]
-    pub fn start_relay(&self, config_json: String) -> Result<super::relay::NativeRelay> {
-        super::relay::start(&self.session, &config_json)
+    pub fn start_relay(&self) -> Result<super::relay::NativeRelay> {
+        super::relay::start(&self.gateway)
     }
 
     /// Drops the current SpacetimeDB connection as a network failure would; the gateway reconnects.
     #[napi]
     pub fn drop_connection(&self, reason: String) -> Result<()> {
-        self.session.drop_connection(&reason).map_err(to_napi_error)
+        self.gateway.drop_connection(&reason).map_err(to_napi_error)
     }
 
     /// The connection state as JSON: `{"status","reason"?,"attempt","since"}`.
     #[napi]
     pub fn state_json(&self) -> String {
-        self.session.state().to_json()
+        self.gateway.session().state().to_json()
     }
 
     /// Installs the one JS function that receives state changes (replacing any previous one).
@@ -362,16 +228,16 @@ impl NativeGateway {
     pub fn set_state_listener(&self, listener: StateListener) {
         let sink: Arc<dyn StateSink> = Arc::new(JsStateSink { listener });
         if let Some(previous) = self.state_sink.lock().unwrap().replace(sink.clone()) {
-            self.session.remove_state_sink(&previous);
+            self.gateway.session().remove_state_sink(&previous);
         }
-        self.session.add_state_sink(sink);
+        self.gateway.session().add_state_sink(sink);
     }
 
     /// Removes the state listener.
     #[napi]
     pub fn clear_state_listener(&self) {
         if let Some(previous) = self.state_sink.lock().unwrap().take() {
-            self.session.remove_state_sink(&previous);
+            self.gateway.session().remove_state_sink(&previous);
         }
     }
 
@@ -380,7 +246,7 @@ impl NativeGateway {
     #[napi]
     pub async fn close(&self, drain_ms: f64) -> Result<()> {
         let drain = if drain_ms == 0.0 { Duration::ZERO } else { duration_from_ms(drain_ms, "deadlineMs")? };
-        tokio::join!(self.session.close(drain), self.user_calls.close(drain));
+        self.gateway.close(drain).await;
         self.change_sink.lock().unwrap().take();
         self.state_sink.lock().unwrap().take();
         Ok(())

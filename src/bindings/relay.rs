@@ -6,18 +6,11 @@ use std::sync::{Arc, Mutex};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
-use tokio::task::JoinHandle;
 
 use super::to_napi_error;
-use crate::client::session::{ChangeSink, Session};
-use crate::error::{ErrorCode, GatewayError};
-use crate::relay::options::{
-    parse_narrowing, parse_relay_config, parse_selector, parse_stream_options, parse_view_options,
-};
+use crate::gateway::{Gateway, RelayHandle};
+use crate::relay::options::{parse_narrowing, parse_selector, parse_stream_options, parse_view_options};
 use crate::relay::read::view_json;
-use crate::relay::source::ProjectionSource;
-use crate::relay::tables::RelayTables;
-use crate::relay::timer::run_heartbeats;
 use crate::relay::{Relay, Wake};
 
 /// The JS pump: called (with no argument) when output is ready. Weak: it does not keep Node alive by
@@ -36,28 +29,11 @@ impl Wake for JsWaker {
     }
 }
 
-/// Checks the relay options of `Gateway.connect` against the schema, without starting a relay.
-pub(crate) fn check_config(session: &Session, config_json: &str) -> Result<()> {
-    let config = parse_relay_config(config_json).map_err(to_napi_error)?;
-    RelayTables::new(session.schema(), &config.tenant_columns, &config.shared_tables).map_err(to_napi_error)?;
-    Ok(())
-}
-
-/// Starts the relay of a session: indexes tenant columns, registers it as a change sink, starts the
-/// heartbeat timer.
-pub(crate) fn start(session: &Session, config_json: &str) -> Result<NativeRelay> {
-    if session.is_closed() {
-        return Err(to_napi_error(GatewayError::new(ErrorCode::Closed, "the gateway is closed")));
-    }
-    let config = parse_relay_config(config_json).map_err(to_napi_error)?;
-    let source: Arc<dyn ProjectionSource> = Arc::new(session.clone());
-    let relay = Arc::new(Relay::new(session.schema(), config, source).map_err(to_napi_error)?);
+/// Starts the relay of a gateway, its waker not installed yet (`setWaker`).
+pub(crate) fn start(gateway: &Gateway) -> Result<NativeRelay> {
     let wake = Arc::new(Mutex::new(None));
-    relay.set_waker(Some(Arc::new(JsWaker(wake.clone()))));
-    let sink: Arc<dyn ChangeSink> = relay.clone();
-    session.add_sink(sink.clone());
-    let heartbeats = spawn(run_heartbeats(Arc::downgrade(&relay)));
-    Ok(NativeRelay { relay, session: session.clone(), sink, wake, heartbeats: Mutex::new(Some(heartbeats)) })
+    let handle = gateway.start_relay(Arc::new(JsWaker(wake.clone()))).map_err(to_napi_error)?;
+    Ok(NativeRelay { handle, wake })
 }
 
 /// Counters of a relay: streams, snapshots in progress and waiting, rows frames encoded and shared.
@@ -75,11 +51,14 @@ pub struct NativeRelayStats {
 /// The SSE relay of one gateway. Use `gateway.stream()` from the package instead.
 #[napi]
 pub struct NativeRelay {
-    relay: Arc<Relay>,
-    session: Session,
-    sink: Arc<dyn ChangeSink>,
+    handle: RelayHandle,
     wake: Arc<Mutex<Option<WakeFn>>>,
-    heartbeats: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl NativeRelay {
+    fn relay(&self) -> &Relay {
+        self.handle.relay()
+    }
 }
 
 #[napi]
@@ -107,21 +86,21 @@ impl NativeRelay {
     /// This relay's epoch (the first part of every event id).
     #[napi(getter)]
     pub fn epoch(&self) -> String {
-        self.relay.epoch().as_str().to_string()
+        self.relay().epoch().as_str().to_string()
     }
 
     /// How many streams are open.
     #[napi(getter)]
     pub fn stream_count(&self) -> u32 {
-        self.relay.stream_count() as u32
+        self.relay().stream_count() as u32
     }
 
     /// Opens a stream (paused until `resume`); `optionsJson` is the JSON of `gateway.stream()`'s options.
     #[napi]
     pub fn open(&self, options_json: String) -> Result<u32> {
-        let request = parse_stream_options(&options_json, self.relay.defaults()).map_err(to_napi_error)?;
+        let request = parse_stream_options(&options_json, self.relay().defaults()).map_err(to_napi_error)?;
         let selection = request.selection().map_err(to_napi_error)?;
-        self.relay.open(&selection, request.settings.clone(), request.last_event_id.as_deref()).map_err(to_napi_error)
+        self.relay().open(&selection, request.settings.clone(), request.last_event_id.as_deref()).map_err(to_napi_error)
     }
 
     /// The rows `optionsJson` (`gateway.snapshot()`'s options) selects and the id its stream resumes
@@ -131,13 +110,15 @@ impl NativeRelay {
         let options = parse_view_options(&options_json).map_err(to_napi_error)?;
         let selection = options.selection().map_err(to_napi_error)?;
         let principal = options.principal().map_err(to_napi_error)?;
-        self.relay.read(&selection, &principal).map(|view| view_json(&view)).map_err(to_napi_error)
+        self.handle
+            .logged(|relay| relay.read(&selection, &principal).map(|view| view_json(&view)))
+            .map_err(to_napi_error)
     }
 
     /// Counters of streams and snapshot work.
     #[napi]
     pub fn stats(&self) -> NativeRelayStats {
-        let s = self.relay.stats();
+        let s = self.relay().stats();
         NativeRelayStats {
             streams: s.streams as u32,
             snapshots_in_progress: s.snapshots_in_progress as u32,
@@ -149,52 +130,44 @@ impl NativeRelay {
         }
     }
 
-    /// Takes the output of every ready stream as one Buffer: u32 LE `entries`, u32 LE `more` (1: take again
-    /// after letting sockets drain), `entries` triples of u32 LE `(streamId, byteLength, flags)` (flags bit 1:
-    /// the stream ended), then the streams' bytes in that order.
+    /// Takes the output of every ready stream as one Buffer, laid out as `relay::take` defines (header,
+    /// the streams' bytes, an index of `(streamId, byteLength, flags)`; `lib/take-layout.js` holds its
+    /// constants).
     ///
-    /// The Buffer is a copy in V8's heap: an external Buffer would not count towards V8's memory, so takes
-    /// would pile up between collections (measured: over 1 GB at 150k events/s).
+    /// The Buffer is a copy in V8's heap (the only copy: the streams wrote into the relay's buffer in
+    /// place): an external Buffer would not count towards V8's memory, so takes would pile up between
+    /// collections (measured: over 1 GB at 150k events/s).
     ///
     /// `pauses` and `resumes` are the stream ids whose consumers paused or resumed since the last take, in
     /// that order (a resume after a pause of the same stream wins).
     #[napi]
     pub fn take<'env>(&self, env: &'env Env, pauses: Uint32Array, resumes: Uint32Array) -> Result<BufferSlice<'env>> {
-        let output = self.relay.take_with(&pauses, &resumes);
-        let entries = output.index.len() / 3;
-        let mut bytes = Vec::with_capacity(8 + output.index.len() * 4 + output.data.len());
-        bytes.extend_from_slice(&(entries as u32).to_le_bytes());
-        bytes.extend_from_slice(&u32::from(output.more).to_le_bytes());
-        for value in &output.index {
-            bytes.extend_from_slice(&value.to_le_bytes());
-        }
-        bytes.extend_from_slice(&output.data);
-        BufferSlice::copy_from(env, bytes)
+        BufferSlice::copy_from(env, self.handle.logged(|relay| relay.take_with(&pauses, &resumes)).0)
     }
 
     /// The consumer of stream `id` cannot take more now.
     #[napi]
     pub fn pause(&self, id: u32) {
-        self.relay.pause(id);
+        self.relay().pause(id);
     }
 
     /// The consumer of stream `id` can take more.
     #[napi]
     pub fn resume(&self, id: u32) {
-        self.relay.resume(id);
+        self.relay().resume(id);
     }
 
     /// Forgets stream `id` (its client went away).
     #[napi]
     pub fn close_stream(&self, id: u32) -> bool {
-        self.relay.close_stream(id)
+        self.relay().close_stream(id)
     }
 
     /// Ends the streams matching `selectorJson` with a `revoked` frame; returns how many.
     #[napi]
     pub fn revoke(&self, selector_json: String, reason: String) -> Result<u32> {
         let selector = parse_selector(&selector_json).map_err(to_napi_error)?;
-        self.relay.revoke(&selector, &reason).map(|n| n as u32).map_err(to_napi_error)
+        self.relay().revoke(&selector, &reason).map(|n| n as u32).map_err(to_napi_error)
     }
 
     /// Narrows the streams matching `selectorJson` to `narrowingJson` (`{ tables?, where? }`); returns how
@@ -203,7 +176,7 @@ impl NativeRelay {
     pub fn narrow(&self, selector_json: String, narrowing_json: String) -> Result<u32> {
         let selector = parse_selector(&selector_json).map_err(to_napi_error)?;
         let narrowing = parse_narrowing(&narrowing_json).map_err(to_napi_error)?;
-        self.relay
+        self.relay()
             .narrow(&selector, narrowing.tables.as_deref(), narrowing.where_())
             .map(|n| n as u32)
             .map_err(to_napi_error)
@@ -214,20 +187,13 @@ impl NativeRelay {
     /// that reason (a shutdown: reconnect elsewhere soon). Call `release()` after the last take.
     #[napi]
     pub fn close(&self, reason: Option<String>, retry_ms: Option<u32>) {
-        match reason {
-            Some(reason) => self.relay.close_with_farewell(&reason, retry_ms.unwrap_or(1000)),
-            None => self.relay.close(),
-        }
-        self.session.remove_sink(&self.sink);
-        if let Some(task) = self.heartbeats.lock().unwrap().take() {
-            task.abort();
-        }
+        self.handle.close(reason.as_deref().map(|reason| (reason, retry_ms.unwrap_or(1000))));
     }
 
     /// Drops the waker, so nothing of the relay keeps Node alive.
     #[napi]
     pub fn release(&self) {
-        self.relay.set_waker(None);
+        self.relay().set_waker(None);
         self.wake.lock().unwrap().take();
     }
 }

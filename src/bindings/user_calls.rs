@@ -1,46 +1,15 @@
-//! JS bindings of actor attribution (`crate::connection`): the `userCalls` connect options, the per-call
-//! route (`actor`, `token`, `via`), the verifier hook and `poolStats()`. Conversion and validation only.
+//! JS bindings of actor attribution (`crate::actors`): call results, the verifier hook and `poolStats()`.
+//! Conversion only (the `userCalls` options and call routes are read by `gateway::options`).
 
-use std::time::Duration;
-
-use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use super::auth::{NativeTokenBroker, NativeTokenVerifier};
 use super::gateway::NativeGateway;
-use super::to_napi_error;
-use crate::client::session::CallOutcome;
-use crate::client::value::format_timestamp;
-use crate::connection::token_check::CallVerifier;
-use crate::connection::{PoolOptions, UserCallOptions, UserCallOutcome, UserRoute};
-use crate::error::GatewayError;
-
-/// Largest `maxConnections` accepted: beyond it, file descriptors and server limits bite long before.
-const MAX_POOL_CONNECTIONS: f64 = 100_000.0;
-
-/// `userCalls` of `Gateway.connect`: how calls with a user's token reach SpacetimeDB.
-#[napi(object)]
-pub struct NativeUserCallsOptions {
-    /// 'pool' (default) or 'http'.
-    pub via: Option<String>,
-    /// Most pooled sockets at once (default 100).
-    pub max_connections: Option<f64>,
-    /// A pooled connection without calls for this long closes (default 60 000 ms).
-    pub idle_timeout_ms: Option<f64>,
-    /// 'refuse' (default) or 'as-subject': whether a delegated token (with `act`) may run as its `sub`.
-    pub delegated_tokens: Option<String>,
-}
-
-/// Who a call acts as: `actor` fills the reducer's `actor` parameter; `token` runs the call as the
-/// token's holder (per-user), over `via` (default: `userCalls.via`).
-#[napi(object)]
-pub struct NativeCallRoute {
-    pub actor: Option<String>,
-    /// A structured actor (`opts.actor` given as an object), as JSON text.
-    pub actor_json: Option<String>,
-    pub token: Option<String>,
-    pub via: Option<String>,
-}
+use crate::actors::token_check::CallVerifier;
+use crate::actors::{UserCallOutcome, UserRoute};
+use crate::codec::value::format_timestamp;
+use crate::gateway::CallResult as CoreCallResult;
+use crate::session::CallOutcome;
 
 /// `gateway.poolStats()`.
 #[napi(object)]
@@ -77,7 +46,7 @@ pub struct CallResult {
 
 impl CallResult {
     /// The result of a call over a websocket connection (`via`: 'service' or 'pool').
-    pub(crate) fn of_connection(via: &str, outcome: CallOutcome) -> CallResult {
+    fn of_connection(via: &str, outcome: CallOutcome) -> CallResult {
         CallResult {
             status: "committed".into(),
             via: via.into(),
@@ -88,7 +57,7 @@ impl CallResult {
         }
     }
 
-    pub(crate) fn of_user_call(outcome: UserCallOutcome) -> CallResult {
+    fn of_user_call(outcome: UserCallOutcome) -> CallResult {
         match outcome {
             UserCallOutcome::Pool(outcome) => CallResult::of_connection(UserRoute::Pool.as_str(), outcome),
             UserCallOutcome::Http(outcome) => CallResult {
@@ -103,70 +72,13 @@ impl CallResult {
     }
 }
 
-fn invalid(message: String) -> napi::Error {
-    to_napi_error(GatewayError::invalid_argument(message))
-}
-
-/// Validates `userCalls` (the JS layer checks too; this layer is not only reachable from it).
-pub(crate) fn user_call_options(options: Option<NativeUserCallsOptions>) -> Result<UserCallOptions> {
-    let mut out = UserCallOptions::default();
-    let Some(options) = options else { return Ok(out) };
-    if let Some(via) = options.via {
-        out.via = UserRoute::parse(&via).map_err(|e| invalid(format!("userCalls.{}", e.message)))?;
+impl From<CoreCallResult> for CallResult {
+    fn from(result: CoreCallResult) -> CallResult {
+        match result {
+            CoreCallResult::Service(outcome) => CallResult::of_connection("service", outcome),
+            CoreCallResult::User(outcome) => CallResult::of_user_call(outcome),
+        }
     }
-    if let Some(max) = options.max_connections {
-        if !(max.fract() == 0.0 && (1.0..=MAX_POOL_CONNECTIONS).contains(&max)) {
-            return Err(invalid(format!(
-                "userCalls.maxConnections must be a whole number from 1 to {MAX_POOL_CONNECTIONS}, got {max}"
-            )));
-        }
-        out.pool.max_connections = max as usize;
-    }
-    if let Some(ms) = options.idle_timeout_ms {
-        if !(ms.is_finite() && ms > 0.0 && ms <= 2_147_483_647.0) {
-            return Err(invalid(format!(
-                "userCalls.idleTimeoutMs must be a positive number of milliseconds, got {ms}"
-            )));
-        }
-        out.pool = PoolOptions { idle_timeout: Duration::from_secs_f64(ms / 1000.0), ..out.pool };
-    }
-    out.delegated_as_subject = match options.delegated_tokens.as_deref() {
-        None | Some("refuse") => false,
-        Some("as-subject") => true,
-        Some(other) => {
-            return Err(invalid(format!("userCalls.delegatedTokens must be 'refuse' or 'as-subject', got {other:?}")))
-        }
-    };
-    Ok(out)
-}
-
-/// A call's route, checked: `(actor, Some((token, via)))` for per-user calls.
-pub(crate) struct CheckedRoute {
-    pub actor: Option<serde_json::Value>,
-    pub user: Option<(String, Option<UserRoute>)>,
-}
-
-pub(crate) fn check_route(route: Option<NativeCallRoute>) -> Result<CheckedRoute> {
-    let Some(route) = route else { return Ok(CheckedRoute { actor: None, user: None }) };
-    let via =
-        route.via.as_deref().map(UserRoute::parse).transpose().map_err(|e| invalid(format!("opts.{}", e.message)))?;
-    let user = match (route.token, via) {
-        (Some(token), via) if !token.is_empty() => Some((token, via)),
-        (Some(_), _) => return Err(invalid("opts.token is empty".into())),
-        (None, Some(_)) => {
-            return Err(invalid("opts.via applies only to calls with opts.token (per-user calls)".into()))
-        }
-        (None, None) => None,
-    };
-    let actor = match (route.actor, route.actor_json) {
-        (Some(_), Some(_)) => return Err(invalid("pass opts.actor once (a string or an object)".into())),
-        (Some(actor), None) => Some(serde_json::Value::String(actor)),
-        (None, Some(json)) => {
-            Some(serde_json::from_str(&json).map_err(|e| invalid(format!("opts.actor is not a JSON object: {e}")))?)
-        }
-        (None, None) => None,
-    };
-    Ok(CheckedRoute { actor, user })
 }
 
 #[napi]
@@ -174,7 +86,7 @@ impl NativeGateway {
     /// The per-user pool's counters.
     #[napi]
     pub fn pool_stats(&self) -> PoolStats {
-        let stats = self.user_calls().pool_stats();
+        let stats = self.gateway().pool_stats();
         PoolStats {
             connections: stats.connections as u32,
             busy: stats.busy as u32,
@@ -187,12 +99,12 @@ impl NativeGateway {
     /// Per-user tokens must verify with this broker (its keys, issuer, audience) before they are used.
     #[napi]
     pub fn set_user_call_broker(&self, broker: &NativeTokenBroker) {
-        self.user_calls().set_verifier(CallVerifier::Broker(broker.inner.clone()));
+        self.gateway().set_user_call_verifier(CallVerifier::Broker(broker.inner.clone()));
     }
 
     /// Per-user tokens must verify with this verifier before they are used.
     #[napi]
     pub fn set_user_call_verifier(&self, verifier: &NativeTokenVerifier) {
-        self.user_calls().set_verifier(CallVerifier::Verifier(verifier.inner.clone()));
+        self.gateway().set_user_call_verifier(CallVerifier::Verifier(verifier.inner.clone()));
     }
 }

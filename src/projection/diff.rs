@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::{Projection, RowChange, TableRows};
-use crate::client::schema::TableDef;
+use crate::codec::schema::TableDef;
 
 impl TableRows {
     /// The changes that turn `self` into `other`: deletes, then updates and inserts.

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::client::schema::TableDef;
+use crate::codec::schema::TableDef;
 
 /// The rows of one table grouped by the BSATN bytes of one column.
 pub(super) struct ColumnIndex {

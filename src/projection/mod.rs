@@ -16,7 +16,7 @@ use std::sync::{Arc, RwLock};
 
 use index::ColumnIndex;
 
-use crate::client::schema::{Schema, TableDef};
+use crate::codec::schema::{Schema, TableDef};
 use crate::error::{GatewayError, Result};
 
 /// A row as BSATN bytes, shared between the projection, change events and the relay.
@@ -247,8 +247,13 @@ impl Projection {
     }
 }
 
+mod changes;
 mod diff;
 mod index;
+#[cfg(test)]
+mod ingest_bench;
+
+pub use changes::{ChangeSink, TableChanges, Transaction, TransactionMeta};
 
 #[cfg(test)]
 pub(crate) mod tests;

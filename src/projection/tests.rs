@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::client::tests::reference_schema;
+use crate::codec::tests::reference_schema;
 
 /// A `document` row of the reference module (also used by the relay's tests).
 pub(crate) fn doc(id: u64, tenant: &str, title: &str, version: u32) -> Vec<u8> {

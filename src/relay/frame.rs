@@ -12,7 +12,7 @@
 
 use bytes::Bytes;
 
-use crate::client::value::write_json_string;
+use crate::codec::value::write_json_string;
 
 /// The comment line streams get when idle, to keep proxies from closing them.
 pub const HEARTBEAT: &[u8] = b": hb\n\n";

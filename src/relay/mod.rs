@@ -11,6 +11,7 @@
 //! - [`shared`]: snapshot rows frames shared by the streams of one view; [`admission`]: snapshot limits;
 //! - [`stream`]: one stream's queue and state; [`relay`] and [`state`]: the fan-out; [`options`]: option
 //!   parsing; [`read`]: rows and a resume id for server rendering;
+//! - [`take`]: the layout of a take's buffer (what `lib/stream.js` reads);
 //! - [`source`]: where the projection is read; [`timer`]: the heartbeat task;
 //! - [`watch`]: `revokeOn`, streams that end in commit order when their authorization rows change.
 
@@ -30,6 +31,7 @@ pub mod source;
 mod state;
 pub mod stream;
 pub mod tables;
+pub mod take;
 pub mod timer;
 pub mod watch;
 

@@ -11,7 +11,7 @@ use super::relay::{RelayConfig, Selector, StreamDefaults};
 use super::selection::{SelectionRequest, Tenant};
 use super::stream::{OverflowPolicy, Principal, QueueLimits, StreamSettings};
 use super::tables::TenantColumns;
-use crate::client::value::describe_json;
+use crate::codec::value::describe_json;
 use crate::error::{GatewayError, Result};
 
 /// The largest number of milliseconds a timer option takes (as `setTimeout`).
@@ -114,9 +114,13 @@ pub fn parse_relay_config(text: &str) -> Result<RelayConfig> {
     let mut known =
         vec!["tenantColumn", "sharedTables", "logCapacity", "maxSnapshotsPerPrincipal", "snapshotBytesPerTake"];
     known.extend(LIMIT_KEYS);
-    let map = object(text, "relay options", &known)?;
+    relay_config_from(&object(text, "relay options", &known)?)
+}
+
+/// The relay options from an object whose keys were checked (see [`parse_relay_config`]).
+pub fn relay_config_from(map: &Map<String, Value>) -> Result<RelayConfig> {
     let base = RelayConfig::default();
-    let tenant_columns = match get(&map, "tenantColumn") {
+    let tenant_columns = match get(map, "tenantColumn") {
         None => base.tenant_columns,
         Some(Value::String(column)) if !column.is_empty() => TenantColumns::Named(column.clone()),
         Some(Value::Object(per_table)) => TenantColumns::PerTable(
@@ -140,14 +144,14 @@ pub fn parse_relay_config(text: &str) -> Result<RelayConfig> {
     };
     Ok(RelayConfig {
         tenant_columns,
-        shared_tables: strings(&map, "sharedTables")?.unwrap_or_default(),
-        log_capacity: integer(&map, "logCapacity", 0, 1 << 24)?.map_or(base.log_capacity, |n| n as usize),
-        defaults: defaults_from(&map, &base.defaults)?,
+        shared_tables: strings(map, "sharedTables")?.unwrap_or_default(),
+        log_capacity: integer(map, "logCapacity", 0, 1 << 24)?.map_or(base.log_capacity, |n| n as usize),
+        defaults: defaults_from(map, &base.defaults)?,
         snapshots: SnapshotLimits {
-            per_principal: integer(&map, "maxSnapshotsPerPrincipal", 1, 1 << 20)?
+            per_principal: integer(map, "maxSnapshotsPerPrincipal", 1, 1 << 20)?
                 .map_or(base.snapshots.per_principal, |n| n as usize),
             // At least one rows frame (about 64 KiB), so every take moves snapshots on.
-            bytes_per_take: integer(&map, "snapshotBytesPerTake", 64 << 10, 1 << 32)?
+            bytes_per_take: integer(map, "snapshotBytesPerTake", 64 << 10, 1 << 32)?
                 .map_or(base.snapshots.bytes_per_take, |n| n as usize),
         },
     })

@@ -7,7 +7,7 @@
 
 use super::relay::ViewRows;
 use super::snapshot::write_rows;
-use crate::client::value::write_json_string;
+use crate::codec::value::write_json_string;
 
 /// `{"rows":{"<table>":[row, …], …},"lastEventId":"…"}`: every selected table, in the relay's order, rows
 /// written as `rows()` and snapshot frames write them (docs/value-mapping.md).

@@ -28,11 +28,12 @@ use super::source::ProjectionSource;
 use super::state::State;
 use super::stream::{prefix_of, Offered, Principal, QueueLimits, Stream, StreamSettings};
 use super::tables::{RelayTable, RelayTables, TenantColumns, TenantScope};
+use super::take::{self, TakeBuffer};
 use super::watch;
-use crate::client::schema::Schema;
-use crate::client::session::{ChangeSink, Transaction};
+use crate::codec::schema::Schema;
 use crate::error::{ErrorCode, GatewayError, Result};
 use crate::projection::Row;
+use crate::projection::{ChangeSink, Transaction};
 
 /// Output taken per stream per [`Relay::take`], about (fairness between streams).
 const TAKE_PER_STREAM: usize = 256 * 1024;
@@ -105,18 +106,17 @@ impl Selector {
     }
 }
 
-/// The output of one [`Relay::take`]: the bytes of every stream that had some, concatenated.
+/// The output of one [`Relay::take`]: the bytes of every stream that had some, laid out as
+/// [`super::take`] defines (the buffer `lib/stream.js` reads).
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Output {
-    pub data: Vec<u8>,
-    /// Triples `(stream id, byte length, flags)` in `data` order; flag [`Output::ENDED`]: the stream ended.
-    pub index: Vec<u32>,
-    /// Some stream has more output: take again soon (after letting the sockets drain).
-    pub more: bool,
-}
+pub struct Output(pub Vec<u8>);
 
 impl Output {
-    pub const ENDED: u32 = 1;
+    /// Each stream's part, in order, and whether some stream has more (take again soon, after letting
+    /// the sockets drain).
+    pub fn read(&self) -> (Vec<take::Entry<'_>>, bool) {
+        take::read(&self.0)
+    }
 }
 
 /// Counters of a relay (`relayStats()`).
@@ -412,11 +412,11 @@ impl Relay {
         }
         let now = Instant::now();
         st.shared.sweep(now);
-        let mut out = Output::default();
+        let mut out = TakeBuffer::default();
         let mut snapshot_budget = self.limits.bytes_per_take;
         let rounds = st.ready.len();
         for _ in 0..rounds {
-            if out.data.len() >= TAKE_TOTAL {
+            if out.data_len() >= TAKE_TOTAL {
                 break;
             }
             let Some(id) = st.ready.pop_front() else { break };
@@ -425,11 +425,11 @@ impl Relay {
             if !stream.wants_take() {
                 continue;
             }
-            let start = out.data.len();
-            let finished = stream.take(&mut out.data, TAKE_PER_STREAM, &mut snapshot_budget, now);
-            let len = (out.data.len() - start) as u32;
+            let start = out.data_len();
+            let finished = stream.take(out.data(), TAKE_PER_STREAM, &mut snapshot_budget, now);
+            let len = (out.data_len() - start) as u32;
             if len > 0 || finished {
-                out.index.extend_from_slice(&[id, len, if finished { Output::ENDED } else { 0 }]);
+                out.entry(id, len, finished);
             }
             if finished {
                 st.remove(id);
@@ -439,8 +439,8 @@ impl Relay {
             }
         }
         // Snapshots that ended free their slots: waiting streams start on the next take.
-        out.more = !st.ready.is_empty() || st.admission_possible(&self.limits);
-        out
+        let more = !st.ready.is_empty() || st.admission_possible(&self.limits);
+        Output(out.finish(more))
     }
 
     /// Queues a heartbeat for every stream idle longer than its heartbeat interval (and lets go of shared

@@ -6,8 +6,8 @@ use serde_json::{Map, Value};
 
 use super::event::{Event, RowImage, View};
 use super::tables::{column_names, RelayTable, RelayTables, TenantScope};
-use crate::client::value::describe_json;
-use crate::client::value::js_typed::JsValue;
+use crate::codec::value::describe_json;
+use crate::codec::value::js_typed::JsValue;
 use crate::error::{GatewayError, Result};
 
 /// The tenant of a stream.

@@ -30,7 +30,7 @@ use super::log::EventLog;
 use super::selection::Selection;
 use super::snapshot::{collect_rows, write_rows, CHUNK_BYTES, CHUNK_ROWS};
 use super::tables::{RelayTable, RelayTables};
-use crate::client::value::write_json_string;
+use crate::codec::value::write_json_string;
 use crate::projection::{Projection, Row};
 
 /// Encoded rows frames kept for sharing, per snapshot, at most.

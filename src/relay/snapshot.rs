@@ -17,7 +17,7 @@ use super::ids::{snapshot_complete_k, snapshot_started_k, IdPrefix, ResyncReason
 use super::selection::Selection;
 use super::shared::{Cursor, SnapshotRows};
 use super::tables::{RelayTable, RelayTables, TenantScope};
-use crate::client::value::write_json_string;
+use crate::codec::value::write_json_string;
 use crate::projection::{Projection, Row};
 
 /// Rows per `snapshot` rows frame, at most.

@@ -19,7 +19,7 @@ use super::ids::{snapshot_complete_k, Epoch, IdPrefix, ResyncReason};
 use super::selection::Selection;
 use super::shared::SnapshotRows;
 use super::snapshot::{Snapshot, Voice};
-use crate::client::value::write_json_string;
+use crate::codec::value::write_json_string;
 
 /// What to do when a stream's queue overflows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

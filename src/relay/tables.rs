@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::client::schema::{Schema, TableDef};
+use crate::codec::schema::{Schema, TableDef};
 use crate::error::{GatewayError, Result};
 
 /// The `tenantColumn` option: one column name for every table that has it, or one per table.
@@ -154,7 +154,7 @@ pub fn column_names(def: &TableDef) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::tests::reference_schema;
+    use crate::codec::tests::reference_schema;
     use crate::error::ErrorCode;
 
     fn scope(tables: &RelayTables, name: &str) -> TenantScope {

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -316,6 +316,35 @@ export async function down(target = DEFAULT_ENV_FILE) {
   return true;
 }
 
+/**
+ * The newest instance of this clone whose server still runs (a local one whose pid is still the server
+ * started for it) or whose database is still published (an external one); null when there is none. `up`
+ * twice then `down` twice stops both: each `down` takes the newest one still live.
+ */
+export function newestLiveInstance() {
+  const dir = join(STATE_DIR, 'instances');
+  if (!existsSync(dir)) return null;
+  const live = readdirSync(dir)
+    .map((name) => join(dir, name))
+    .filter((inst) => {
+      if (!existsSync(join(inst, 'env'))) return false;
+      const env = readEnvFile(join(inst, 'env'));
+      if (env.SPACETIMEDB_PID) return cmdline(Number(env.SPACETIMEDB_PID))?.includes(join(inst, 'data')) ?? false;
+      return env.SPACETIMEDB_EXTERNAL === '1';
+    })
+    // `up` names an instance `<Date.now() in base 36>-<random>`: the name tells when it started.
+    .map((inst) => ({ inst, started: parseInt(basename(inst).split('-')[0], 36) }));
+  live.sort((a, b) => a.started - b.started);
+  return live.at(-1)?.inst ?? null;
+}
+
+/** Removes the default env file if it names `inst` (its server is gone). */
+function forgetDefaultEnv(inst) {
+  if (existsSync(DEFAULT_ENV_FILE) && readEnvFile(DEFAULT_ENV_FILE).SPACETIMEDB_INSTANCE === inst) {
+    rmSync(DEFAULT_ENV_FILE, { force: true });
+  }
+}
+
 /** Stops every instance under the state directory. */
 export async function downAll() {
   const dir = join(STATE_DIR, 'instances');
@@ -381,8 +410,15 @@ async function main() {
         const n = await downAll();
         console.error(`spacetimedb-dev: stopped ${n} instance(s)`);
       } else {
-        const target = args._[0] || process.env.SPACETIMEDB_INSTANCE || args['env-out'] || DEFAULT_ENV_FILE;
+        const named = args._[0] || process.env.SPACETIMEDB_INSTANCE || args['env-out'];
+        // Without a name: the newest instance still live (the default env file names only the last `up`).
+        const target = named || newestLiveInstance();
+        if (!target) {
+          console.error(`spacetimedb-dev: no live instance under ${join(STATE_DIR, 'instances')}`);
+          break;
+        }
         const stopped = await down(target);
+        if (!named) forgetDefaultEnv(target);
         console.error(stopped ? `spacetimedb-dev: stopped ${target}` : `spacetimedb-dev: nothing to stop at ${target}`);
       }
       break;

@@ -6,13 +6,13 @@ use std::sync::{Arc, RwLock};
 
 use serde_json::{json, Value};
 
-use crate::client::schema::Schema;
-use crate::client::session::{ChangeSink, TableChanges, Transaction, TransactionMeta};
-use crate::client::tests::reference_schema;
+use crate::codec::schema::Schema;
+use crate::codec::tests::reference_schema;
 use crate::projection::Projection;
+use crate::projection::{ChangeSink, TableChanges, Transaction, TransactionMeta};
 use crate::relay::ids::Epoch;
 use crate::relay::options::{parse_relay_config, parse_stream_options};
-use crate::relay::{Output, Relay, RelayConfig, Wake};
+use crate::relay::{Relay, RelayConfig, Wake};
 
 pub struct CountingWaker(pub AtomicUsize);
 
@@ -138,17 +138,14 @@ impl Harness {
     }
 
     fn take_into(&self, taken: &mut Taken) -> bool {
-        let Output { data, index, more } = self.relay.take();
-        let mut at = 0;
-        for entry in index.chunks(3) {
-            let (id, len, flags) = (entry[0], entry[1] as usize, entry[2]);
-            taken.frames.entry(id).or_default().extend(parse_frames(&data[at..at + len]));
-            at += len;
-            if flags & Output::ENDED != 0 {
-                taken.ended.push(id);
+        let output = self.relay.take();
+        let (entries, more) = output.read();
+        for entry in entries {
+            taken.frames.entry(entry.id).or_default().extend(parse_frames(entry.bytes));
+            if entry.ended {
+                taken.ended.push(entry.id);
             }
         }
-        assert_eq!(at, data.len(), "the index covers the data exactly");
         more
     }
 

@@ -12,7 +12,7 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use super::harness::{doc, tenant_row, Client, Frame, Harness, Taken};
-use crate::client::tests::proptest_config;
+use crate::codec::tests::proptest_config;
 use crate::relay::options::parse_selector;
 
 const TENANTS: usize = 3;

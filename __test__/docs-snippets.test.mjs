@@ -1,0 +1,40 @@
+// The guides quote the example apps' code: a code block whose first line is a comment naming a file of
+// examples/ (`// examples/tanstack-start/src/server/gateway.ts`) must be that file's text — each part
+// between `// …` lines a contiguous run of the file's lines (indentation included).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..');
+const GUIDES = ['docs/tanstack-start.md'];
+
+/** The quoted blocks of a guide: `{ file, parts }`. */
+function quotes(markdown) {
+  const blocks = [...markdown.matchAll(/^```\w*\n([\s\S]*?)^```$/gm)].map((m) => m[1].replace(/\n$/, '').split('\n'));
+  return blocks
+    .filter((lines) => /^\/\/ examples\/\S+$/.test(lines[0]))
+    .map(([first, ...rest]) => {
+      const parts = [[]];
+      for (const line of rest) {
+        if (line.trim() === '// …') parts.push([]);
+        else parts.at(-1).push(line);
+      }
+      return { file: first.slice(3), parts: parts.filter((p) => p.length > 0).map((p) => p.join('\n')) };
+    });
+}
+
+for (const guide of GUIDES) {
+  it(`${guide} quotes the example files as they are`, () => {
+    const found = quotes(readFileSync(join(ROOT, guide), 'utf8'));
+    expect(found.length).toBeGreaterThan(5);
+    for (const { file, parts } of found) {
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      for (const part of parts) expect({ file, quoted: text.includes(part) ? 'as is' : part }).toEqual({ file, quoted: 'as is' });
+    }
+  });
+}
+
+it('finds a quote that differs from its file (the check can fail)', () => {
+  const [quote] = quotes('```ts\n// examples/tanstack-start/vite.config.ts\nexport default defineConfig({ plugins: [] });\n```\n');
+  expect(readFileSync(join(ROOT, quote.file), 'utf8').includes(quote.parts[0])).toBe(false);
+});

@@ -1,0 +1,15 @@
+// A real Better Auth instance (organization + apiKey plugins, as the example app has them) fits
+// betterAuthGateway's `auth` as it is: Better Auth types its endpoints as overloads, which an exact
+// result type in BetterAuthLike would not match.
+import type { apiKey } from '@better-auth/api-key';
+import type { betterAuth } from 'better-auth';
+import type { organization } from 'better-auth/plugins';
+import type { Gateway, TokenBroker } from 'spacetime-gateway';
+import { betterAuthGateway } from 'spacetime-gateway/better-auth';
+
+type RealAuth = ReturnType<typeof betterAuth<{ plugins: [ReturnType<typeof organization>, ReturnType<typeof apiKey>] }>>;
+
+export async function realBetterAuth(auth: RealAuth, gateway: Gateway, broker: TokenBroker): Promise<string> {
+  const spacetime = betterAuthGateway({ auth: () => Promise.resolve(auth), gateway: () => gateway, broker });
+  return (await spacetime.apiKeyToken({ key: 'k' })).token;
+}

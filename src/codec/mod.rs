@@ -1,0 +1,18 @@
+//! The codec: everything about SpacetimeDB's bytes, with no I/O. The module schema read at run time
+//! ([`schema`]), values between BSATN and JSON driven by it ([`value`], mapping in
+//! `docs/value-mapping.md`), the `v1.bsatn.spacetimedb` websocket messages ([`protocol`]), and JSON
+//! inputs checked against the schema ([`json_io`]). No per-module code generation.
+//!
+//! Depends on nothing else of the crate but [`crate::error`]; `projection`, `relay` and `session` build
+//! on it.
+
+pub mod json_io;
+pub mod protocol;
+pub mod schema;
+pub mod value;
+
+pub use schema::{ColumnDef, ReducerDef, Schema, TableDef};
+pub use value::{DecodeError, DecodeErrorKind, ValueType};
+
+#[cfg(test)]
+pub(crate) mod tests;

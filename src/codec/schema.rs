@@ -1,0 +1,308 @@
+//! A module's schema, read at run time from `GET /v1/database/:db/schema?version=9`: its tables
+//! (with the codec for their rows) and its reducers (with the encoder for their arguments), for
+//! any module, without generated code.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use spacetimedb_lib::db::raw_def::v9::{
+    RawMiscModuleExportV9, RawModuleDefV9, RawTableDefV9, RawViewDefV9, TableAccess,
+};
+use spacetimedb_sats::de::serde::DeserializeWrapper;
+
+use super::value::decode::bsatn_to_json;
+use super::value::encode::json_to_bsatn;
+use super::value::encode_error::Subject;
+use super::value::ranges::field_ranges;
+use super::value::type_name::type_name;
+use super::value::types::{TypeGraph, TypeGraphBuilder, TypeNode};
+use super::value::{DecodeError, ValueType};
+use crate::error::GatewayError;
+
+/// A module's tables and reducers. Cheap to share: clone it or put it in an `Arc`; every table and
+/// reducer refers to one compiled type graph.
+#[derive(Clone, Debug)]
+pub struct Schema {
+    /// The tables, in the schema's order (including private ones: visibility is decided by the
+    /// server when subscribing), then the module's views (SpacetimeDB 2.x).
+    pub tables: Vec<TableDef>,
+    /// The reducers, in the schema's order (including lifecycle reducers, which are not callable).
+    pub reducers: Vec<ReducerDef>,
+}
+
+/// A table: its columns, in BSATN row order, and the row codec.
+#[derive(Clone, Debug)]
+pub struct TableDef {
+    /// The table name used in SQL and in row updates.
+    pub name: String,
+    /// The columns, in row order.
+    pub columns: Vec<ColumnDef>,
+    /// The index in `columns` of the primary key column, if the table has one.
+    pub primary_key: Option<usize>,
+    /// Whether clients other than the owner can read the table.
+    pub public: bool,
+    /// A view (SpacetimeDB 2.x), subscribed to like a table; its rows are the view's return rows.
+    pub is_view: bool,
+    row: ValueType,
+    types: Arc<TypeGraph>,
+}
+
+/// A column of a table or a parameter of a reducer.
+#[derive(Clone, Debug)]
+pub struct ColumnDef {
+    /// The column or parameter name (its index, for an unnamed element).
+    pub name: String,
+    /// The compiled type, for the codec.
+    pub ty: ValueType,
+    /// The readable type (`u64`, `Option<String>`, `Shape`), as [`Schema::describe`] shows it.
+    pub type_name: String,
+}
+
+/// A reducer: its parameters and the encoder for its arguments.
+#[derive(Clone, Debug)]
+pub struct ReducerDef {
+    /// The reducer name used to call it.
+    pub name: String,
+    /// The parameters, in call order.
+    pub params: Vec<ColumnDef>,
+    /// An `init`, client-connected or client-disconnected reducer: run by the server, not callable.
+    pub lifecycle: bool,
+    params_type: ValueType,
+    types: Arc<TypeGraph>,
+}
+
+impl Schema {
+    /// Reads the JSON of `GET /v1/database/:db/schema?version=9` (SATS-JSON of `RawModuleDefV9`).
+    ///
+    /// Fails with `PROTOCOL` if the text is not such a schema or its types are inconsistent
+    /// (dangling type references, a table row type that is not a product, composite primary keys).
+    pub fn from_json(text: &str) -> Result<Schema, GatewayError> {
+        let DeserializeWrapper(raw) = serde_json::from_str::<DeserializeWrapper<RawModuleDefV9>>(text)
+            .map_err(|e| GatewayError::protocol(format!("malformed module schema: {e}")))?;
+        Schema::from_raw(&raw).map_err(|e| GatewayError::protocol(format!("malformed module schema: {e}")))
+    }
+
+    fn from_raw(raw: &RawModuleDefV9) -> Result<Schema, String> {
+        let mut builder = TypeGraphBuilder::new(&raw.typespace.types)?;
+        let table_rows = raw
+            .tables
+            .iter()
+            .map(|table| builder.resolve_ref(table.product_type_ref.idx()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let views = raw
+            .misc_exports
+            .iter()
+            .filter_map(|export| match export {
+                RawMiscModuleExportV9::View(view) => Some(view),
+                _ => None,
+            })
+            .map(|view| Ok((view, builder.add(&view.return_type)?)))
+            .collect::<Result<Vec<_>, String>>()?;
+        let reducer_params =
+            raw.reducers.iter().map(|reducer| builder.add_product(&reducer.params)).collect::<Result<Vec<_>, _>>()?;
+        let names: Vec<(usize, String)> = raw
+            .types
+            .iter()
+            .map(|def| {
+                let scoped = def.name.scope.iter().map(|s| &**s).chain([&*def.name.name]);
+                (def.ty.idx(), scoped.collect::<Vec<_>>().join("::"))
+            })
+            .collect();
+        let types = Arc::new(builder.finish(&names)?);
+
+        let mut tables = raw
+            .tables
+            .iter()
+            .zip(table_rows)
+            .map(|(table, row)| TableDef::new(table, row, &types))
+            .collect::<Result<Vec<_>, _>>()?;
+        for (view, return_type) in views {
+            tables.push(TableDef::for_view(view, return_type, &types)?);
+        }
+        let reducers = raw
+            .reducers
+            .iter()
+            .zip(reducer_params)
+            .map(|(reducer, params_type)| ReducerDef {
+                name: reducer.name.to_string(),
+                params: columns_of(&types, params_type).unwrap_or_default(),
+                lifecycle: reducer.lifecycle.is_some(),
+                params_type,
+                types: Arc::clone(&types),
+            })
+            .collect();
+        Ok(Schema { tables, reducers })
+    }
+
+    /// The table named `name`.
+    pub fn table(&self, name: &str) -> Option<&TableDef> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+
+    /// The reducer named `name`.
+    pub fn reducer(&self, name: &str) -> Option<&ReducerDef> {
+        self.reducers.iter().find(|r| r.name == name)
+    }
+
+    /// The schema as `gateway.schema()` shows it:
+    /// `{ tables: [{ name, columns: [{ name, type }], primaryKey, public }], reducers: [{ name, params: [{ name, type }] }] }`.
+    ///
+    /// Lifecycle reducers are left out: clients cannot call them.
+    pub fn describe(&self) -> Value {
+        let columns = |columns: &[ColumnDef]| -> Vec<Value> {
+            columns.iter().map(|c| json!({ "name": c.name, "type": c.type_name })).collect()
+        };
+        let tables: Vec<Value> = self
+            .tables
+            .iter()
+            .map(|t| {
+                json!({
+                    "name": t.name,
+                    "columns": columns(&t.columns),
+                    "primaryKey": t.primary_key.map(|i| t.columns[i].name.clone()),
+                    "public": t.public,
+                })
+            })
+            .collect();
+        let reducers: Vec<Value> = self
+            .reducers
+            .iter()
+            .filter(|r| !r.lifecycle)
+            .map(|r| json!({ "name": r.name, "params": columns(&r.params) }))
+            .collect();
+        json!({ "tables": tables, "reducers": reducers })
+    }
+}
+
+/// The fields of product type `ty` as columns, or `None` if `ty` is not a product.
+fn columns_of(types: &TypeGraph, ty: ValueType) -> Option<Vec<ColumnDef>> {
+    let fields = types.product_fields(ty)?;
+    Some(
+        fields
+            .iter()
+            .map(|f| ColumnDef { name: f.key.to_string(), ty: f.ty, type_name: type_name(types, f.ty) })
+            .collect(),
+    )
+}
+
+impl TableDef {
+    fn new(raw: &RawTableDefV9, row: ValueType, types: &Arc<TypeGraph>) -> Result<TableDef, String> {
+        let name = raw.name.to_string();
+        let columns = columns_of(types, row)
+            .ok_or_else(|| format!("table {name}: the row type is {}, not a product", type_name(types, row)))?;
+        let primary_key = match raw.primary_key.len() {
+            0 => None,
+            1 => raw.primary_key.iter().next().map(|col| usize::from(col.0)),
+            n => return Err(format!("table {name}: composite primary keys ({n} columns) are not supported")),
+        };
+        if let Some(index) = primary_key.filter(|&i| i >= columns.len()) {
+            return Err(format!("table {name}: primary key column {index} does not exist"));
+        }
+        Ok(TableDef {
+            name,
+            columns,
+            primary_key,
+            public: matches!(raw.table_access, TableAccess::Public),
+            is_view: false,
+            row,
+            types: Arc::clone(types),
+        })
+    }
+
+    /// A view returns `T`, `Option<T>` or `Vec<T>` for a product `T`; its rows are `T`s.
+    fn for_view(raw: &RawViewDefV9, return_type: ValueType, types: &Arc<TypeGraph>) -> Result<TableDef, String> {
+        let name = raw.name.to_string();
+        let row = match types.node(return_type) {
+            TypeNode::Option(inner) | TypeNode::Array(inner) => *inner,
+            _ => return_type,
+        };
+        let columns = columns_of(types, row).ok_or_else(|| {
+            format!("view {name}: returns {}, not rows of a product type", type_name(types, return_type))
+        })?;
+        Ok(TableDef {
+            name,
+            columns,
+            primary_key: None,
+            public: raw.is_public,
+            is_view: true,
+            row,
+            types: Arc::clone(types),
+        })
+    }
+
+    /// The index of the column named `name`.
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+
+    /// Like [`TableDef::row_to_json`], but a row the schema cannot decode is appended as `null` and
+    /// reported (a server bug: the projection accepted it by key only; it must not crash a listener or a
+    /// stream).
+    pub fn row_to_json_or_null(&self, bsatn: &[u8], out: &mut Vec<u8>) {
+        let mark = out.len();
+        if let Err(e) = self.row_to_json(bsatn, out) {
+            out.truncate(mark);
+            out.extend_from_slice(b"null");
+            tracing::warn!(table = %self.name, error = %e, "a row does not decode: sent as null");
+        }
+    }
+
+    /// Appends the row in `bsatn` as one JSON object keyed by column name, in column order.
+    ///
+    /// `bsatn` must hold exactly one row. On error nothing is appended.
+    pub fn row_to_json(&self, bsatn: &[u8], out: &mut Vec<u8>) -> Result<(), DecodeError> {
+        bsatn_to_json(&self.types, self.row, bsatn, out)
+    }
+
+    /// The byte range of every column inside the row in `bsatn`, without decoding the values (the
+    /// structure is checked, contents such as UTF-8 are not).
+    pub fn column_ranges(&self, bsatn: &[u8]) -> Result<Vec<Range<usize>>, DecodeError> {
+        let mut ranges = Vec::with_capacity(self.columns.len());
+        self.column_ranges_into(bsatn, &mut ranges)?;
+        Ok(ranges)
+    }
+
+    /// Like [`TableDef::column_ranges`], into a reusable buffer: `ranges` is cleared first.
+    pub fn column_ranges_into(&self, bsatn: &[u8], ranges: &mut Vec<Range<usize>>) -> Result<(), DecodeError> {
+        ranges.clear();
+        let fields = self.types.product_fields(self.row).unwrap_or_default();
+        field_ranges(&self.types, fields, bsatn, ranges)
+    }
+
+    /// The BSATN of `value` as a value of column `column`: equal values give equal bytes, so a
+    /// `where column = value` filter can compare it with the column's range in each row.
+    ///
+    /// Fails with `INVALID_ARGUMENT` naming the table, column and path if `value` does not fit.
+    pub fn encode_column_value(&self, column: usize, value: &Value) -> Result<Vec<u8>, GatewayError> {
+        let Some(def) = self.columns.get(column) else {
+            return Err(GatewayError::invalid_argument(format!(
+                "{}: no column {column} (the table has {})",
+                self.name,
+                self.columns.len()
+            )));
+        };
+        let mut out = Vec::new();
+        json_to_bsatn(&self.types, def.ty, value, &mut out)
+            .map_err(|e| e.into_gateway_error(&self.types, Subject::Column { table: &self.name, column: &def.name }))?;
+        Ok(out)
+    }
+}
+
+impl ReducerDef {
+    /// The BSATN of a call's arguments: `args` is a JSON array (positional) or an object keyed by
+    /// parameter name (`null` is accepted for a reducer without parameters).
+    ///
+    /// Fails with `INVALID_ARGUMENT` naming the reducer, the parameter and the path inside it, e.g.
+    /// `create_document: argument 'title' (String): expected a string, got 42`. Lifecycle reducers
+    /// encode like any other; callers refuse to call them (see [`ReducerDef::lifecycle`]).
+    pub fn encode_args(&self, args: &Value) -> Result<Vec<u8>, GatewayError> {
+        let mut out = Vec::new();
+        if args.is_null() && self.params.is_empty() {
+            return Ok(out);
+        }
+        json_to_bsatn(&self.types, self.params_type, args, &mut out)
+            .map_err(|e| e.into_gateway_error(&self.types, Subject::ReducerArgs { reducer: &self.name }))?;
+        Ok(out)
+    }
+}

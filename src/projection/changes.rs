@@ -1,0 +1,42 @@
+//! What the projection saw change, as its observers receive it: one [`Transaction`] per committed
+//! transaction (or subscription change, or rehydration after a reconnect), table by table.
+
+use std::sync::Arc;
+
+use spacetimedb_lib::{ConnectionId, Identity};
+
+use super::RowChange;
+use crate::codec::schema::TableDef;
+
+/// Facts about the transaction behind a batch of changes, when the server sent them (full updates; a
+/// light update or a subscription change carries none).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TransactionMeta {
+    pub timestamp_micros: Option<i64>,
+    pub reducer: Option<Box<str>>,
+    pub caller_identity: Option<Identity>,
+    pub caller_connection_id: Option<ConnectionId>,
+    /// The batch is not one transaction but the difference between what the gateway held and what a new
+    /// connection found (after a reconnect): everything that changed while it was away.
+    pub rehydrated: bool,
+}
+
+/// The changes one table saw in one transaction.
+pub struct TableChanges {
+    pub table: Arc<TableDef>,
+    pub changes: Vec<RowChange>,
+}
+
+/// Everything the projection saw change in one transaction (or one subscription change, or one
+/// rehydration after a reconnect).
+pub struct Transaction {
+    pub meta: TransactionMeta,
+    pub tables: Vec<TableChanges>,
+}
+
+/// An observer of the projection (the JS `onChange` listeners, the SSE relay). Called on the session
+/// task, in commit order, once per transaction that changed something, while the projection is locked
+/// for writing: it must not block, and must not read the projection through the session.
+pub trait ChangeSink: Send + Sync {
+    fn on_transaction(&self, tx: &Transaction);
+}

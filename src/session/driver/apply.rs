@@ -1,0 +1,175 @@
+//! The active link's messages: applied to the projection in commit order, then told to every change
+//! sink while the projection is still write-locked; call results answered once their writes are in.
+
+use spacetimedb_client_api_messages::websocket::v1 as ws;
+
+use super::Driver;
+use crate::codec::protocol::{self, DatabaseUpdate, ServerMessage};
+use crate::error::{ErrorCode, GatewayError, Result};
+use crate::projection::{Projection, TableChanges, Transaction, TransactionMeta};
+use crate::session::alignment::TxKey;
+use crate::session::calls::CallOutcome;
+use crate::session::link::LinkId;
+
+/// How many applied transaction keys to remember for late results of draining links.
+const REMEMBERED_KEYS: usize = 10_000;
+
+pub(super) fn tx_key(tx: &ws::TransactionUpdate<ws::BsatnFormat>) -> TxKey {
+    TxKey {
+        timestamp_micros: tx.timestamp.to_micros_since_unix_epoch(),
+        caller_identity: tx.caller_identity,
+        caller_connection_id: tx.caller_connection_id,
+        reducer_id: tx.reducer_call.reducer_id,
+        request_id: tx.reducer_call.request_id,
+    }
+}
+
+pub(super) fn tx_meta(tx: &ws::TransactionUpdate<ws::BsatnFormat>) -> TransactionMeta {
+    TransactionMeta {
+        timestamp_micros: Some(tx.timestamp.to_micros_since_unix_epoch()),
+        reducer: Some((*tx.reducer_call.reducer_name).into()),
+        caller_identity: Some(tx.caller_identity),
+        caller_connection_id: tx.caller_connection_id.none_if_zero(),
+        rehydrated: false,
+    }
+}
+
+pub(super) fn outcome_of(tx: &ws::TransactionUpdate<ws::BsatnFormat>) -> Result<CallOutcome> {
+    match &tx.status {
+        ws::UpdateStatus::Committed(_) => Ok(CallOutcome {
+            request_id: tx.reducer_call.request_id,
+            timestamp_micros: tx.timestamp.to_micros_since_unix_epoch(),
+            energy_quanta_used: tx.energy_quanta_used.quanta,
+            duration_micros: tx.total_host_execution_duration.to_micros(),
+        }),
+        ws::UpdateStatus::Failed(message) => Err(GatewayError::new(ErrorCode::ReducerFailed, message.to_string())),
+        ws::UpdateStatus::OutOfEnergy => Err(GatewayError::new(
+            ErrorCode::ReducerFailed,
+            format!("reducer '{}' ran out of energy", &*tx.reducer_call.reducer_name),
+        )),
+    }
+}
+
+/// Applies a database update to `projection`; returns the changes, table by table.
+pub(super) fn apply_update(projection: &mut Projection, update: &DatabaseUpdate) -> Vec<TableChanges> {
+    let mut tables = Vec::with_capacity(update.tables.len());
+    for table_update in &update.tables {
+        match apply_table(projection, table_update) {
+            Ok(Some(changes)) => tables.push(changes),
+            Ok(None) => {}
+            // A malformed update of one table must not corrupt the others; it is reported, and the
+            // projection of that table stays as it was before this transaction.
+            Err(e) => tracing::warn!(table = &*table_update.table_name, error = %e, "ignored an update of a table"),
+        }
+    }
+    tables
+}
+
+pub(super) fn apply_table(
+    projection: &mut Projection,
+    table_update: &protocol::TableUpdate,
+) -> Result<Option<TableChanges>> {
+    let name = &*table_update.table_name;
+    let mut deletes = Vec::new();
+    let mut inserts = Vec::new();
+    for query_update in protocol::query_updates(table_update)? {
+        deletes.extend(protocol::rows(&query_update.deletes)?);
+        inserts.extend(protocol::rows(&query_update.inserts)?);
+    }
+    let changes = projection.apply(name, &deletes, &inserts)?;
+    if changes.is_empty() {
+        return Ok(None);
+    }
+    let table = projection.table(name).expect("apply succeeded, so the table exists").def().clone();
+    Ok(Some(TableChanges { table, changes }))
+}
+
+impl Driver {
+    /// Applies an update to the projection and tells every observer what changed. Observers are told
+    /// while the projection is still locked for writing: whoever reads the projection (e.g. the relay
+    /// taking a stream's snapshot) sees either the state before this transaction and then its changes, or
+    /// the state after it and not its changes — never both, never neither.
+    pub(super) fn apply_and_notify(&self, update: &DatabaseUpdate, meta: TransactionMeta) {
+        let mut projection = self.shared.projection.write().unwrap();
+        let tables = apply_update(&mut projection, update);
+        self.notify(Transaction { meta, tables });
+        drop(projection);
+    }
+
+    pub(super) fn notify(&self, tx: Transaction) {
+        if tx.tables.is_empty() {
+            return;
+        }
+        for sink in self.shared.sinks.read().unwrap().iter() {
+            sink.on_transaction(&tx);
+        }
+    }
+
+    /// The driving link applied transaction `key`: answer calls held for it, and remember it.
+    pub(super) fn note_applied(&mut self, key: Option<TxKey>) {
+        let Some(key) = key else { return };
+        for held in self.held.remove(&key).unwrap_or_default() {
+            let _ = held.reply.send(Ok(held.outcome));
+        }
+        if self.applied_keys.len() == REMEMBERED_KEYS {
+            if let Some(old) = self.applied_keys.pop_front() {
+                self.applied_set.remove(&old);
+            }
+        }
+        self.applied_keys.push_back(key);
+        self.applied_set.insert(key);
+    }
+
+    pub(super) fn on_active_message(&mut self, id: LinkId, message: ServerMessage) {
+        match message {
+            ServerMessage::TransactionUpdate(tx) => {
+                let key = tx_key(&tx);
+                if let ws::UpdateStatus::Committed(update) = &tx.status {
+                    // Apply first: when a caller's `callReducer` resolves, the projection already holds its writes.
+                    self.apply_and_notify(update, tx_meta(&tx));
+                    self.note_applied(Some(key));
+                    if let Some(p) = &mut self.preparing {
+                        p.alignment.active_applied(Some(key));
+                    }
+                }
+                self.resolve_call(id, &tx);
+                self.evaluate();
+            }
+            ServerMessage::TransactionUpdateLight(tx) => {
+                self.apply_and_notify(&tx.update, TransactionMeta::default());
+                if let Some(p) = &mut self.preparing {
+                    p.alignment.active_applied(None);
+                }
+                self.evaluate();
+            }
+            ServerMessage::SubscribeMultiApplied(applied) => {
+                self.apply_and_notify(&applied.update, TransactionMeta::default());
+                let tables = applied.update.tables.iter().map(|t| Box::<str>::from(&*t.table_name));
+                self.shared.subscriptions.lock().unwrap().applied(applied.query_id.id, tables);
+            }
+            ServerMessage::UnsubscribeMultiApplied(applied) => {
+                self.apply_and_notify(&applied.update, TransactionMeta::default())
+            }
+            ServerMessage::SubscriptionError(err) => match err.query_id {
+                Some(query_id) if err.request_id.is_some() => {
+                    let error = GatewayError::new(ErrorCode::SubscriptionFailed, err.error.to_string());
+                    self.shared.subscriptions.lock().unwrap().rejected(query_id, error);
+                }
+                // The error arose while evaluating a transaction: the server dropped every subscription of
+                // this connection (protocol doc §2.3). A new connection subscribes everything again.
+                _ => {
+                    let reason = format!("SpacetimeDB dropped all subscriptions of this connection: {}", err.error);
+                    self.close_link(id, &reason);
+                    self.on_link_closed(id, &reason);
+                }
+            },
+            // Sent only after connecting (handled by `connection::open`), or for requests we never send.
+            ServerMessage::IdentityToken(_)
+            | ServerMessage::InitialSubscription(_)
+            | ServerMessage::SubscribeApplied(_)
+            | ServerMessage::UnsubscribeApplied(_)
+            | ServerMessage::OneOffQueryResponse(_)
+            | ServerMessage::ProcedureResult(_) => {}
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! One websocket connection inside a session (a "link"): what the session needs to send on it and to
+//! match replies that arrive on it. A session has one active link, and during a reconnect or a token
+//! refresh briefly a second one being prepared, plus old ones finishing their calls.
+
+use std::collections::HashMap;
+
+use spacetimedb_lib::{ConnectionId, Identity};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::calls::{CallOutcome, PendingRequests};
+use super::connector::{OpenLink, Outgoing};
+use crate::codec::protocol;
+use crate::error::{ErrorCode, GatewayError, Result};
+
+/// Identifies a link within its session (increasing: a later link has a larger id).
+pub type LinkId = u64;
+
+/// The sending side of a link and the requests waiting for replies on it.
+pub struct Link {
+    pub id: LinkId,
+    pub identity: Identity,
+    pub connection_id: ConnectionId,
+    /// The token the server associated with this connection.
+    pub token: String,
+    writer: mpsc::UnboundedSender<Outgoing>,
+    /// Reducer calls sent on this link and not answered yet.
+    pub calls: PendingRequests<Result<CallOutcome>>,
+    /// Subscribe requests sent on this link: request id → query set id.
+    pub subscribes: HashMap<u32, u32>,
+    next_request_id: u32,
+    /// When a message or ping last arrived (a silent link is dead).
+    pub last_seen: Instant,
+}
+
+impl Link {
+    pub fn new(id: LinkId, open: &OpenLink) -> Link {
+        Link {
+            id,
+            identity: open.identity,
+            connection_id: open.connection_id,
+            token: open.token.clone(),
+            writer: open.writer.clone(),
+            calls: PendingRequests::default(),
+            subscribes: HashMap::new(),
+            next_request_id: 1 << 31, // far from the reducer-call ids, for readable logs
+            last_seen: Instant::now(),
+        }
+    }
+
+    /// Sends one frame; fails when the link's writer is gone.
+    pub fn send(&self, frame: Vec<u8>) -> Result<()> {
+        self.writer
+            .send(Outgoing::Frame(frame))
+            .map_err(|_| GatewayError::new(ErrorCode::Disconnected, "the connection to SpacetimeDB is lost"))
+    }
+
+    /// Sends `SubscribeMulti` for query set `query_id` and remembers it.
+    pub fn subscribe(&mut self, query_id: u32, queries: &[String]) -> Result<()> {
+        let request_id = self.next_request_id;
+        self.next_request_id = self.next_request_id.wrapping_add(1).max(1 << 31);
+        self.send(protocol::encode_subscribe_multi(queries, request_id, query_id))?;
+        self.subscribes.insert(request_id, query_id);
+        Ok(())
+    }
+
+    /// Asks the server to close the connection (the writer task ends after sending it).
+    pub fn close(&self, reason: &str) {
+        let _ = self.writer.send(Outgoing::Close(Some(reason.to_string())));
+    }
+}

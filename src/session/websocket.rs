@@ -1,0 +1,216 @@
+//! One websocket connection to a database: the handshake, the first `IdentityToken`, and the two halves
+//! the session drives (server messages in as [`LinkEvent`]s, [`Outgoing`] frames out). The session reaches
+//! it through [`super::connector::WebSocketConnector`].
+
+use std::time::Duration;
+
+use futures_util::stream::{SplitStream, Stream, StreamExt};
+use futures_util::SinkExt;
+use spacetimedb_client_api_messages::websocket::v1 as ws;
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::{header, HeaderValue, StatusCode};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use super::connector::{LinkEvent, OpenLink, Outgoing};
+use super::uri::{Compression, ServerAddress};
+use crate::codec::protocol::{self, ServerMessage};
+use crate::error::{ErrorCode, GatewayError, Result};
+
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub type FrameReader = SplitStream<Socket>;
+
+/// Initial subscriptions of large tables arrive as one message: allow far more than tungstenite's
+/// default, but keep a bound so a broken peer cannot make us buffer without limit.
+const MAX_MESSAGE_BYTES: usize = 1 << 30;
+
+/// What to connect to, and how.
+#[derive(Clone, Debug)]
+pub struct ConnectParams {
+    pub address: ServerAddress,
+    pub database: String,
+    pub token: Option<String>,
+    pub compression: Compression,
+    /// Ask for `TransactionUpdateLight` for other callers' transactions (no reducer name or caller).
+    pub light: bool,
+    pub timeout: Duration,
+    /// The websocket read and write buffer size; `None` keeps tungstenite's default (128 KiB each). A
+    /// connection that only carries small reducer calls (the per-user pool's) needs far less.
+    pub buffer_size: Option<usize>,
+    /// The largest message the gateway sends. The server closes the websocket on a larger one, failing
+    /// every request in flight on it, so a larger call is refused before sending (see `protocol`).
+    pub max_message_bytes: usize,
+}
+
+/// Connects, checks the negotiated protocol and waits for the server's `IdentityToken`.
+pub async fn open(params: &ConnectParams) -> Result<OpenLink> {
+    let url = params.address.subscribe_url(&params.database, params.compression, params.light);
+    let fut = async {
+        let mut request = url
+            .as_str()
+            .into_client_request()
+            .map_err(|e| GatewayError::invalid_argument(format!("cannot build a websocket request for {url}: {e}")))?;
+        let headers = request.headers_mut();
+        headers.insert(header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(protocol::SUBPROTOCOL));
+        if let Some(token) = &params.token {
+            let value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+                GatewayError::invalid_argument("the token contains characters not allowed in an HTTP header")
+            })?;
+            headers.insert(header::AUTHORIZATION, value);
+        }
+        let mut config = WebSocketConfig::default()
+            .max_message_size(Some(MAX_MESSAGE_BYTES))
+            .max_frame_size(Some(MAX_MESSAGE_BYTES));
+        if let Some(size) = params.buffer_size {
+            config = config.read_buffer_size(size).write_buffer_size(size);
+        }
+        let (socket, response) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
+            .await
+            .map_err(|e| handshake_error(e, &params.address.http_base, &params.database))?;
+        let negotiated = response.headers().get(header::SEC_WEBSOCKET_PROTOCOL).and_then(|v| v.to_str().ok());
+        if negotiated != Some(protocol::SUBPROTOCOL) {
+            return Err(GatewayError::new(
+                ErrorCode::Protocol,
+                format!(
+                    "the server did not accept the {} protocol (it answered {negotiated:?})",
+                    protocol::SUBPROTOCOL
+                ),
+            ));
+        }
+        let (sink, mut reader) = socket.split();
+        let identity = first_identity(&mut reader).await?;
+        let writer = spawn_writer(sink);
+        Ok(OpenLink {
+            identity: identity.identity,
+            connection_id: identity.connection_id,
+            token: identity.token.into(),
+            events: events(reader).boxed(),
+            writer,
+        })
+    };
+    tokio::time::timeout(params.timeout, fut).await.map_err(|_| {
+        GatewayError::new(
+            ErrorCode::Timeout,
+            format!(
+                "connecting to {} (database {}) took longer than {} ms",
+                params.address.ws_base,
+                params.database,
+                params.timeout.as_millis()
+            ),
+        )
+    })?
+}
+
+/// Reads until the `IdentityToken` arrives. The server sends it first; anything else before it is a
+/// protocol violation we report rather than guess about.
+async fn first_identity(reader: &mut FrameReader) -> Result<ws::IdentityToken> {
+    match next_message(reader).await? {
+        Some(ServerMessage::IdentityToken(token)) => Ok(token),
+        Some(_) => Err(GatewayError::protocol("the server sent another message before its IdentityToken")),
+        None => Err(GatewayError::new(
+            ErrorCode::ConnectFailed,
+            "the server closed the connection right after the handshake (its client_connected reducer may have rejected this identity)",
+        )),
+    }
+}
+
+/// The next server message, skipping control frames; `None` once the connection is closed.
+pub async fn next_message(reader: &mut FrameReader) -> Result<Option<ServerMessage>> {
+    loop {
+        match reader.next().await {
+            None => return Ok(None),
+            Some(Err(e)) => return Err(GatewayError::protocol(format!("websocket error: {e}"))),
+            Some(Ok(Message::Binary(frame))) => return protocol::decode_server_frame(&frame).map(Some),
+            Some(Ok(Message::Close(_))) => return Ok(None),
+            // Pings are answered by tungstenite itself; pongs and raw frames carry nothing for us.
+            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+            Some(Ok(Message::Text(_))) => {
+                return Err(GatewayError::protocol("the server sent a text frame on a binary protocol"))
+            }
+        }
+    }
+}
+
+/// The reader of a websocket as the stream of events a session reads; it ends after `Closed`.
+fn events(reader: FrameReader) -> impl Stream<Item = LinkEvent> + Send + 'static {
+    futures_util::stream::unfold(Some(reader), |reader| async move {
+        let mut reader = reader?;
+        loop {
+            let event = match reader.next().await {
+                None => LinkEvent::Closed("the server closed the connection".into()),
+                Some(Err(e)) => LinkEvent::Closed(format!("websocket error: {e}")),
+                Some(Ok(Message::Binary(frame))) => match protocol::decode_server_frame(&frame) {
+                    Ok(message) => LinkEvent::Message(Box::new(message)),
+                    Err(e) => LinkEvent::Closed(e.message),
+                },
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => LinkEvent::Alive,
+                Some(Ok(Message::Close(frame))) => LinkEvent::Closed(match frame {
+                    Some(f) if !f.reason.is_empty() => {
+                        format!("the server closed the connection ({}: {})", f.code, f.reason)
+                    }
+                    Some(f) => format!("the server closed the connection ({})", f.code),
+                    None => "the server closed the connection".into(),
+                }),
+                Some(Ok(Message::Text(_))) => {
+                    LinkEvent::Closed("the server sent a text frame on a binary protocol".into())
+                }
+                Some(Ok(Message::Frame(_))) => continue,
+            };
+            let more = !matches!(event, LinkEvent::Closed(_));
+            return Some((event, more.then_some(reader)));
+        }
+    })
+}
+
+fn spawn_writer(mut sink: futures_util::stream::SplitSink<Socket, Message>) -> mpsc::UnboundedSender<Outgoing> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
+    tokio::spawn(async move {
+        while let Some(outgoing) = rx.recv().await {
+            let (message, closing) = match outgoing {
+                Outgoing::Frame(frame) => (Message::Binary(frame.into()), false),
+                Outgoing::Close(reason) => (
+                    Message::Close(reason.map(|reason| CloseFrame { code: CloseCode::Normal, reason: reason.into() })),
+                    true,
+                ),
+            };
+            if sink.send(message).await.is_err() || closing {
+                break;
+            }
+        }
+        let _ = sink.close().await;
+    });
+    tx
+}
+
+fn handshake_error(e: WsError, http_base: &str, database: &str) -> GatewayError {
+    match e {
+        WsError::Http(response) => {
+            let status = response.status();
+            let body = response.body().as_deref().map(String::from_utf8_lossy).unwrap_or_default().trim().to_string();
+            let detail = if body.is_empty() { String::new() } else { format!(": {body}") };
+            match status {
+                StatusCode::UNAUTHORIZED => GatewayError::new(
+                    ErrorCode::Unauthorized,
+                    format!("SpacetimeDB at {http_base} rejected the token{detail}"),
+                ),
+                StatusCode::NOT_FOUND => GatewayError::new(
+                    ErrorCode::NoSuchDatabase,
+                    format!("SpacetimeDB at {http_base} has no database '{database}'"),
+                ),
+                _ => GatewayError::new(
+                    ErrorCode::ConnectFailed,
+                    format!("SpacetimeDB at {http_base} refused the websocket upgrade with HTTP {status}{detail}"),
+                ),
+            }
+        }
+        other => GatewayError::new(
+            ErrorCode::ConnectFailed,
+            format!("could not connect to SpacetimeDB at {http_base}: {other}"),
+        ),
+    }
+}
