@@ -29,8 +29,10 @@ async function connect(): Promise<Gateway> {
     // Hybrid topology (docs/actors.md): this one connection holds every tenant's documents for SSR and SSE,
     // and `membership` for the tokens' membership_version; writes go per user (callReducer with a token).
     subscriptions: ['SELECT * FROM tenant', 'SELECT * FROM membership', 'SELECT * FROM document'],
-    // Per-user tokens are verified (aud included: SpacetimeDB never checks it) before they are used.
-    userCalls: { verifier: broker },
+    // Per-user tokens are verified (aud included: SpacetimeDB never checks it) before they are used. A
+    // user's API key acts for the user (`act` = the key's robot); the reference module cannot tell them
+    // apart, so such calls run as the user, said explicitly (docs/machine-actors.md).
+    userCalls: { verifier: broker, delegatedTokens: 'as-subject' },
   });
   // Nitro's server closes gracefully on the same signals and then exits by itself.
   installShutdownHooks(gateway, { exit: false });
