@@ -217,9 +217,9 @@ class SseStream {
 
   /**
    * Writes the stream to a Node `http.ServerResponse` (plain Node, Nitro/h3 `event.node.res`): sets the
-   * SSE headers (with `options.headers` added; the SSE ones unless named there) unless already sent,
-   * respects backpressure, ends the response when the stream ends, and
-   * closes the stream when the client goes away.
+   * SSE headers unless already sent (`options.headers` are added; the SSE ones are set unless named
+   * there), respects backpressure, ends the response when the stream ends, and closes the stream when
+   * the client goes away.
    *
    * On HTTP/1.1 the body is delimited by closing the connection rather than chunked (`options.chunked`
    * keeps Node's chunked encoding): an SSE response holds its connection until it ends anyway, and every
@@ -234,11 +234,14 @@ class SseStream {
     if (chunked !== undefined && typeof chunked !== 'boolean') {
       throw invalidArgument('pipe options must be an object like { chunked: true }');
     }
-    const headers = sseHeaders(given, 'pipe options.headers');
+    let head = SSE_HEADERS;
+    if (given !== undefined) {
+      const headers = sseHeaders(given, 'pipe options.headers');
+      head = {};
+      for (const [header, value] of headers) head[header] = header === 'set-cookie' ? headers.getSetCookie() : value;
+    }
     if (!res.headersSent) {
       if (chunked !== true && 'useChunkedEncodingByDefault' in res) res.useChunkedEncodingByDefault = false;
-      const head = {};
-      for (const [header, value] of headers) head[header] = header === 'set-cookie' ? headers.getSetCookie() : value;
       res.writeHead(200, head);
       res.flushHeaders?.();
     }
