@@ -165,7 +165,8 @@ describe.each(Object.keys(VERSIONS))('%s', (version) => {
     routes['/bad-table'] = (event) => serveStream(event, gateway, { tenantId: tenant, tables: ['no_such_table'] });
     routes['/last-event-id'] = (event) => serveStream(event, gateway, { tenantId: tenant, lastEventId: 'x' });
     routes['/not-a-gateway'] = (event) => serveStream(event, {}, { tenantId: tenant });
-    for (const path of ['/bad-table', '/last-event-id', '/not-a-gateway']) {
+    routes['/bad-headers'] = (event) => serveStream(event, gateway, { tenantId: tenant, headers: [['name-without-value']] });
+    for (const path of ['/bad-table', '/last-event-id', '/not-a-gateway', '/bad-headers']) {
       const r = await getJson(`${web.url}${path}`);
       expect(r.status, path).toBe(400);
       expect(r.type, path).toBe('application/json; charset=utf-8');
@@ -174,7 +175,7 @@ describe.each(Object.keys(VERSIONS))('%s', (version) => {
       expect(r.body.error.message, path).not.toMatch(/\n\s+at /);
     }
     expect((await getJson(`${web.url}/bad-table`)).body.error.message).toContain('no_such_table');
-    expect(streams()).toBe(0);
+    expect(streams()).toBe(0); // none opened and left unconsumed
 
     // A gateway that cannot connect (a promise of one, as a lazy singleton gives), and a closed one.
     const unreachable = Gateway.connect({ uri: 'http://127.0.0.1:9', database: db });

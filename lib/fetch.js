@@ -29,7 +29,8 @@ function streamRequestOptions(request, options) {
 /**
  * The stream options of a request for `url` (absolute, or a path with its query) whose `Last-Event-ID`
  * header is `header` (`null` or `undefined` when absent): `options` without `resumeParam` and `headers`,
- * plus `lastEventId` (the header, else the query parameter). `name` is the caller's, for messages.
+ * plus `lastEventId` (the header, else the query parameter); and `options.headers` as `Headers`. `name`
+ * is the caller's, for messages.
  */
 function resumeOptions(url, header, options, name) {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
@@ -47,7 +48,9 @@ function resumeOptions(url, header, options, name) {
     const param = readingArgument(`${name} request url`, () => new URL(url, 'http://localhost').searchParams.get(resumeParam));
     if (param !== null && param !== '') lastEventId = param;
   }
-  return { streamOptions: lastEventId === undefined ? streamOptions : { ...streamOptions, lastEventId }, headers };
+  // Read before any stream is opened: headers that cannot be read must not leave an unconsumed stream.
+  const extra = headers === undefined ? undefined : readingArgument(`${name} options.headers`, () => new Headers(headers));
+  return { streamOptions: lastEventId === undefined ? streamOptions : { ...streamOptions, lastEventId }, headers: extra };
 }
 
 /** Ends `stream` when `signal` aborts (the client went away), or at once when it already has. */

@@ -80,13 +80,7 @@ async function serveStream(event, gateway, options) {
     // The client left while the handler awaited (auth, the gateway): open nothing.
     if (res.destroyed) return undefined;
     const { streamOptions, headers } = resumeOptions(req.url ?? '/', req.headers['last-event-id'], options, 'serveStream');
-    const stream = g.stream(streamOptions);
-    try {
-      stream.pipe(res, { headers });
-    } catch (error) {
-      stream.close(); // never consumed: free its relay slot
-      throw error;
-    }
+    g.stream(streamOptions).pipe(res, { headers });
     return undefined;
   } catch (error) {
     if (!(error instanceof GatewayError)) throw error;
