@@ -19,3 +19,10 @@ it('ESM `import` sees exactly the names `require` sees', async () => {
   expect(JSON.parse(stdout)).toEqual(cjs);
   for (const name of ['Gateway', 'GatewayError', 'TokenBroker', 'generateKeyPair', 'verifyToken', 'deriveIdentity']) expect(cjs).toContain(name);
 });
+
+it('ESM `import` of spacetime-gateway/h3 sees the names `require` sees', async () => {
+  const cjs = Object.keys(createRequire(import.meta.url)('spacetime-gateway/h3')).sort();
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', "import * as m from 'spacetime-gateway/h3'; console.log(JSON.stringify(Object.keys(m).filter((k) => k !== 'default' && k !== 'module.exports').sort()))"], { cwd: ROOT });
+  expect(JSON.parse(stdout)).toEqual(cjs);
+  expect(cjs).toEqual(['serveStream']);
+});

@@ -8,15 +8,9 @@ import { Gateway } from '../lib/index.js';
 import { serveFetch } from './helpers/fetch-server.mjs';
 import { connectSse, label } from './helpers/sse.mjs';
 import { serverEnv, uniqueId } from './helpers/spacetimedb.mjs';
+import { until } from './helpers/wait.mjs';
 
 const { url, db } = serverEnv();
-const until = async (check, what, timeoutMs = 10_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 let gateway;
 let web;

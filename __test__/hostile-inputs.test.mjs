@@ -3,6 +3,7 @@
 // crash (issue #11, item 7: circular objects, 100,000-deep nesting, a throwing toJSON or getter…).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveStream } from '../lib/h3.js';
 import * as pkg from '../lib/index.js';
 import { serverEnv, uniqueId } from './helpers/spacetimedb.mjs';
 
@@ -152,6 +153,9 @@ function targets() {
     ['stream.narrow(v)', (v) => stream.narrow(v)],
     ['stream.pipe(v)', (v) => gateway.stream({ tenantId }).pipe(v)],
     ['stream.toResponse(v)', (v) => gateway.stream({ tenantId }).toResponse(v)],
+    ['serveStream(v, gateway, options)', (v) => serveStream(v, gateway, { tenantId })],
+    ['serveStream(event, v, options)', (v) => serveStream({ req: new Request('http://x/events') }, v, { tenantId })],
+    ['serveStream(event, gateway, v)', (v) => serveStream({ req: new Request('http://x/events?after=1') }, gateway, v)],
     [
       'gateway.close(v)',
       async (v) => {

@@ -32,3 +32,9 @@ it('a real Better Auth instance (organization + apiKey) fits betterAuthGateway a
   expect(r.out).toBe('');
   expect(r.code).toBe(0);
 }, 60_000);
+
+it('real h3 v1 and h3 v2 events fit serveStream, and its result fits their handlers', async () => {
+  const r = await tsc('tsconfig.h3.json');
+  expect(r.out).toBe('');
+  expect(r.code).toBe(0);
+}, 60_000);

@@ -23,22 +23,34 @@ function streamRequestOptions(request, options) {
     return { url: request.url, header: request.headers.get('last-event-id'), signal: request.signal };
   });
   if (url === undefined) throw invalid(`streamResponse needs a Fetch API Request (with url, headers and signal), got ${describe(request)}`);
+  return { ...resumeOptions(url, header, options, 'streamResponse'), signal };
+}
+
+/**
+ * The stream options of a request for `url` (absolute, or a path with its query) whose `Last-Event-ID`
+ * header is `header` (`null` or `undefined` when absent): `options` without `resumeParam` and `headers`,
+ * plus `lastEventId` (the header, else the query parameter); and `options.headers` as `Headers`. `name`
+ * is the caller's, for messages.
+ */
+function resumeOptions(url, header, options, name) {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw invalid(`streamResponse needs an options object, e.g. { tenantId }, got ${describe(options)}`);
+    throw invalid(`${name} needs an options object, e.g. { tenantId }, got ${describe(options)}`);
   }
-  const { resumeParam = DEFAULT_RESUME_PARAM, headers, ...streamOptions } = readOptions(options, 'streamResponse options');
+  const { resumeParam = DEFAULT_RESUME_PARAM, headers, ...streamOptions } = readOptions(options, `${name} options`);
   if (streamOptions.lastEventId !== undefined) {
-    throw invalid('streamResponse reads the resume position from the request (Last-Event-ID, or the resumeParam query parameter); do not pass lastEventId');
+    throw invalid(`${name} reads the resume position from the request (Last-Event-ID, or the resumeParam query parameter); do not pass lastEventId`);
   }
   if (resumeParam !== null && (typeof resumeParam !== 'string' || resumeParam === '')) {
     throw invalid(`resumeParam must be a non-empty string or null, got ${describe(resumeParam)}`);
   }
-  let lastEventId = header === null || header === '' ? undefined : header;
+  let lastEventId = header === null || header === undefined || header === '' ? undefined : header;
   if (lastEventId === undefined && resumeParam !== null) {
-    const param = readingArgument('streamResponse request.url', () => new URL(url, 'http://localhost').searchParams.get(resumeParam));
+    const param = readingArgument(`${name} request url`, () => new URL(url, 'http://localhost').searchParams.get(resumeParam));
     if (param !== null && param !== '') lastEventId = param;
   }
-  return { streamOptions: lastEventId === undefined ? streamOptions : { ...streamOptions, lastEventId }, headers, signal };
+  // Read before any stream is opened: headers that cannot be read must not leave an unconsumed stream.
+  const extra = headers === undefined ? undefined : readingArgument(`${name} options.headers`, () => new Headers(headers));
+  return { streamOptions: lastEventId === undefined ? streamOptions : { ...streamOptions, lastEventId }, headers: extra };
 }
 
 /** Ends `stream` when `signal` aborts (the client went away), or at once when it already has. */
@@ -51,4 +63,4 @@ function closeOnAbort(stream, signal) {
   signal.addEventListener('abort', () => stream.close(), { once: true });
 }
 
-module.exports = { streamRequestOptions, closeOnAbort, DEFAULT_RESUME_PARAM };
+module.exports = { streamRequestOptions, resumeOptions, closeOnAbort, DEFAULT_RESUME_PARAM };

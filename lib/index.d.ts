@@ -315,6 +315,8 @@ export interface PipeOptions {
    * `false`: the body ends when the connection closes, which saves the chunk framing on every write.
    */
   chunked?: boolean;
+  /** Headers added to the response's (the SSE headers are set unless given here). */
+  headers?: HeadersInit;
 }
 
 /** The headers `pipe` and `toResponse` set. */

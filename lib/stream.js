@@ -16,6 +16,16 @@ const SSE_HEADERS = Object.freeze({
   'x-accel-buffering': 'no',
 });
 
+/**
+ * The headers of an SSE response with `given` (any `HeadersInit`) added: the SSE headers are set unless
+ * `given` names them. `name` is the option's, for messages.
+ */
+function sseHeaders(given, name) {
+  const headers = readingArgument(name, () => new Headers(given));
+  for (const [header, value] of Object.entries(SSE_HEADERS)) if (!headers.has(header)) headers.set(header, value);
+  return headers;
+}
+
 /** Bytes a `toResponse()` body or an async iterator buffers before pausing the native stream. */
 const HIGH_WATER_BYTES = 64 * 1024;
 
@@ -207,8 +217,9 @@ class SseStream {
 
   /**
    * Writes the stream to a Node `http.ServerResponse` (plain Node, Nitro/h3 `event.node.res`): sets the
-   * SSE headers unless already sent, respects backpressure, ends the response when the stream ends, and
-   * closes the stream when the client goes away.
+   * SSE headers unless already sent (`options.headers` are added; the SSE ones are set unless named
+   * there), respects backpressure, ends the response when the stream ends, and closes the stream when
+   * the client goes away.
    *
    * On HTTP/1.1 the body is delimited by closing the connection rather than chunked (`options.chunked`
    * keeps Node's chunked encoding): an SSE response holds its connection until it ends anyway, and every
@@ -219,13 +230,19 @@ class SseStream {
     const isResponse = readingArgument('pipe', () => !!res && typeof res.write === 'function' && typeof res.on === 'function');
     if (!isResponse) throw invalidArgument('pipe needs a Node http.ServerResponse');
     if (options === null) throw invalidArgument('pipe options must be an object like { chunked: true }, got null');
-    const { chunked } = readOptions(options, 'pipe options', ['chunked']);
+    const { chunked, headers: given } = readOptions(options, 'pipe options', ['chunked', 'headers']);
     if (chunked !== undefined && typeof chunked !== 'boolean') {
       throw invalidArgument('pipe options must be an object like { chunked: true }');
     }
+    let head = SSE_HEADERS;
+    if (given !== undefined) {
+      const headers = sseHeaders(given, 'pipe options.headers');
+      head = {};
+      for (const [header, value] of headers) head[header] = header === 'set-cookie' ? headers.getSetCookie() : value;
+    }
     if (!res.headersSent) {
       if (chunked !== true && 'useChunkedEncodingByDefault' in res) res.useChunkedEncodingByDefault = false;
-      res.writeHead(200, SSE_HEADERS);
+      res.writeHead(200, head);
       res.flushHeaders?.();
     }
     res.on('drain', () => this.#resume());
@@ -249,11 +266,10 @@ class SseStream {
   /** A Web `Response` streaming the events (TanStack Start API routes, any Fetch-style handler). */
   toResponse(init) {
     const { headers: given, status = 200, statusText } = readOptions(init, 'toResponse init', ['headers', 'status', 'statusText']);
-    const headers = readingArgument('toResponse init.headers', () => new Headers(given));
+    const headers = sseHeaders(given, 'toResponse init.headers');
     // Checked before the stream is consumed: a status or statusText the Response refuses must not leave
     // an attached stream behind.
     readingArgument('toResponse init', () => new Response('', { status, statusText, headers }));
-    for (const [name, value] of Object.entries(SSE_HEADERS)) if (!headers.has(name)) headers.set(name, value);
     let controller;
     const body = new ReadableStream(
       {

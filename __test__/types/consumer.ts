@@ -121,7 +121,7 @@ async function relay(res: ServerResponse<IncomingMessage>): Promise<void> {
   const options: StreamOptions = { tenantId: 't1', tables: ['document'], where: { document: { owner: 'x' } }, principal: { sub: 'u1' } };
   const stream: SseStream = gateway.stream(options);
   const piped: ServerResponse<IncomingMessage> = stream.pipe(res);
-  const framing: PipeOptions = { chunked: true };
+  const framing: PipeOptions = { chunked: true, headers: { 'x-a': 'b' } };
   gateway.stream(options).pipe(res, framing);
   const response: Response = gateway.stream({ allTenants: true, lastEventId: 'abc-3' }).toResponse({ headers: { 'x-a': 'b' } });
   for await (const chunk of gateway.stream({ tenantId: 7 })) {
