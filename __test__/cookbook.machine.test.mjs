@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actorFromClaims, callAs } from '../examples/cookbook/actor.mjs';
-import { keyExchange } from '../examples/cookbook/key-exchange.mjs';
+import { apiKeyExchange } from '../lib/index.js';
 import { cookbookWorld, eventually, who } from './helpers/cookbook.mjs';
 import { httpCallOn } from './helpers/private-server.mjs';
 import { uniqueId } from './helpers/spacetimedb.mjs';
@@ -110,7 +110,7 @@ describe('delegated access: a key acting for a user', () => {
   });
 });
 
-describe('the key exchange, over any key store', () => {
+describe('the key exchange (apiKeyExchange), over any key store', () => {
   /** The app's key store: keys shown once as `sk_<keyId>_<secret>`, kept as a SHA-256 hash, found by prefix. */
   const stored = new Map();
   const issue = (keyId, userId) => {
@@ -126,7 +126,7 @@ describe('the key exchange, over any key store', () => {
   };
 
   it('a verified key becomes a robot or delegated token; revoking the grant stops the next call', async () => {
-    const exchange = keyExchange({ broker: w.broker, verifyKey, ttlSeconds: 600 });
+    const exchange = apiKeyExchange({ broker: w.broker, verifyKey, ttlSeconds: 600 });
     const k = await key(['document.write'], { canDelegate: true });
     const presented = issue(k, bob.sub);
     const robot = await exchange(presented);
@@ -145,12 +145,27 @@ describe('the key exchange, over any key store', () => {
   });
 
   it('refuses a missing, unknown or tampered key, and delegation for a key without a user, with a code', async () => {
-    const exchange = keyExchange({ broker: w.broker, verifyKey });
+    const exchange = apiKeyExchange({ broker: w.broker, verifyKey });
     const presented = issue('k-exchange', undefined);
     for (const bad of [undefined, '', 42, 'sk_nokey_0123', `${presented.slice(0, -1)}${presented.endsWith('0') ? '1' : '0'}`]) {
       await expectCode(exchange(bad), 'API_KEY_INVALID');
     }
     await expectCode(exchange(presented, { forUser: true }), 'API_KEY_INVALID', 'belongs to no user');
+  });
+
+  it('refuses bad options, and a key check that resolves a wrong shape, before minting anything', async () => {
+    const cases = [
+      [undefined, 'apiKeyExchange options must be an object'],
+      [{ broker: {}, verifyKey }, 'broker must be a TokenBroker of this package'],
+      [{ broker: w.broker, verifyKey: 'yes' }, 'verifyKey must be a function'],
+      [{ broker: w.broker, verifyKey, ttlSeconds: 1.5 }, 'ttlSeconds must be a positive whole number'],
+      [{ broker: w.broker, verifyKey, ttl: 60 }, "unknown option 'ttl'"],
+    ];
+    for (const [options, says] of cases) expect(() => apiKeyExchange(options)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining(says) }));
+    const sloppy = apiKeyExchange({ broker: w.broker, verifyKey: async (presented) => (presented === 'no-id' ? { userId: bob.sub } : { keyId: 'k', userId: 7 }) });
+    await expectCode(sloppy('no-id'), 'INVALID_ARGUMENT', 'verifyKey result: keyId must be a non-empty string');
+    await expectCode(sloppy('bad-user', { forUser: true }), 'INVALID_ARGUMENT', 'verifyKey result: userId must be a non-empty string');
+    await expectCode(sloppy('no-id', { forUser: 'yes' }), 'INVALID_ARGUMENT', 'forUser must be a boolean');
   });
 });
 

@@ -180,6 +180,37 @@ export interface WellKnownRequest {
 /** Recommended `Cache-Control` for the JWKS and discovery responses. */
 export declare const WELL_KNOWN_CACHE_CONTROL: string;
 
+/** What an app's key check resolves for a valid key: its id, and the user it belongs to (if any). */
+export interface VerifiedApiKey {
+  keyId: string;
+  userId?: string;
+}
+
+/** A token from {@link apiKeyExchange}: the key's robot, or the robot acting for the key's user. */
+export interface ExchangedToken {
+  token: string;
+  kind: 'robot' | 'delegated';
+  /** `robot:<keyId>`, or the user for a delegated token. */
+  sub: string;
+  /** `robot:<keyId>` for a delegated token, else `null`. */
+  act: string | null;
+}
+
+/**
+ * The API-key → short-lived token exchange for any key store. `verifyKey` is the app's own check and
+ * resolves `{ keyId, userId? }` for a valid key, or `null`. The returned `exchange(presented, { forUser })`
+ * mints a robot token (`sub = robot:<keyId>`) or, with `forUser: true`, a delegated one (`sub` = the key's
+ * user, `act = { sub: robot:<keyId> }`). Throws `INVALID_ARGUMENT` for bad options; `exchange` rejects
+ * `API_KEY_INVALID` for a missing or refused key, or `forUser` with a key of no user. (Better Auth users:
+ * `spacetime-gateway/better-auth`'s `apiKeyToken` does this with Better Auth's api-key plugin.)
+ */
+export declare function apiKeyExchange(options: {
+  broker: TokenBroker;
+  verifyKey: (presented: string) => Promise<VerifiedApiKey | null | undefined> | VerifiedApiKey | null | undefined;
+  /** Lifetime of the minted tokens (default 300). */
+  ttlSeconds?: number;
+}): (presented: string | undefined | null, options?: { forUser?: boolean }) => Promise<ExchangedToken>;
+
 /** Mints, publishes and checks short-lived SpacetimeDB access tokens for one issuer. */
 export declare class TokenBroker {
   /** Throws `ISSUER_INVALID`, `KEY_UNSUPPORTED`, `KEY_ID_INVALID`, `KEY_INVALID` or `INVALID_ARGUMENT`. */

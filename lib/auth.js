@@ -5,7 +5,7 @@
 // GatewayErrors with stable codes.
 
 const native = require('../index.js');
-const { invalidArgument: invalid, callNative, awaitNative, fromNative } = require('./errors.js');
+const { GatewayError, invalidArgument: invalid, callNative, awaitNative, fromNative } = require('./errors.js');
 const { nativeHandles } = require('./internal.js');
 const { describe, messageOf, readingArgument, readOptions, readTypedOptions, requireString } = require('./args.js');
 
@@ -270,9 +270,50 @@ async function diagnoseToken(token, opts) {
   );
 }
 
+/**
+ * The API-key → short-lived token exchange, for any key store (docs/machine-actors.md). `verifyKey` is the
+ * app's own check (a hash lookup, a secrets service) and resolves `{ keyId, userId? }` for a valid key, or
+ * null. The token says only who the key is; what it may do stays in the module's grant table, read on every
+ * call (so revoking a grant stops the next call even while a token is valid).
+ */
+function apiKeyExchange(options) {
+  if (options == null || typeof options !== 'object') throw invalid(`apiKeyExchange options must be an object, got ${describe(options)}`);
+  const { broker, verifyKey, ttlSeconds = 300 } = readTypedOptions(options, 'apiKeyExchange options', { broker: 'any', verifyKey: 'any', ttlSeconds: 'number' });
+  if (!(broker instanceof TokenBroker)) throw invalid(`apiKeyExchange: broker must be a TokenBroker of this package, got ${describe(broker)}`);
+  if (typeof verifyKey !== 'function') throw invalid(`apiKeyExchange: verifyKey must be a function (presented key → { keyId, userId? } or null), got ${describe(verifyKey)}`);
+  if (!(Number.isInteger(ttlSeconds) && ttlSeconds > 0)) throw invalid(`apiKeyExchange: ttlSeconds must be a positive whole number, got ${describe(ttlSeconds)}`);
+
+  /** What `verifyKey` resolved, checked: the app's function is code, but a wrong shape must not mint. */
+  const verified = (key) => {
+    if (key === null || key === undefined || key === false) return null;
+    const { keyId, userId } = readOptions(key, 'verifyKey result'); // other members (permissions, …) are the app's
+    requireString(keyId, 'verifyKey result: keyId');
+    requireString(userId ?? undefined, 'verifyKey result: userId', { optional: true });
+    return { keyId, userId: userId ?? undefined };
+  };
+
+  /**
+   * `exchange(presented, { forUser })` → `{ token, kind, sub, act }`. A key acts as its robot
+   * (`sub = robot:<keyId>`); with `forUser: true` a user's key acts for its user (`sub` = the user,
+   * `act = { sub: robot:<keyId> }`).
+   */
+  return async function exchange(presented, opts) {
+    const { forUser = false } = readTypedOptions(opts, 'exchange options', { forUser: 'boolean' });
+    if (typeof presented !== 'string' || presented === '') throw new GatewayError('API_KEY_INVALID', 'no API key in the request');
+    const key = verified(await verifyKey(presented));
+    if (!key) throw new GatewayError('API_KEY_INVALID', 'the API key was refused');
+    const robot = `robot:${key.keyId}`;
+    if (!forUser) return { token: broker.mintRobot({ id: key.keyId }, { ttlSeconds }), kind: 'robot', sub: robot, act: null };
+    if (!key.userId) throw new GatewayError('API_KEY_INVALID', `API key ${key.keyId} belongs to no user: it acts only as itself`);
+    const token = broker.mintDelegated({ sub: key.userId, actor: robot }, { ttlSeconds });
+    return { token, kind: 'delegated', sub: key.userId, act: robot };
+  };
+}
+
 module.exports = {
   WELL_KNOWN_CACHE_CONTROL,
   TokenBroker,
+  apiKeyExchange,
   TokenVerifier,
   decodeToken,
   deriveIdentity,

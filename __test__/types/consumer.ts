@@ -11,6 +11,8 @@ void code;
 import {
   TokenBroker,
   TokenVerifier,
+  apiKeyExchange,
+  type ExchangedToken,
   decodeToken,
   deriveIdentity,
   diagnoseToken,
@@ -43,6 +45,12 @@ const jwksUri: string = broker.openidConfiguration({ jwksUri: 'https://app.examp
 const paths: WellKnown = broker.wellKnown();
 const response: Response | null = broker.handleWellKnown(new Request(paths.discoveryUrl));
 const identity: string = broker.identityFor('user_1') + deriveIdentity(broker.issuer, 'user_1');
+const exchange = apiKeyExchange({ broker, verifyKey: async (presented: string) => (presented ? { keyId: 'k1', userId: 'user_1' } : null), ttlSeconds: 60 });
+void (async () => {
+  const exchanged: ExchangedToken = await exchange('sk_k1_secret', { forUser: true });
+  const kind: 'robot' | 'delegated' = exchanged.kind;
+  void kind;
+})();
 const decodedSub: string | undefined = decodeToken(token).payload.sub;
 const payload: JwtPayload = verifyTokenSync(token, { issuer: broker.issuer, audience: 'spacetimedb', jwks: broker.jwks() });
 const verifier = new TokenVerifier({ issuer: broker.issuer, audience: 'spacetimedb', discovery: true, algorithms: ['ES256'] });
