@@ -47,11 +47,14 @@ function sideOf(event) {
  * Serves a gateway SSE stream from an h3 event: return its result from the handler.
  *
  * ```js
- * export default defineEventHandler(async (event) => {
+ * defineEventHandler(async (event) => {
  *   const who = await authorize(event); // your auth: never trust the URL's tenant
  *   return serveStream(event, getGateway(), { tenantId: who.tenantId, principal: who.principal });
  * });
  * ```
+ * (No `export` keyword in this file, not even in a comment: bundlers' externals detection — mlly's
+ * `isValidNodeImport`, used by nitropack 2 — reads such text as ESM syntax and then bundles this CommonJS
+ * file instead of leaving the package external, which drags in the `.node` file.)
  *
  * `options` are `gateway.streamResponse`'s: the stream's options (`tenantId`, `tables`, …), `resumeParam`
  * and `headers`. The stream resumes after the request's `Last-Event-ID` header, else after its `?after=`

@@ -14,7 +14,9 @@
 #   scripts/example.sh <app> check
 #       Type-checks the app's sources against the installed packages (tsc --noEmit).
 #
-# <app>: tanstack (examples/tanstack-start). The tarball is $SPACETIME_GATEWAY_TARBALL, else `npm pack`.
+# <app>: tanstack (examples/tanstack-start) or analog (examples/analog). Both use the server code of
+# examples/shared: the work dir lays the app out beside it, as in the repository (see prepare()).
+# The tarball is $SPACETIME_GATEWAY_TARBALL, else `npm pack`.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -37,7 +39,8 @@ cmd=${2:-}
 shift 2
 case $app in
   tanstack) app_dir=examples/tanstack-start entry_rel=.output/server/index.mjs output_rel=.output ;;
-  *) fail "unknown app $app (known: tanstack)" ;;
+  analog) app_dir=examples/analog entry_rel=dist/analog/server/index.mjs output_rel=dist ;;
+  *) fail "unknown app $app (known: tanstack, analog)" ;;
 esac
 default_env="$root/.examples/$app.env"
 node24=$(bash scripts/node.sh)
@@ -56,21 +59,30 @@ tarball() {
   printf '%s\n' "$root/.pack/$name"
 }
 
-# Everything the build depends on, hashed: the app's files (not what builds produce), the tarball, Node.
+# Everything the build depends on, hashed: the app's files and the shared ones (not what builds produce),
+# the tarball, Node.
 build_key() {
   local tgz=$1
   {
-    (cd "$app_dir" && find . \( -name node_modules -o -name .output -o -name .tanstack -o -name .nitro -o -name dist \) -prune -o \
+    (cd examples && find "${app_dir#examples/}" shared \( -name node_modules -o -name .output -o -name .tanstack -o -name .nitro -o -name dist -o -name .angular \) -prune -o \
       -type f ! -name routeTree.gen.ts ! -name .env ! -name '*.md' -print | LC_ALL=C sort | xargs sha256sum)
     sha256sum <"$tgz"
     "$node24/node" --version
   } | sha256sum | cut -c1-16
 }
 
-# The app's sources with its dependencies installed (and spacetime-gateway from the tarball), in $work.
-work="$root/.pack/examples/$app"
+# The app's sources with its dependencies installed (and spacetime-gateway from the tarball), in $work,
+# laid out as in the repository: examples/shared beside the app (the app imports it as ../../../shared/…),
+# and a node_modules link above both, so the shared files resolve their packages (zod, better-auth, pg,
+# spacetime-gateway) from the app's own node_modules, as the app's files do.
+layout="$root/.pack/examples/$app"
+work="$layout/$(basename "$app_dir")"
 prepare() {
   bash scripts/fixture.sh "$app_dir" "$1" "$work" >/dev/null
+  rm -rf "$layout/shared"
+  cp -R examples/shared "$layout/shared"
+  [[ -L $layout/node_modules || ! -e $layout/node_modules ]] || rm -rf "$layout/node_modules" # an older layout's
+  ln -sfn "$(basename "$app_dir")/node_modules" "$layout/node_modules"
 }
 
 vite_build() {

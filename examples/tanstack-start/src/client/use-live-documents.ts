@@ -1,73 +1,13 @@
-// Keeps a server-rendered list of documents live: an EventSource that starts exactly after the rows the
-// server rendered (`?after=`), applies each envelope, and survives reconnects.
-//
-// On reconnect: the browser's EventSource reconnects by itself after a dropped connection or a `closed`
-// (server shutdown) frame, sending `Last-Event-ID`, and the server continues after it — or answers
-// `resync` and a fresh snapshot when it cannot (another server process, a gap): the list is then
-// replaced, so nothing is missing or doubled. When the server answers with an error status, EventSource
-// gives up; we then ask /api/documents why: 401/403 end the stream for good (signed out, removed from the
-// organization), anything else retries with a new EventSource from the last id seen.
+// Keeps a server-rendered list of documents live in React: `followDocuments` (examples/shared/follow.ts)
+// feeds the pure reducer of examples/shared/live.ts; a new organization or render position starts anew.
 import { useEffect, useReducer, useState } from 'react';
-import type { Document } from '../schemas';
-import { apply, initialState, sorted, type Envelope } from './live';
-
-export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'revoked' | 'signed-out';
-
-const EVENTS = ['snapshot', 'resync', 'revoked', 'closed', 'document.insert', 'document.update', 'document.delete'];
-const RETRY_MS = 2000;
+import { followDocuments, type LiveStatus } from '../../../shared/follow';
+import { apply, initialState, sorted } from '../../../shared/live';
+import type { Document } from '../../../shared/schemas';
 
 export function useLiveDocuments(organizationId: string, documents: Document[], after: string) {
   const [state, dispatch] = useReducer(apply, documents, initialState);
   const [status, setStatus] = useState<LiveStatus>('connecting');
-
-  useEffect(() => {
-    let source: EventSource | undefined;
-    let retry: ReturnType<typeof setTimeout> | undefined;
-    let lastEventId = after;
-    let stopped = false;
-    const stop = (final: LiveStatus) => {
-      stopped = true;
-      source?.close();
-      setStatus(final);
-    };
-    const query = (params: Record<string, string>) => new URLSearchParams({ tenant: organizationId, ...params }).toString();
-
-    const whyClosed = async () => {
-      const response = await fetch(`/api/documents?${query({})}`).catch(() => null);
-      if (stopped) return;
-      if (response?.status === 401) return stop('signed-out');
-      if (response?.status === 403) return stop('revoked');
-      setStatus('reconnecting');
-      retry = setTimeout(open, RETRY_MS);
-    };
-
-    const open = () => {
-      // EventSource cannot send Last-Event-ID on its first request: the position goes in the URL.
-      source = new EventSource(`/api/events?${query({ after: lastEventId })}`);
-      source.onopen = () => setStatus('live');
-      const onEnvelope = (event: MessageEvent<string>) => {
-        if (event.lastEventId) lastEventId = event.lastEventId;
-        const envelope = JSON.parse(event.data) as Envelope;
-        if (envelope.event === 'revoked') return stop('revoked');
-        if (envelope.event === 'closed') setStatus('reconnecting'); // the browser reconnects after `retry:`
-        dispatch(envelope);
-      };
-      for (const type of EVENTS) source.addEventListener(type, onEnvelope as EventListener);
-      source.onerror = () => {
-        if (stopped) return;
-        if (source?.readyState === EventSource.CONNECTING) return setStatus('reconnecting'); // retrying by itself
-        source?.close();
-        void whyClosed();
-      };
-    };
-
-    open();
-    return () => {
-      stopped = true;
-      source?.close();
-      clearTimeout(retry);
-    };
-  }, [organizationId, after]);
-
+  useEffect(() => followDocuments(organizationId, after, { envelope: dispatch, status: setStatus }), [organizationId, after]);
   return { documents: sorted(state), status };
 }

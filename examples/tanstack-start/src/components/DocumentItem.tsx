@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useHydrated } from '../client/use-hydrated';
 import { deleteDocumentFn, updateDocumentFn } from '../functions/documents';
-import type { Document } from '../schemas';
+import type { Document } from '../../../shared/schemas';
 import { Problem, problemOf, type ProblemInfo } from './Problem';
 
 /** One document: its title and body, a rename form and a delete button. */

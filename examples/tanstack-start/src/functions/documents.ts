@@ -3,27 +3,17 @@
 // user's own SpacetimeDB token.
 import { createServerFn } from '@tanstack/react-start';
 import { getRequest } from '@tanstack/react-start/server';
-import { DocumentChange, DocumentRef, NewDocument, TenantRef } from '../schemas';
-import { getSpacetime } from '../server/auth';
-import { createDocument, deleteDocument, organizationName, readDocuments, updateDocument } from '../server/documents';
-import { validator } from '../server/input';
-import { serverFn, sessionWriter } from '../server/session';
+import { DocumentChange, DocumentRef, NewDocument, TenantRef } from '../../../shared/schemas';
+import { readOrganizationPage } from '../../../shared/server/account';
+import { createDocument, deleteDocument, updateDocument } from '../../../shared/server/documents';
+import { validator } from '../../../shared/server/input';
+import { sessionWriter } from '../../../shared/server/writer';
+import { serverFn } from '../server/session';
 
 /** The page's data: the documents, and `after`, the stream position its EventSource continues from. */
 export const loadOrganization = createServerFn({ method: 'GET' })
   .validator(validator(TenantRef))
-  .handler(({ data }) =>
-    serverFn(async () => {
-      const who = await getSpacetime().authorize({ headers: getRequest().headers, organizationId: data.organizationId });
-      const { documents, lastEventId } = await readDocuments(who.organizationId);
-      return {
-        organization: { id: who.organizationId, name: await organizationName(who.organizationId) },
-        role: who.role,
-        documents,
-        after: lastEventId,
-      };
-    }),
-  );
+  .handler(({ data }) => serverFn(() => readOrganizationPage(getRequest().headers, data.organizationId)));
 
 export const createDocumentFn = createServerFn({ method: 'POST' })
   .validator(validator(NewDocument))

@@ -1,18 +1,8 @@
-// The signed-in user, from the request's Better Auth session cookie — never from anything the browser
-// says about itself.
+// Server functions' error boundary: what a server function throws reaches the browser as a coded
+// GatewayError without a stack.
 import { GatewayError } from 'spacetime-gateway/serialization';
 import { setResponseStatus } from '@tanstack/react-start/server';
-import { getSpacetime } from './auth';
-import type { Writer } from './documents';
-import { publicError } from './errors';
-import { takeWrite } from './rate-limit';
-
-/** The user's SpacetimeDB token in `organizationId` (member checked), after the per-user write limit. */
-export async function sessionWriter(headers: Headers, organizationId: string): Promise<Writer> {
-  const { token, identity, userId } = await getSpacetime().accessToken({ headers, organizationId });
-  takeWrite(userId);
-  return { token, identity };
-}
+import { publicError } from '../../../shared/server/errors';
 
 /**
  * Runs a server function's body: what it throws reaches the browser as a coded GatewayError without a

@@ -3,11 +3,11 @@
 // organization). The stream resumes after `Last-Event-ID` (EventSource's reconnects) or `?after=` (a
 // server-rendered page's first connect), and ends `revoked` when the member is removed.
 import { createFileRoute } from '@tanstack/react-router';
-import { OrganizationId } from '../../schemas';
-import { getSpacetime } from '../../server/auth';
-import { jsonRoute } from '../../server/errors';
-import { getGateway } from '../../server/gateway';
-import { queryParam } from '../../server/input';
+import { OrganizationId } from '../../../../shared/schemas';
+import { getSpacetime } from '../../../../shared/server/auth';
+import { jsonRoute } from '../../../../shared/server/errors';
+import { getGateway } from '../../../../shared/server/gateway';
+import { queryParam } from '../../../../shared/server/input';
 
 export const Route = createFileRoute('/api/events')({
   server: {

@@ -1,9 +1,9 @@
 // GET /api/health: 200 once Better Auth (its schema migrated) and the SpacetimeDB connection are ready;
 // 503 otherwise. For load balancers and start-up scripts.
 import { createFileRoute } from '@tanstack/react-router';
-import { getAuth } from '../../server/auth';
-import { errorResponse } from '../../server/errors';
-import { getGateway } from '../../server/gateway';
+import { getAuth } from '../../../../shared/server/auth';
+import { errorResponse } from '../../../../shared/server/errors';
+import { getGateway } from '../../../../shared/server/gateway';
 
 export const Route = createFileRoute('/api/health')({
   server: {

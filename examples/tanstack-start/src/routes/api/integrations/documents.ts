@@ -3,11 +3,11 @@
 // for a short-lived SpacetimeDB token: an organization's key acts as its robot (`sub = robot:<keyId>`), a
 // user's key acts for the user with the robot as `act` (pass `?tenant=<orgId>` for those). 201 `{ id }`.
 import { createFileRoute } from '@tanstack/react-router';
-import { DocumentFields, OrganizationId } from '../../../schemas';
-import { getSpacetime } from '../../../server/auth';
-import { createDocument } from '../../../server/documents';
-import { jsonRoute } from '../../../server/errors';
-import { parse, readJson } from '../../../server/input';
+import { DocumentFields, OrganizationId } from '../../../../../shared/schemas';
+import { getSpacetime } from '../../../../../shared/server/auth';
+import { createDocument } from '../../../../../shared/server/documents';
+import { jsonRoute } from '../../../../../shared/server/errors';
+import { parse, readJson } from '../../../../../shared/server/input';
 
 export const Route = createFileRoute('/api/integrations/documents')({
   server: {

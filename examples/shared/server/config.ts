@@ -29,7 +29,7 @@ export interface Config {
 
 function required(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`configuration: ${name} is not set (see examples/tanstack-start/README.md)`);
+  if (!value) throw new Error(`configuration: ${name} is not set (see the example app's README.md)`);
   return value;
 }
 

@@ -1,6 +1,6 @@
 // Applying the gateway's SSE envelopes to a page's documents (docs/sse.md): a pure reducer, so the rules
 // are in one place and the hook that feeds it stays small.
-import type { Document } from '../schemas';
+import type { Document } from './schemas';
 
 export interface LiveState {
   /** The documents shown, by id. */
