@@ -1,5 +1,5 @@
 // The guides quote tested code: a code block whose first line is a comment naming a file of the repository
-// (`// examples/tanstack-start/src/server/gateway.ts`, `// src/actors/token_check.rs`) must be that file's
+// (`// examples/shared/server/gateway.ts`, `// src/actors/token_check.rs`) must be that file's
 // text — each part between `// …` lines a contiguous run of the file's lines (indentation included) — so a
 // guide never shows code that no test runs.
 import { readFileSync } from 'node:fs';

@@ -78,7 +78,7 @@ if (only.includes('snapshot-storm')) {
   results.snapshotStorm = await snapshotStorm({ uri, module: process.env.SPACETIMEDB_MODULE, ...STORM_DEFAULTS, ...CONFIG.storm });
 }
 if (only.includes('framework-sse')) {
-  step('framework SSE (the TanStack Start example vs plain Node)');
+  step('framework SSE (the TanStack Start and Analog examples vs plain Node)');
   results.frameworkSse = await frameworkSse({ ...FRAMEWORK_DEFAULTS, ...CONFIG.framework });
 }
 if (only.includes('tokens')) {

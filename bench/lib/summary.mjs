@@ -242,9 +242,15 @@ function stormSection(storm) {
 /** SSE through the framework's route against pipe(res) on plain Node (bench/framework/run.mjs). */
 function frameworkSection(framework) {
   const { config } = framework;
-  const [[n, rate]] = Object.entries(framework.rates);
-  const rows = config.variants.map(({ key, label }) => {
-    const of = (mode) => framework.runs.filter((r) => r.variant === key && r.mode === mode);
+  // Results written before the Analog app joined hold one app's runs at the top level.
+  const apps = framework.apps ?? [{ app: 'tanstack', variants: config.variants, rates: framework.rates, runs: framework.runs }];
+  return apps.map((measured) => frameworkTable(config, measured)).join('\n\n');
+}
+
+function frameworkTable(config, { app, variants, rates, runs }) {
+  const [[n, rate]] = Object.entries(rates);
+  const rows = variants.map(({ key, label }) => {
+    const of = (mode) => runs.filter((r) => r.variant === key && r.mode === mode);
     const sat = of('saturate');
     const fixed = of('fixed');
     const all = [...sat, ...fixed];
@@ -260,7 +266,7 @@ function frameworkSection(framework) {
     ];
   });
   return (
-    `**SSE through the framework's route vs plain Node, ${fmt(Number(n))} clients** (${config.tenants} tenants, ${config.repeats} repeats of ${config.seconds} s per phase; ` +
+    `**SSE through the ${app} example's route vs plain Node, ${fmt(Number(n))} clients** (${config.tenants} tenants, ${config.repeats} repeats of ${config.seconds} s per phase; ` +
     `saturation: seed_documents, ${config.batch} rows per transaction, closed-loop on delivery; fixed: ${fmt(rate.rate)} transactions/s of 1 row = ` +
     `${fmt(rate.rate * (Number(n) / config.tenants))} events/s, 80 % of the slower variant's median saturated rate; both on Node 24, same database)\n\n` +
     table([['variant', 'max delivered events/s', 'CPU s / 100k events', 'fixed rate: p50 ms', 'p99 ms', 'peak RSS MiB', 'connect s', 'lost / repeated'], ...rows])

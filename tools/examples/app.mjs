@@ -41,7 +41,7 @@ export async function up(app, settings = {}) {
   };
 }
 
-/** The robot id of the app's service connection (src/server/gateway.ts): `sub = robot:gateway`. */
+/** The robot id of the app's service connection (examples/shared/server/gateway.ts): `sub = robot:gateway`. */
 const GATEWAY_SUB = 'robot:gateway';
 const READY_TIMEOUT_MS = 90_000;
 
