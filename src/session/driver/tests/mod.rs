@@ -14,7 +14,6 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use spacetimedb_client_api_messages::energy::EnergyQuanta;
-use spacetimedb_client_api_messages::websocket::common::RowSizeHint;
 use spacetimedb_client_api_messages::websocket::v1 as ws;
 use spacetimedb_lib::{bsatn, AlgebraicValue, ConnectionId, Identity, ProductValue, TimeDuration, Timestamp};
 use tokio::sync::{mpsc, oneshot};
@@ -22,7 +21,7 @@ use tokio_stream::wrappers::UnboundedReceiverStream;
 use tracing::instrument::WithSubscriber;
 
 use crate::codec::protocol::ServerMessage;
-use crate::codec::tests::reference_schema;
+use crate::codec::tests::{reference_schema, row_list};
 use crate::error::{ErrorCode, GatewayError, Result};
 use crate::projection::{ChangeSink, RowChange, Transaction, TransactionMeta};
 use crate::session::backoff::BackoffPolicy;
@@ -151,16 +150,6 @@ pub(super) fn doc(id: u64, title: &str) -> Vec<u8> {
         AlgebraicValue::U32(1),
     ]))
     .unwrap()
-}
-
-fn row_list(rows: &[Vec<u8>]) -> ws::BsatnRowList {
-    let mut data = Vec::new();
-    let mut offsets = Vec::new();
-    for row in rows {
-        offsets.push(data.len() as u64);
-        data.extend_from_slice(row);
-    }
-    ws::BsatnRowList::new(RowSizeHint::RowOffsets(Arc::from(offsets)), Bytes::from(data))
 }
 
 /// A database update of `document`.
