@@ -10,7 +10,7 @@ mod recursive_types;
 mod reference;
 mod round_trip;
 mod schema_model;
-mod v2_frames;
+pub(crate) mod v2_frames;
 
 use spacetimedb_lib::db::raw_def::v9::RawModuleDefV9;
 use spacetimedb_sats::de::serde::DeserializeWrapper;

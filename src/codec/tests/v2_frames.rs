@@ -16,7 +16,7 @@ use crate::codec::protocol::{self, ServerMessage};
 use crate::codec::{v2::Caller, v2_requests};
 use crate::error::ErrorCode;
 
-fn me() -> Caller {
+pub(crate) fn me() -> Caller {
     Caller {
         identity: Identity::from_claims("https://issuer.example", "gateway"),
         connection_id: ConnectionId::from_u128(7),

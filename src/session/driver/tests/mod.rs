@@ -5,6 +5,7 @@
 mod calls;
 mod reconnect;
 mod rotation;
+mod v2_frames;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
