@@ -16,9 +16,6 @@ use spacetimedb_sats::raw_identifier::RawIdentifier;
 
 use crate::error::{GatewayError, Result};
 
-/// The subprotocol we offer: understood by SpacetimeDB 1.x and 2.x servers.
-pub const SUBPROTOCOL: &str = ws::BIN_PROTOCOL;
-
 pub type ServerMessage = ws::ServerMessage<ws::BsatnFormat>;
 pub type DatabaseUpdate = ws::DatabaseUpdate<ws::BsatnFormat>;
 pub type TableUpdate = ws::TableUpdate<ws::BsatnFormat>;

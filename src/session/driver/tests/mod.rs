@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tracing::instrument::WithSubscriber;
 
+use crate::codec::inbound::Protocol;
 use crate::codec::protocol::ServerMessage;
 use crate::codec::tests::{reference_schema, row_list};
 use crate::error::{ErrorCode, GatewayError, Result};
@@ -44,9 +45,14 @@ pub(super) struct OpenRequest {
 }
 
 impl OpenRequest {
-    /// Answers with a new link (connection id `n`); returns the server's side of it.
+    /// Answers with a new v1 link (connection id `n`); returns the server's side of it.
     pub fn accept(self, n: u128) -> Server {
-        let (link, server) = link(n, self.token.clone().unwrap_or_else(|| "anonymous".into()));
+        self.accept_with(n, Protocol::V1)
+    }
+
+    /// Answers with a new link that negotiated `protocol`.
+    pub fn accept_with(self, n: u128, protocol: Protocol) -> Server {
+        let (link, server) = link(n, self.token.clone().unwrap_or_else(|| "anonymous".into()), protocol);
         let _ = self.reply.send(Ok(link));
         server
     }
@@ -71,11 +77,12 @@ impl Connector for ScriptedConnector {
 /// The server's side of one link.
 pub(super) struct Server {
     pub connection_id: ConnectionId,
+    protocol: Protocol,
     events: mpsc::UnboundedSender<LinkEvent>,
     sent: mpsc::UnboundedReceiver<Outgoing>,
 }
 
-fn link(n: u128, token: String) -> (OpenLink, Server) {
+fn link(n: u128, token: String, protocol: Protocol) -> (OpenLink, Server) {
     let (events, events_rx) = mpsc::unbounded_channel();
     let (writer, sent) = mpsc::unbounded_channel();
     let connection_id = ConnectionId::from_u128(n);
@@ -83,10 +90,11 @@ fn link(n: u128, token: String) -> (OpenLink, Server) {
         identity: identity(),
         connection_id,
         token,
+        protocol,
         events: UnboundedReceiverStream::new(events_rx).boxed(),
         writer,
     };
-    (link, Server { connection_id, events, sent })
+    (link, Server { connection_id, protocol, events, sent })
 }
 
 impl Server {
@@ -101,22 +109,27 @@ impl Server {
 
     /// The next thing the session sent on this link.
     pub async fn next(&mut self) -> Sent {
-        match self.sent.recv().await.expect("the link's writer is open") {
-            Outgoing::Frame(frame) => Sent::Message(bsatn::from_slice(&frame).expect("a client message")),
-            Outgoing::Close(reason) => Sent::Close(reason),
-        }
+        let outgoing = self.sent.recv().await.expect("the link's writer is open");
+        self.decode(outgoing)
     }
 
     /// Whatever the session sent and nobody read yet.
     pub fn unread(&mut self) -> Vec<Sent> {
         let mut out = Vec::new();
         while let Ok(outgoing) = self.sent.try_recv() {
-            out.push(match outgoing {
-                Outgoing::Frame(frame) => Sent::Message(bsatn::from_slice(&frame).expect("a client message")),
-                Outgoing::Close(reason) => Sent::Close(reason),
-            });
+            out.push(self.decode(outgoing));
         }
         out
+    }
+
+    fn decode(&self, outgoing: Outgoing) -> Sent {
+        match (outgoing, self.protocol) {
+            (Outgoing::Frame(frame), Protocol::V1) => {
+                Sent::Message(bsatn::from_slice(&frame).expect("a client message"))
+            }
+            (Outgoing::Frame(frame), _) => Sent::V2(bsatn::from_slice(&frame).expect("a v2 client message")),
+            (Outgoing::Close(reason), _) => Sent::Close(reason),
+        }
     }
 
     /// Reads a `SubscribeMulti` and answers it with `rows` of `document`.
@@ -136,6 +149,8 @@ impl Server {
 /// What the session sent on a link.
 pub(super) enum Sent {
     Message(ws::ClientMessage<Bytes>),
+    /// A message on a v2/v3 link.
+    V2(spacetimedb_client_api_messages::websocket::v2::ClientMessage),
     Close(Option<String>),
 }
 
@@ -212,6 +227,7 @@ pub(super) fn options(token: TokenSource) -> (SessionOptions, mpsc::UnboundedRec
         timeout: Duration::from_secs(10),
         buffer_size: None,
         max_message_bytes: 1 << 20,
+        protocols: crate::session::websocket::DEFAULT_PROTOCOLS.to_vec(),
     };
     let mut options = SessionOptions::new(connect, token);
     options.reconnect = Some(BackoffPolicy {

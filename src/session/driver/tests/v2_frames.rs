@@ -1,11 +1,11 @@
-//! SpacetimeDB 2.x frames through a live session: v3 frames built with the official crate's v2 types,
-//! decoded by `codec::inbound::FrameDecoder`, and the v1-shaped messages it yields handed to the link
-//! as the websocket reader would. Proves the projection, change feed and call results need no v2 path
-//! of their own. (The session still sends v1 requests: negotiation is not wired yet.)
+//! SpacetimeDB 2.x frames through a live session on a link that negotiated v3: the session sends v2
+//! requests; the server's v3 frames, built with the official crate's v2 types, are decoded by
+//! `codec::inbound::FrameDecoder` and the v1-shaped messages it yields handed to the link as the
+//! websocket reader does. Proves the projection, change feed and call results need no v2 path of
+//! their own.
 
 use std::time::Duration;
 
-use spacetimedb_client_api_messages::websocket::common::QuerySetId;
 use spacetimedb_client_api_messages::websocket::v2 as ws2;
 
 use super::*;
@@ -49,12 +49,13 @@ impl V3Link {
 
     /// Answers the session's subscription with `rows` of `document`, as a v2 `SubscribeApplied`.
     async fn apply_subscription(&mut self, rows: &[Vec<u8>]) {
-        let Sent::Message(ws::ClientMessage::SubscribeMulti(s)) = self.server.next().await else {
-            panic!("expected a SubscribeMulti")
+        let Sent::V2(ws2::ClientMessage::Subscribe(s)) = self.server.next().await else {
+            panic!("expected a v2 Subscribe")
         };
+        assert_eq!(&*s.query_strings, ["SELECT * FROM document".into()]);
         self.send(&[ws2::ServerMessage::SubscribeApplied(ws2::SubscribeApplied {
             request_id: s.request_id,
-            query_set_id: QuerySetId::new(s.query_id.id),
+            query_set_id: s.query_set_id,
             rows: query_rows("document", rows),
         })]);
     }
@@ -62,8 +63,8 @@ impl V3Link {
     /// The request id of the reducer call the session sent.
     async fn call_request(&mut self) -> u32 {
         match self.server.next().await {
-            Sent::Message(ws::ClientMessage::CallReducer(call)) => call.request_id,
-            _ => panic!("expected a CallReducer"),
+            Sent::V2(ws2::ClientMessage::CallReducer(call)) => call.request_id,
+            _ => panic!("expected a v2 CallReducer"),
         }
     }
 }
@@ -72,7 +73,7 @@ impl V3Link {
 async fn v3_session(rows: &[Vec<u8>]) -> (Session, V3Link, Arc<Recorder>) {
     let (options, mut opens) = options(TokenSource::Fixed("t".into()));
     let opening = tokio::spawn(Session::open(options, Arc::new(reference_schema()), None).with_current_subscriber());
-    let mut link = V3Link::new(opens.recv().await.unwrap().accept(1));
+    let mut link = V3Link::new(opens.recv().await.unwrap().accept_with(1, Protocol::V3));
     let session = opening.await.unwrap().unwrap();
     let subscribing = tokio::spawn({
         let session = session.clone();
