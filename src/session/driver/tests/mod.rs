@@ -16,14 +16,17 @@ use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use spacetimedb_client_api_messages::energy::EnergyQuanta;
 use spacetimedb_client_api_messages::websocket::v1 as ws;
+use spacetimedb_client_api_messages::websocket::v2 as ws2;
 use spacetimedb_lib::{bsatn, AlgebraicValue, ConnectionId, Identity, ProductValue, TimeDuration, Timestamp};
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tracing::instrument::WithSubscriber;
 
-use crate::codec::inbound::Protocol;
+use crate::codec::inbound::{EventRows, FrameDecoder, Inbound, Protocol};
 use crate::codec::protocol::ServerMessage;
+use crate::codec::tests::v2_frames::{frame, initial_connection, query_rows, v2_bsatn};
 use crate::codec::tests::{reference_schema, row_list};
+use crate::codec::v2::Caller;
 use crate::error::{ErrorCode, GatewayError, Result};
 use crate::projection::{ChangeSink, RowChange, Transaction, TransactionMeta};
 use crate::session::backoff::BackoffPolicy;
@@ -78,6 +81,9 @@ impl Connector for ScriptedConnector {
 pub(super) struct Server {
     pub connection_id: ConnectionId,
     protocol: Protocol,
+    /// v2/v3 links: the gateway's decoder, which turns the v2 messages a test sends into what the
+    /// session reads (`send_v2`).
+    decoder: FrameDecoder,
     events: mpsc::UnboundedSender<LinkEvent>,
     sent: mpsc::UnboundedReceiver<Outgoing>,
 }
@@ -94,7 +100,13 @@ fn link(n: u128, token: String, protocol: Protocol) -> (OpenLink, Server) {
         events: UnboundedReceiverStream::new(events_rx).boxed(),
         writer,
     };
-    (link, Server { connection_id, protocol, events, sent })
+    let mut decoder = FrameDecoder::new(protocol);
+    if protocol != Protocol::V1 {
+        // The connector consumed the identity already (`websocket::open`); the decoder needs it too.
+        let me = Caller { identity: identity(), connection_id };
+        decoder.decode(&frame(&v2_bsatn(&[initial_connection(me)]))).unwrap();
+    }
+    (link, Server { connection_id, protocol, decoder, events, sent })
 }
 
 impl Server {
@@ -132,17 +144,41 @@ impl Server {
         }
     }
 
-    /// Reads a `SubscribeMulti` and answers it with `rows` of `document`.
+    /// v2 messages in one v3 frame, decoded as the gateway decodes them and handed to the session;
+    /// returns the event rows (not for the projection, which the session does not read yet).
+    pub fn send_v2(&mut self, messages: &[ws2::ServerMessage]) -> Vec<EventRows> {
+        let mut events = Vec::new();
+        for inbound in self.decoder.decode(&frame(&v2_bsatn(messages))).unwrap() {
+            match inbound {
+                Inbound::Server(m) => self.send(*m),
+                Inbound::Events(e) => events.push(e),
+                Inbound::ReducerReturned { .. } => {}
+            }
+        }
+        events
+    }
+
+    /// Reads a `SubscribeMulti` (v2/v3: `Subscribe`) and answers it with `rows` of `document`.
     pub async fn apply_subscription(&mut self, rows: &[Vec<u8>]) {
-        let Sent::Message(ws::ClientMessage::SubscribeMulti(s)) = self.next().await else {
-            panic!("expected a SubscribeMulti")
-        };
-        self.send(ws::ServerMessage::SubscribeMultiApplied(ws::SubscribeMultiApplied {
-            request_id: s.request_id,
-            total_host_execution_duration_micros: 0,
-            query_id: s.query_id,
-            update: update(rows, &[]),
-        }));
+        match self.next().await {
+            Sent::Message(ws::ClientMessage::SubscribeMulti(s)) => {
+                self.send(ws::ServerMessage::SubscribeMultiApplied(ws::SubscribeMultiApplied {
+                    request_id: s.request_id,
+                    total_host_execution_duration_micros: 0,
+                    query_id: s.query_id,
+                    update: update(rows, &[]),
+                }))
+            }
+            Sent::V2(ws2::ClientMessage::Subscribe(s)) => {
+                assert_eq!(&*s.query_strings, ["SELECT * FROM document".into()]);
+                self.send_v2(&[ws2::ServerMessage::SubscribeApplied(ws2::SubscribeApplied {
+                    request_id: s.request_id,
+                    query_set_id: s.query_set_id,
+                    rows: query_rows("document", rows),
+                })]);
+            }
+            _ => panic!("expected a subscription"),
+        }
     }
 }
 
@@ -150,7 +186,7 @@ impl Server {
 pub(super) enum Sent {
     Message(ws::ClientMessage<Bytes>),
     /// A message on a v2/v3 link.
-    V2(spacetimedb_client_api_messages::websocket::v2::ClientMessage),
+    V2(ws2::ClientMessage),
     Close(Option<String>),
 }
 
@@ -247,9 +283,19 @@ pub(super) async fn live_session(
     opens: &mut mpsc::UnboundedReceiver<OpenRequest>,
     rows: &[Vec<u8>],
 ) -> (Session, Server, Arc<Recorder>) {
+    live_session_on(Protocol::V1, options, opens, rows).await
+}
+
+/// [`live_session`] on a link that negotiated `protocol`.
+pub(super) async fn live_session_on(
+    protocol: Protocol,
+    options: SessionOptions,
+    opens: &mut mpsc::UnboundedReceiver<OpenRequest>,
+    rows: &[Vec<u8>],
+) -> (Session, Server, Arc<Recorder>) {
     let schema = Arc::new(reference_schema());
     let opening = tokio::spawn(Session::open(options, schema, None).with_current_subscriber());
-    let mut server = opens.recv().await.unwrap().accept(1);
+    let mut server = opens.recv().await.unwrap().accept_with(1, protocol);
     let session = opening.await.unwrap().unwrap();
     let subscribing = tokio::spawn({
         let session = session.clone();

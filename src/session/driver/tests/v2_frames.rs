@@ -9,81 +9,20 @@ use std::time::Duration;
 use spacetimedb_client_api_messages::websocket::v2 as ws2;
 
 use super::*;
-use crate::codec::inbound::{EventRows, FrameDecoder, Inbound, Protocol};
-use crate::codec::tests::v2_frames::{frame, persistent, query_rows, query_set, reducer_result, v2_bsatn};
-use crate::codec::v2::Caller;
+use crate::codec::tests::v2_frames::{persistent, query_set, reducer_result};
 
-/// The server side of a v3 link: messages go out as one frame, are decoded as the gateway decodes
-/// them, and reach the session; event rows (not for the projection) are returned.
-struct V3Link {
-    server: Server,
-    decoder: FrameDecoder,
-}
-
-impl V3Link {
-    fn new(server: Server) -> V3Link {
-        let mut link = V3Link { decoder: FrameDecoder::new(Protocol::V3), server };
-        let caller = Caller { identity: identity(), connection_id: link.server.connection_id };
-        let hello = ws2::ServerMessage::InitialConnection(ws2::InitialConnection {
-            identity: caller.identity,
-            connection_id: caller.connection_id,
-            token: "t".into(),
-        });
-        // The connector consumed the identity already (`websocket::open`); only the decoder needs it.
-        let first = link.decoder.decode(&frame(&v2_bsatn(&[hello]))).unwrap();
-        assert!(matches!(&first[..], [Inbound::Server(m)] if matches!(**m, ServerMessage::IdentityToken(_))));
-        link
-    }
-
-    fn send(&mut self, messages: &[ws2::ServerMessage]) -> Vec<EventRows> {
-        let mut events = Vec::new();
-        for inbound in self.decoder.decode(&frame(&v2_bsatn(messages))).unwrap() {
-            match inbound {
-                Inbound::Server(m) => self.server.send(*m),
-                Inbound::Events(e) => events.push(e),
-                Inbound::ReducerReturned { .. } => {}
-            }
-        }
-        events
-    }
-
-    /// Answers the session's subscription with `rows` of `document`, as a v2 `SubscribeApplied`.
-    async fn apply_subscription(&mut self, rows: &[Vec<u8>]) {
-        let Sent::V2(ws2::ClientMessage::Subscribe(s)) = self.server.next().await else {
-            panic!("expected a v2 Subscribe")
-        };
-        assert_eq!(&*s.query_strings, ["SELECT * FROM document".into()]);
-        self.send(&[ws2::ServerMessage::SubscribeApplied(ws2::SubscribeApplied {
-            request_id: s.request_id,
-            query_set_id: s.query_set_id,
-            rows: query_rows("document", rows),
-        })]);
-    }
-
-    /// The request id of the reducer call the session sent.
-    async fn call_request(&mut self) -> u32 {
-        match self.server.next().await {
-            Sent::V2(ws2::ClientMessage::CallReducer(call)) => call.request_id,
-            _ => panic!("expected a v2 CallReducer"),
-        }
+/// The request id of the reducer call the session sent, as a v2 message.
+async fn call_request(server: &mut Server) -> u32 {
+    match server.next().await {
+        Sent::V2(ws2::ClientMessage::CallReducer(call)) => call.request_id,
+        _ => panic!("expected a v2 CallReducer"),
     }
 }
 
-/// Opens a session on a v3 link and subscribes `document` with `rows`.
-async fn v3_session(rows: &[Vec<u8>]) -> (Session, V3Link, Arc<Recorder>) {
+/// A session on a link that negotiated v3, subscribed to `document` with `rows`.
+async fn v3_session(rows: &[Vec<u8>]) -> (Session, Server, Arc<Recorder>) {
     let (options, mut opens) = options(TokenSource::Fixed("t".into()));
-    let opening = tokio::spawn(Session::open(options, Arc::new(reference_schema()), None).with_current_subscriber());
-    let mut link = V3Link::new(opens.recv().await.unwrap().accept_with(1, Protocol::V3));
-    let session = opening.await.unwrap().unwrap();
-    let subscribing = tokio::spawn({
-        let session = session.clone();
-        async move { session.subscribe(vec!["SELECT * FROM document".into()], Duration::from_secs(10)).await }
-    });
-    link.apply_subscription(rows).await;
-    subscribing.await.unwrap().unwrap();
-    let recorder = Arc::new(Recorder::default());
-    session.add_sink(recorder.clone());
-    (session, link, recorder)
+    live_session_on(Protocol::V3, options, &mut opens, rows).await
 }
 
 fn tx_update(sets: Vec<ws2::QuerySetUpdate>) -> ws2::ServerMessage {
@@ -102,7 +41,7 @@ async fn v3_frames_drive_the_projection_and_the_change_feed() {
             table_name: "audit_event".into(),
             rows: [ws2::TableUpdateRows::EventTable(ws2::EventTableRows { events: row_list(&[b"e".to_vec()]) })].into(),
         };
-        let events = link.send(&[
+        let events = link.send_v2(&[
             tx_update(vec![query_set(1, vec![persistent("document", &[doc(1, "uno")], &[doc(1, "one")]), audit])]),
             tx_update(vec![query_set(1, vec![persistent("document", &[doc(3, "three")], &[doc(2, "two")])])]),
         ]);
@@ -130,12 +69,12 @@ async fn v2_reducer_results_resolve_calls_after_their_writes() {
     scenario(async {
         let (session, mut link, recorder) = v3_session(&[]).await;
         let call = session.start_call("create_document", Vec::new(), Duration::from_secs(30)).unwrap();
-        let request_id = link.call_request().await;
+        let request_id = call_request(&mut link).await;
         let result = tokio::spawn({
             let session = session.clone();
             async move { (call.finish().await, titles(&session)) }
         });
-        link.send(&[reducer_result(
+        link.send_v2(&[reducer_result(
             request_id,
             ws2::ReducerOutcome::Ok(ws2::ReducerOk {
                 ret_value: Bytes::new(),
@@ -149,12 +88,12 @@ async fn v2_reducer_results_resolve_calls_after_their_writes() {
         assert_eq!(rows, vec![(20, "mine".into())], "the write is readable when the call resolves");
         let (meta, changes) = recorder.take().remove(0);
         assert_eq!(changes, vec![("insert", 20, "mine".into())]);
-        assert_eq!((meta.caller_connection_id, meta.reducer), (Some(link.server.connection_id), None));
+        assert_eq!((meta.caller_connection_id, meta.reducer), (Some(link.connection_id), None));
 
         let call = session.start_call("create_document", Vec::new(), Duration::from_secs(30)).unwrap();
-        let request_id = link.call_request().await;
+        let request_id = call_request(&mut link).await;
         let error = bytes::Bytes::from(bsatn::to_vec(&"title must not be empty".to_string()).unwrap());
-        link.send(&[reducer_result(request_id, ws2::ReducerOutcome::Err(error))]);
+        link.send_v2(&[reducer_result(request_id, ws2::ReducerOutcome::Err(error))]);
         let e = call.finish().await.unwrap_err();
         assert_eq!((e.code, e.message.as_str()), (ErrorCode::ReducerFailed, "title must not be empty"));
         session.close(Duration::ZERO).await;
