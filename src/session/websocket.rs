@@ -52,6 +52,24 @@ pub struct ConnectParams {
     pub protocols: Vec<Protocol>,
 }
 
+#[cfg(test)]
+impl ConnectParams {
+    /// Database `db` at `base`, anonymous, uncompressed, the default protocols, a 1 MiB message limit.
+    pub(crate) fn for_tests(base: &str) -> ConnectParams {
+        ConnectParams {
+            address: ServerAddress::parse(base).unwrap(),
+            database: "db".into(),
+            token: None,
+            compression: Compression::None,
+            light: false,
+            timeout: Duration::from_secs(10),
+            buffer_size: None,
+            max_message_bytes: 1 << 20,
+            protocols: DEFAULT_PROTOCOLS.to_vec(),
+        }
+    }
+}
+
 /// What a gateway offers unless configured otherwise: v1 alone, as before #18. v2/v3 links are decoded
 /// and driven (`codec::inbound`, `driver::tests::v2_frames`) but not yet run against a 2.x server.
 pub const DEFAULT_PROTOCOLS: &[Protocol] = &[Protocol::V1];

@@ -32,7 +32,6 @@ use crate::projection::{ChangeSink, RowChange, Transaction, TransactionMeta};
 use crate::session::backoff::BackoffPolicy;
 use crate::session::connector::{Connector, LinkEvent, OpenLink, Outgoing};
 use crate::session::token::{TokenProvider, TokenSource};
-use crate::session::uri::{Compression, ServerAddress};
 use crate::session::websocket::ConnectParams;
 use crate::session::{Session, SessionOptions};
 
@@ -254,17 +253,7 @@ pub(super) fn light(update: ws::DatabaseUpdate<ws::BsatnFormat>) -> ServerMessag
 /// sets its own).
 pub(super) fn options(token: TokenSource) -> (SessionOptions, mpsc::UnboundedReceiver<OpenRequest>) {
     let (tx, opens) = mpsc::unbounded_channel();
-    let connect = ConnectParams {
-        address: ServerAddress::parse("http://127.0.0.1:3000").unwrap(),
-        database: "db".into(),
-        token: None,
-        compression: Compression::None,
-        light: false,
-        timeout: Duration::from_secs(10),
-        buffer_size: None,
-        max_message_bytes: 1 << 20,
-        protocols: crate::session::websocket::DEFAULT_PROTOCOLS.to_vec(),
-    };
+    let connect = ConnectParams::for_tests("http://127.0.0.1:3000");
     let mut options = SessionOptions::new(connect, token);
     options.reconnect = Some(BackoffPolicy {
         initial: Duration::from_secs(1),
