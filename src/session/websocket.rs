@@ -142,7 +142,7 @@ fn negotiated(offered: &[Protocol], answer: Option<&str>) -> Result<Protocol> {
         GatewayError::new(
             ErrorCode::Protocol,
             format!(
-                "the server did not accept the {} protocol (it answered {answer:?})",
+                "the server did not choose one of the offered protocols ({}); it answered {answer:?}",
                 offer(offered).unwrap_or_default()
             ),
         )
