@@ -5,6 +5,7 @@
 //! bounds-checked walk over row lists — the crate's own row accessor slices without checking offsets,
 //! and a server message must never be able to panic the gateway.
 
+use std::borrow::Cow;
 use std::io::Read;
 
 use bytes::Bytes;
@@ -14,9 +15,6 @@ use spacetimedb_lib::bsatn;
 use spacetimedb_sats::raw_identifier::RawIdentifier;
 
 use crate::error::{GatewayError, Result};
-
-/// The subprotocol we offer: understood by SpacetimeDB 1.x and 2.x servers.
-pub const SUBPROTOCOL: &str = ws::BIN_PROTOCOL;
 
 pub type ServerMessage = ws::ServerMessage<ws::BsatnFormat>;
 pub type DatabaseUpdate = ws::DatabaseUpdate<ws::BsatnFormat>;
@@ -35,21 +33,19 @@ fn protocol_error(what: impl Into<String>) -> GatewayError {
 /// Decodes one binary frame from the server: a compression tag byte, then the (compressed) BSATN
 /// `ServerMessage`.
 pub fn decode_server_frame(frame: &[u8]) -> Result<ServerMessage> {
+    bsatn::from_slice(&frame_payload(frame)?).map_err(|e| protocol_error(format!("undecodable server message: {e}")))
+}
+
+/// The BSATN payload of a binary server frame: the compression tag byte stripped, the rest decompressed.
+/// Every binary protocol (v1, v2, v3) frames server messages this way (protocol doc §1.4).
+pub(crate) fn frame_payload(frame: &[u8]) -> Result<Cow<'_, [u8]>> {
     let (&tag, payload) = frame.split_first().ok_or_else(|| protocol_error("the server sent an empty frame"))?;
-    let decompressed;
-    let bsatn_bytes = match tag {
-        TAG_NONE => payload,
-        TAG_BROTLI => {
-            decompressed = decompress(brotli_decompressor::Decompressor::new(payload, 64 * 1024), "brotli")?;
-            &decompressed[..]
-        }
-        TAG_GZIP => {
-            decompressed = decompress(flate2::read::GzDecoder::new(payload), "gzip")?;
-            &decompressed[..]
-        }
-        other => return Err(protocol_error(format!("unknown compression tag {other} in a server frame"))),
-    };
-    bsatn::from_slice(bsatn_bytes).map_err(|e| protocol_error(format!("undecodable server message: {e}")))
+    match tag {
+        TAG_NONE => Ok(Cow::Borrowed(payload)),
+        TAG_BROTLI => decompress(brotli_decompressor::Decompressor::new(payload, 64 * 1024), "brotli").map(Cow::Owned),
+        TAG_GZIP => decompress(flate2::read::GzDecoder::new(payload), "gzip").map(Cow::Owned),
+        other => Err(protocol_error(format!("unknown compression tag {other} in a server frame"))),
+    }
 }
 
 fn decompress(mut reader: impl Read, what: &str) -> Result<Vec<u8>> {

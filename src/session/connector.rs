@@ -9,6 +9,7 @@ use spacetimedb_lib::{ConnectionId, Identity};
 use tokio::sync::mpsc;
 
 use super::websocket::ConnectParams;
+use crate::codec::inbound::Protocol;
 use crate::codec::protocol::ServerMessage;
 use crate::error::Result;
 
@@ -36,6 +37,8 @@ pub struct OpenLink {
     pub connection_id: ConnectionId,
     /// The token the server associates with this connection (the one sent, or a minted anonymous one).
     pub token: String,
+    /// The protocol the server chose: requests on this link are encoded for it.
+    pub protocol: Protocol,
     /// Everything the server sends, in order; it ends after [`LinkEvent::Closed`] (a stream that ends
     /// without one counts as closed by the server).
     pub events: BoxStream<'static, LinkEvent>,

@@ -192,7 +192,7 @@ impl PendingCall {
         let active = links.active;
         let Some(link) = active.and_then(|id| links.all.get_mut(&id)) else { return Ok(()) };
         let (request_id, reply) = link.calls.register(&self.reducer);
-        let frame = crate::codec::protocol::encode_call_reducer(&self.reducer, std::mem::take(args), request_id);
+        let frame = link.encode_call(&self.reducer, std::mem::take(args), request_id);
         if let Err(e) = link.send(frame) {
             link.calls.forget(request_id);
             return Err(e);

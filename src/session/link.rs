@@ -10,7 +10,8 @@ use tokio::time::Instant;
 
 use super::calls::{CallOutcome, PendingRequests};
 use super::connector::{OpenLink, Outgoing};
-use crate::codec::protocol;
+use crate::codec::inbound::Protocol;
+use crate::codec::{protocol, v2_requests};
 use crate::error::{ErrorCode, GatewayError, Result};
 
 /// Identifies a link within its session (increasing: a later link has a larger id).
@@ -23,6 +24,7 @@ pub struct Link {
     pub connection_id: ConnectionId,
     /// The token the server associated with this connection.
     pub token: String,
+    pub protocol: Protocol,
     writer: mpsc::UnboundedSender<Outgoing>,
     /// Reducer calls sent on this link and not answered yet.
     pub calls: PendingRequests<Result<CallOutcome>>,
@@ -40,6 +42,7 @@ impl Link {
             identity: open.identity,
             connection_id: open.connection_id,
             token: open.token.clone(),
+            protocol: open.protocol,
             writer: open.writer.clone(),
             calls: PendingRequests::default(),
             subscribes: HashMap::new(),
@@ -55,13 +58,24 @@ impl Link {
             .map_err(|_| GatewayError::new(ErrorCode::Disconnected, "the connection to SpacetimeDB is lost"))
     }
 
-    /// Sends `SubscribeMulti` for query set `query_id` and remembers it.
+    /// Sends `SubscribeMulti` (v2/v3: `Subscribe`) for query set `query_id` and remembers it.
     pub fn subscribe(&mut self, query_id: u32, queries: &[String]) -> Result<()> {
         let request_id = self.next_request_id;
         self.next_request_id = self.next_request_id.wrapping_add(1).max(1 << 31);
-        self.send(protocol::encode_subscribe_multi(queries, request_id, query_id))?;
+        self.send(match self.protocol {
+            Protocol::V1 => protocol::encode_subscribe_multi(queries, request_id, query_id),
+            Protocol::V2 | Protocol::V3 => v2_requests::encode_subscribe(queries, request_id, query_id),
+        })?;
         self.subscribes.insert(request_id, query_id);
         Ok(())
+    }
+
+    /// A reducer call in this link's protocol (the same length in both: `protocol::call_reducer_len`).
+    pub fn encode_call(&self, reducer: &str, args: Vec<u8>, request_id: u32) -> Vec<u8> {
+        match self.protocol {
+            Protocol::V1 => protocol::encode_call_reducer(reducer, args, request_id),
+            Protocol::V2 | Protocol::V3 => v2_requests::encode_call_reducer(reducer, args, request_id),
+        }
     }
 
     /// Asks the server to close the connection (the writer task ends after sending it).

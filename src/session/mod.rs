@@ -25,6 +25,8 @@ pub mod state;
 pub mod token;
 pub mod uri;
 pub mod websocket;
+#[cfg(test)]
+mod websocket_loopback;
 
 pub use calls::CallOutcome;
 pub use handle::{PendingCall, Session, SessionOptions};

@@ -33,10 +33,13 @@ impl ServerAddress {
         Ok(ServerAddress { ws_base: format!("{ws}://{rest}"), http_base: format!("{http}://{rest}") })
     }
 
-    /// `…/v1/database/<db>/subscribe?…` for the v1 websocket protocol.
+    /// `…/v1/database/<db>/subscribe?…` for every websocket protocol. `confirmed=true` always: a 2.x
+    /// server then sends a change only once it is durable (its default for v2/v3, not for v1), so the
+    /// gateway never relays a change a crash loses; 1.3.0 has no such parameter and ignores it
+    /// (`docs/protocol-2x.md` §2). `light` only matters for v1.
     pub fn subscribe_url(&self, database: &str, compression: Compression, light: bool) -> String {
         format!(
-            "{}/v1/database/{}/subscribe?compression={}&light={}",
+            "{}/v1/database/{}/subscribe?compression={}&light={}&confirmed=true",
             self.ws_base,
             encode_path_segment(database),
             compression.query_value(),
@@ -128,7 +131,7 @@ mod tests {
         let a = ServerAddress::parse("http://h:1").unwrap();
         assert_eq!(
             a.subscribe_url("my db/x", Compression::Gzip, true),
-            "ws://h:1/v1/database/my%20db%2Fx/subscribe?compression=Gzip&light=true"
+            "ws://h:1/v1/database/my%20db%2Fx/subscribe?compression=Gzip&light=true&confirmed=true"
         );
         assert_eq!(a.database_url("d", "/schema?version=9"), "http://h:1/v1/database/d/schema?version=9");
     }

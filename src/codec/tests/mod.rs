@@ -10,6 +10,7 @@ mod recursive_types;
 mod reference;
 mod round_trip;
 mod schema_model;
+pub(crate) mod v2_frames;
 
 use spacetimedb_lib::db::raw_def::v9::RawModuleDefV9;
 use spacetimedb_sats::de::serde::DeserializeWrapper;
@@ -57,4 +58,16 @@ pub(crate) fn row_json(schema: &Schema, table: &str, bsatn: &[u8]) -> serde_json
     schema.table(table).unwrap().row_to_json(bsatn, &mut out).unwrap();
     serde_json::from_slice(&out)
         .unwrap_or_else(|e| panic!("decoder wrote invalid JSON ({e}): {}", String::from_utf8_lossy(&out)))
+}
+
+/// A row list of `rows` as servers send it (`RowOffsets`), for building server messages in tests.
+pub(crate) fn row_list(rows: &[Vec<u8>]) -> super::protocol::RowList {
+    use spacetimedb_client_api_messages::websocket::common::RowSizeHint;
+    let mut data = Vec::new();
+    let mut offsets = Vec::new();
+    for row in rows {
+        offsets.push(data.len() as u64);
+        data.extend_from_slice(row);
+    }
+    super::protocol::RowList::new(RowSizeHint::RowOffsets(offsets.into()), data.into())
 }

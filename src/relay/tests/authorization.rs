@@ -1,7 +1,7 @@
 //! Streams and authorization changes: `revokeOn` ends a stream in commit order, before any change of the
 //! transaction that changed its authorization; `principal.act` marks every frame of an acted-for stream.
 
-use super::harness::{tenant_row, Frame, Harness};
+use super::harness::{id_k, tenant_row, Frame, Harness};
 use crate::error::ErrorCode;
 
 fn labels(frames: &[Frame]) -> Vec<String> {
@@ -31,6 +31,36 @@ fn revoke_on_ends_the_stream_before_the_changes_of_the_transaction_that_fired_it
     assert_eq!(labels(t.of(plain)), ["document.insert"]);
     h.insert_doc(3, "a", "after");
     assert!(h.take_all().of(watched).is_empty(), "nothing after the end");
+}
+
+/// The reconnect after `authorization_changed` whose new authorization gives the same selection (e.g. a new
+/// role granting the same tables) continues after the client's last id: no snapshot is owed, and when the
+/// transaction that fired changed nothing the stream sees, its only output is `retry:` until the next
+/// change it sees. (A client that waits for a snapshot or a change there waits in vain; the cookbook
+/// visibility test once did.)
+#[test]
+fn a_reconnect_after_authorization_changed_with_the_same_selection_resumes_without_a_snapshot() {
+    let h = Harness::new("");
+    h.insert_doc(1, "a", "x");
+    let options = r#""tenantId":"a","tables":["document"],"principal":{"sub":"m1"},"revokeOn":{"tenant":{"id":"a"}}"#;
+    let first = h.open(&format!("{{{options}}}"));
+    let t = h.take_all();
+    assert_eq!(labels(t.of(first)), ["snapshot/begin", "snapshot/rows", "snapshot/end"]);
+    let last = t.of(first).iter().filter_map(Frame::id).next_back().unwrap().to_string();
+    // Only the authorization row changes: the stream ends, and nothing it sees changed.
+    h.tx(&[("tenant", vec![], vec![tenant_row(&h.schema, "a", "A")])]);
+    assert_eq!(labels(h.take_all().of(first)), ["closed/authorization_changed"]);
+    let again = h.open(&format!(r#"{{{options},"lastEventId":"{last}"}}"#));
+    let (t, more) = h.take_once();
+    assert_eq!(t.of(again).iter().map(Frame::label).collect::<Vec<_>>(), ["(retry)"]);
+    assert!(!more, "nothing more to take");
+    let stats = h.relay.stats();
+    assert_eq!((stats.snapshots_in_progress, stats.snapshots_waiting), (0, 0), "no snapshot owed");
+    // The next change it sees arrives live, numbered after the last id.
+    h.insert_doc(2, "a", "y");
+    let t = h.take_all();
+    assert_eq!(labels(t.of(again)), ["document.insert"]);
+    assert!(id_k(t.of(again)[0].id().unwrap()) > id_k(&last));
 }
 
 #[test]

@@ -27,7 +27,8 @@ pub(super) fn tx_key(tx: &ws::TransactionUpdate<ws::BsatnFormat>) -> TxKey {
 pub(super) fn tx_meta(tx: &ws::TransactionUpdate<ws::BsatnFormat>) -> TransactionMeta {
     TransactionMeta {
         timestamp_micros: Some(tx.timestamp.to_micros_since_unix_epoch()),
-        reducer: Some((*tx.reducer_call.reducer_name).into()),
+        // v2/v3 reducer results do not name the reducer (`codec::v2` leaves the name empty).
+        reducer: Some(&*tx.reducer_call.reducer_name).filter(|name| !name.is_empty()).map(Into::into),
         caller_identity: Some(tx.caller_identity),
         caller_connection_id: tx.caller_connection_id.none_if_zero(),
         rehydrated: false,

@@ -5,6 +5,7 @@
 mod calls;
 mod reconnect;
 mod rotation;
+mod v2_frames;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -14,21 +15,23 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use spacetimedb_client_api_messages::energy::EnergyQuanta;
-use spacetimedb_client_api_messages::websocket::common::RowSizeHint;
 use spacetimedb_client_api_messages::websocket::v1 as ws;
+use spacetimedb_client_api_messages::websocket::v2 as ws2;
 use spacetimedb_lib::{bsatn, AlgebraicValue, ConnectionId, Identity, ProductValue, TimeDuration, Timestamp};
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tracing::instrument::WithSubscriber;
 
+use crate::codec::inbound::{EventRows, FrameDecoder, Inbound, Protocol};
 use crate::codec::protocol::ServerMessage;
-use crate::codec::tests::reference_schema;
+use crate::codec::tests::v2_frames::{frame, initial_connection, query_rows, v2_bsatn};
+use crate::codec::tests::{reference_schema, row_list};
+use crate::codec::v2::Caller;
 use crate::error::{ErrorCode, GatewayError, Result};
 use crate::projection::{ChangeSink, RowChange, Transaction, TransactionMeta};
 use crate::session::backoff::BackoffPolicy;
 use crate::session::connector::{Connector, LinkEvent, OpenLink, Outgoing};
 use crate::session::token::{TokenProvider, TokenSource};
-use crate::session::uri::{Compression, ServerAddress};
 use crate::session::websocket::ConnectParams;
 use crate::session::{Session, SessionOptions};
 
@@ -44,9 +47,14 @@ pub(super) struct OpenRequest {
 }
 
 impl OpenRequest {
-    /// Answers with a new link (connection id `n`); returns the server's side of it.
+    /// Answers with a new v1 link (connection id `n`); returns the server's side of it.
     pub fn accept(self, n: u128) -> Server {
-        let (link, server) = link(n, self.token.clone().unwrap_or_else(|| "anonymous".into()));
+        self.accept_with(n, Protocol::V1)
+    }
+
+    /// Answers with a new link that negotiated `protocol`.
+    pub fn accept_with(self, n: u128, protocol: Protocol) -> Server {
+        let (link, server) = link(n, self.token.clone().unwrap_or_else(|| "anonymous".into()), protocol);
         let _ = self.reply.send(Ok(link));
         server
     }
@@ -71,11 +79,15 @@ impl Connector for ScriptedConnector {
 /// The server's side of one link.
 pub(super) struct Server {
     pub connection_id: ConnectionId,
+    protocol: Protocol,
+    /// v2/v3 links: the gateway's decoder, which turns the v2 messages a test sends into what the
+    /// session reads (`send_v2`).
+    decoder: FrameDecoder,
     events: mpsc::UnboundedSender<LinkEvent>,
     sent: mpsc::UnboundedReceiver<Outgoing>,
 }
 
-fn link(n: u128, token: String) -> (OpenLink, Server) {
+fn link(n: u128, token: String, protocol: Protocol) -> (OpenLink, Server) {
     let (events, events_rx) = mpsc::unbounded_channel();
     let (writer, sent) = mpsc::unbounded_channel();
     let connection_id = ConnectionId::from_u128(n);
@@ -83,10 +95,17 @@ fn link(n: u128, token: String) -> (OpenLink, Server) {
         identity: identity(),
         connection_id,
         token,
+        protocol,
         events: UnboundedReceiverStream::new(events_rx).boxed(),
         writer,
     };
-    (link, Server { connection_id, events, sent })
+    let mut decoder = FrameDecoder::new(protocol);
+    if protocol != Protocol::V1 {
+        // The connector consumed the identity already (`websocket::open`); the decoder needs it too.
+        let me = Caller { identity: identity(), connection_id };
+        decoder.decode(&frame(&v2_bsatn(&[initial_connection(me)]))).unwrap();
+    }
+    (link, Server { connection_id, protocol, decoder, events, sent })
 }
 
 impl Server {
@@ -101,41 +120,72 @@ impl Server {
 
     /// The next thing the session sent on this link.
     pub async fn next(&mut self) -> Sent {
-        match self.sent.recv().await.expect("the link's writer is open") {
-            Outgoing::Frame(frame) => Sent::Message(bsatn::from_slice(&frame).expect("a client message")),
-            Outgoing::Close(reason) => Sent::Close(reason),
-        }
+        let outgoing = self.sent.recv().await.expect("the link's writer is open");
+        self.decode(outgoing)
     }
 
     /// Whatever the session sent and nobody read yet.
     pub fn unread(&mut self) -> Vec<Sent> {
         let mut out = Vec::new();
         while let Ok(outgoing) = self.sent.try_recv() {
-            out.push(match outgoing {
-                Outgoing::Frame(frame) => Sent::Message(bsatn::from_slice(&frame).expect("a client message")),
-                Outgoing::Close(reason) => Sent::Close(reason),
-            });
+            out.push(self.decode(outgoing));
         }
         out
     }
 
-    /// Reads a `SubscribeMulti` and answers it with `rows` of `document`.
+    fn decode(&self, outgoing: Outgoing) -> Sent {
+        match (outgoing, self.protocol) {
+            (Outgoing::Frame(frame), Protocol::V1) => {
+                Sent::Message(bsatn::from_slice(&frame).expect("a client message"))
+            }
+            (Outgoing::Frame(frame), _) => Sent::V2(bsatn::from_slice(&frame).expect("a v2 client message")),
+            (Outgoing::Close(reason), _) => Sent::Close(reason),
+        }
+    }
+
+    /// v2 messages in one v3 frame, decoded as the gateway decodes them and handed to the session;
+    /// returns the event rows (not for the projection, which the session does not read yet).
+    pub fn send_v2(&mut self, messages: &[ws2::ServerMessage]) -> Vec<EventRows> {
+        let mut events = Vec::new();
+        for inbound in self.decoder.decode(&frame(&v2_bsatn(messages))).unwrap() {
+            match inbound {
+                Inbound::Server(m) => self.send(*m),
+                Inbound::Events(e) => events.push(e),
+                Inbound::ReducerReturned { .. } => {}
+            }
+        }
+        events
+    }
+
+    /// Reads a `SubscribeMulti` (v2/v3: `Subscribe`) and answers it with `rows` of `document`.
     pub async fn apply_subscription(&mut self, rows: &[Vec<u8>]) {
-        let Sent::Message(ws::ClientMessage::SubscribeMulti(s)) = self.next().await else {
-            panic!("expected a SubscribeMulti")
-        };
-        self.send(ws::ServerMessage::SubscribeMultiApplied(ws::SubscribeMultiApplied {
-            request_id: s.request_id,
-            total_host_execution_duration_micros: 0,
-            query_id: s.query_id,
-            update: update(rows, &[]),
-        }));
+        match self.next().await {
+            Sent::Message(ws::ClientMessage::SubscribeMulti(s)) => {
+                self.send(ws::ServerMessage::SubscribeMultiApplied(ws::SubscribeMultiApplied {
+                    request_id: s.request_id,
+                    total_host_execution_duration_micros: 0,
+                    query_id: s.query_id,
+                    update: update(rows, &[]),
+                }))
+            }
+            Sent::V2(ws2::ClientMessage::Subscribe(s)) => {
+                assert_eq!(&*s.query_strings, ["SELECT * FROM document".into()]);
+                self.send_v2(&[ws2::ServerMessage::SubscribeApplied(ws2::SubscribeApplied {
+                    request_id: s.request_id,
+                    query_set_id: s.query_set_id,
+                    rows: query_rows("document", rows),
+                })]);
+            }
+            _ => panic!("expected a subscription"),
+        }
     }
 }
 
 /// What the session sent on a link.
 pub(super) enum Sent {
     Message(ws::ClientMessage<Bytes>),
+    /// A message on a v2/v3 link.
+    V2(ws2::ClientMessage),
     Close(Option<String>),
 }
 
@@ -151,16 +201,6 @@ pub(super) fn doc(id: u64, title: &str) -> Vec<u8> {
         AlgebraicValue::U32(1),
     ]))
     .unwrap()
-}
-
-fn row_list(rows: &[Vec<u8>]) -> ws::BsatnRowList {
-    let mut data = Vec::new();
-    let mut offsets = Vec::new();
-    for row in rows {
-        offsets.push(data.len() as u64);
-        data.extend_from_slice(row);
-    }
-    ws::BsatnRowList::new(RowSizeHint::RowOffsets(Arc::from(offsets)), Bytes::from(data))
 }
 
 /// A database update of `document`.
@@ -213,16 +253,7 @@ pub(super) fn light(update: ws::DatabaseUpdate<ws::BsatnFormat>) -> ServerMessag
 /// sets its own).
 pub(super) fn options(token: TokenSource) -> (SessionOptions, mpsc::UnboundedReceiver<OpenRequest>) {
     let (tx, opens) = mpsc::unbounded_channel();
-    let connect = ConnectParams {
-        address: ServerAddress::parse("http://127.0.0.1:3000").unwrap(),
-        database: "db".into(),
-        token: None,
-        compression: Compression::None,
-        light: false,
-        timeout: Duration::from_secs(10),
-        buffer_size: None,
-        max_message_bytes: 1 << 20,
-    };
+    let connect = ConnectParams::for_tests("http://127.0.0.1:3000");
     let mut options = SessionOptions::new(connect, token);
     options.reconnect = Some(BackoffPolicy {
         initial: Duration::from_secs(1),
@@ -241,9 +272,19 @@ pub(super) async fn live_session(
     opens: &mut mpsc::UnboundedReceiver<OpenRequest>,
     rows: &[Vec<u8>],
 ) -> (Session, Server, Arc<Recorder>) {
+    live_session_on(Protocol::V1, options, opens, rows).await
+}
+
+/// [`live_session`] on a link that negotiated `protocol`.
+pub(super) async fn live_session_on(
+    protocol: Protocol,
+    options: SessionOptions,
+    opens: &mut mpsc::UnboundedReceiver<OpenRequest>,
+    rows: &[Vec<u8>],
+) -> (Session, Server, Arc<Recorder>) {
     let schema = Arc::new(reference_schema());
     let opening = tokio::spawn(Session::open(options, schema, None).with_current_subscriber());
-    let mut server = opens.recv().await.unwrap().accept(1);
+    let mut server = opens.recv().await.unwrap().accept_with(1, protocol);
     let session = opening.await.unwrap().unwrap();
     let subscribing = tokio::spawn({
         let session = session.clone();

@@ -1,0 +1,102 @@
+//! SpacetimeDB 2.x frames through a live session on a link that negotiated v3: the session sends v2
+//! requests; the server's v3 frames, built with the official crate's v2 types, are decoded by
+//! `codec::inbound::FrameDecoder` and the v1-shaped messages it yields handed to the link as the
+//! websocket reader does. Proves the projection, change feed and call results need no v2 path of
+//! their own.
+
+use std::time::Duration;
+
+use spacetimedb_client_api_messages::websocket::v2 as ws2;
+
+use super::*;
+use crate::codec::tests::v2_frames::{persistent, query_set, reducer_result};
+
+/// The request id of the reducer call the session sent, as a v2 message.
+async fn call_request(server: &mut Server) -> u32 {
+    match server.next().await {
+        Sent::V2(ws2::ClientMessage::CallReducer(call)) => call.request_id,
+        _ => panic!("expected a v2 CallReducer"),
+    }
+}
+
+/// A session on a link that negotiated v3, subscribed to `document` with `rows`.
+async fn v3_session(rows: &[Vec<u8>]) -> (Session, Server, Arc<Recorder>) {
+    let (options, mut opens) = options(TokenSource::Fixed("t".into()));
+    live_session_on(Protocol::V3, options, &mut opens, rows).await
+}
+
+fn tx_update(sets: Vec<ws2::QuerySetUpdate>) -> ws2::ServerMessage {
+    ws2::ServerMessage::TransactionUpdate(ws2::TransactionUpdate { query_sets: sets.into() })
+}
+
+/// Snapshot rows, then other callers' transactions (two in one frame, one with event rows): the
+/// projection and the change feed see exactly what a v1 server's messages would have produced.
+#[tokio::test(start_paused = true)]
+async fn v3_frames_drive_the_projection_and_the_change_feed() {
+    scenario(async {
+        let (session, mut link, recorder) = v3_session(&[doc(1, "one"), doc(2, "two")]).await;
+        assert_eq!(titles(&session), vec![(1, "one".into()), (2, "two".into())]);
+
+        let audit = ws2::TableUpdate {
+            table_name: "audit_event".into(),
+            rows: [ws2::TableUpdateRows::EventTable(ws2::EventTableRows { events: row_list(&[b"e".to_vec()]) })].into(),
+        };
+        let events = link.send_v2(&[
+            tx_update(vec![query_set(1, vec![persistent("document", &[doc(1, "uno")], &[doc(1, "one")]), audit])]),
+            tx_update(vec![query_set(1, vec![persistent("document", &[doc(3, "three")], &[doc(2, "two")])])]),
+        ]);
+        settle().await;
+        assert_eq!(titles(&session), vec![(1, "uno".into()), (3, "three".into())]);
+        let batches: Vec<_> = recorder.take().into_iter().map(|(meta, changes)| (meta.reducer, changes)).collect();
+        assert_eq!(
+            batches,
+            vec![
+                (None, vec![("update", 1, "uno".into())]),
+                (None, vec![("delete", 2, "two".into()), ("insert", 3, "three".into())]),
+            ]
+        );
+        assert_eq!(events.len(), 1, "event rows come out beside, not into the projection");
+        assert_eq!(&*events[0].table_name, "audit_event");
+        session.close(Duration::ZERO).await;
+    })
+    .await;
+}
+
+/// The caller's own result: committed with its deltas (the call resolves with its write readable), or
+/// failed with the module's error string (`REDUCER_FAILED`).
+#[tokio::test(start_paused = true)]
+async fn v2_reducer_results_resolve_calls_after_their_writes() {
+    scenario(async {
+        let (session, mut link, recorder) = v3_session(&[]).await;
+        let call = session.start_call("create_document", Vec::new(), Duration::from_secs(30)).unwrap();
+        let request_id = call_request(&mut link).await;
+        let result = tokio::spawn({
+            let session = session.clone();
+            async move { (call.finish().await, titles(&session)) }
+        });
+        link.send_v2(&[reducer_result(
+            request_id,
+            ws2::ReducerOutcome::Ok(ws2::ReducerOk {
+                ret_value: Bytes::new(),
+                transaction_update: ws2::TransactionUpdate {
+                    query_sets: [query_set(1, vec![persistent("document", &[doc(20, "mine")], &[])])].into(),
+                },
+            }),
+        )]);
+        let (outcome, rows) = result.await.unwrap();
+        assert_eq!(outcome.unwrap().request_id, request_id);
+        assert_eq!(rows, vec![(20, "mine".into())], "the write is readable when the call resolves");
+        let (meta, changes) = recorder.take().remove(0);
+        assert_eq!(changes, vec![("insert", 20, "mine".into())]);
+        assert_eq!((meta.caller_connection_id, meta.reducer), (Some(link.connection_id), None));
+
+        let call = session.start_call("create_document", Vec::new(), Duration::from_secs(30)).unwrap();
+        let request_id = call_request(&mut link).await;
+        let error = bytes::Bytes::from(bsatn::to_vec(&"title must not be empty".to_string()).unwrap());
+        link.send_v2(&[reducer_result(request_id, ws2::ReducerOutcome::Err(error))]);
+        let e = call.finish().await.unwrap_err();
+        assert_eq!((e.code, e.message.as_str()), (ErrorCode::ReducerFailed, "title must not be empty"));
+        session.close(Duration::ZERO).await;
+    })
+    .await;
+}
