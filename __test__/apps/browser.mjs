@@ -31,6 +31,17 @@ export function describeBrowser(getApp) {
     const url = (path) => `${app.APP_URL}${path}`;
     const docIds = (page) => page.locator(id(T.doc)).evaluateAll((els) => els.map((e) => e.getAttribute('data-doc-id')));
     const doc = (page, docId) => page.locator(`${id(T.doc)}[data-doc-id="${docId}"]`);
+    /** The page's document count as it shows it, and the documents it lists: they must agree. */
+    const counted = async (page) => ({ shown: await page.getByTestId(T.docCount).textContent(), listed: String(await page.locator(id(T.doc)).count()) });
+    /** Polls until the count shown equals the documents listed; resolves that number (as text). */
+    const countAgrees = (page) =>
+      expect.poll(
+        async () => {
+          const { shown, listed } = await counted(page);
+          return shown === listed ? listed : `shown ${shown}, listed ${listed}`;
+        },
+        { timeout: LIVE_DEADLINE_MS },
+      );
     const status = (page, state) => page.locator(`${id(T.liveStatus)}[data-state="${state}"]`);
     const dbDocuments = async (org) => (await sql(app, `SELECT * FROM document WHERE tenant_id = '${org.id}'`)).map((d) => ({ id: String(d.id), title: d.title }));
 
@@ -105,6 +116,8 @@ export function describeBrowser(getApp) {
       const inserted = reader.locator(id(T.doc), { hasText: 'live insert' });
       await inserted.waitFor({ timeout: LIVE_DEADLINE_MS });
       const docId = await inserted.getAttribute('data-doc-id');
+      const withInsert = (await counted(reader)).listed;
+      await countAgrees(reader).toBe(withInsert);
 
       await doc(writer, docId).getByTestId(T.docRename).fill('live update');
       await doc(writer, docId).getByTestId(T.docSave).click();
@@ -112,6 +125,7 @@ export function describeBrowser(getApp) {
 
       await doc(writer, docId).getByTestId(T.docDelete).click();
       await doc(reader, docId).waitFor({ state: 'detached', timeout: LIVE_DEADLINE_MS });
+      await countAgrees(reader).toBe(String(Number(withInsert) - 1));
 
       // Bob's organization meanwhile: his own write shows for him, never for Alice (checked at the end).
       await addInForm(bobPage, 'globex secret');

@@ -13,6 +13,7 @@ export const T = {
   // /t/<orgId>
   orgTitle: 'org-title',
   liveStatus: 'live-status', // data-state: connecting | live | reconnecting | revoked | signed-out
+  docCount: 'doc-count', // the number of documents shown (Analog: from the service's Observable)
   doc: 'doc', // with data-doc-id
   docTitle: 'doc-title',
   docRename: 'doc-rename',

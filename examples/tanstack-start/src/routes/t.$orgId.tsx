@@ -26,7 +26,7 @@ function Documents({ organization, role, documents: rendered, after }: ReturnTyp
     <main>
       <h2 data-testid="org-title">{organization.name}</h2>
       <p className="muted">
-        Your role: {role} ·{' '}
+        Your role: {role} · <span data-testid="doc-count">{documents.length}</span> documents ·{' '}
         <span data-testid="live-status" data-state={status}>
           {STATUS_TEXT[status]}
         </span>
