@@ -31,9 +31,10 @@ export async function httpCall(reducer, args, token) {
   return { status: r.status, text: await r.text() };
 }
 
-/** Runs SQL over HTTP (as the database owner by default); resolves the raw JSON text. */
-export async function sqlText(query, token) {
-  const { url, db, ownerToken } = serverEnv();
+/** Runs SQL over HTTP (as the database owner by default; on the reference module's database unless
+ * `db` names another); resolves the raw JSON text. */
+export async function sqlText(query, token, db = serverEnv().db) {
+  const { url, ownerToken } = serverEnv();
   const r = await fetch(`${url}/v1/database/${db}/sql`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${token ?? ownerToken}` },
@@ -45,8 +46,8 @@ export async function sqlText(query, token) {
 }
 
 /** Runs SQL over HTTP; resolves the rows of the first statement as objects keyed by column name. */
-export async function sql(query, token) {
-  const [first] = JSON.parse(await sqlText(query, token));
+export async function sql(query, token, db) {
+  const [first] = JSON.parse(await sqlText(query, token, db));
   const names = first.schema.elements.map((e) => e.name?.some ?? null);
   return first.rows.map((row) => Object.fromEntries(row.map((v, i) => [names[i] ?? String(i), v])));
 }

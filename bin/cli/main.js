@@ -13,6 +13,7 @@ const COMMANDS = {
   'token diagnose': () => require('./token.js').diagnose,
   'token mint': () => require('./token.js').mint,
   identity: () => require('./identity.js').identity,
+  'identity migrate': () => require('./identity/migrate.js').migrate,
   'keys generate': () => require('./keys.js').generate,
   'issuer serve': () => require('./issuer.js').serve,
   smoke: () => require('./smoke.js').smoke,
