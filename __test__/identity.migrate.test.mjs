@@ -152,7 +152,7 @@ describe('refused before anything is written', () => {
 
 describe('usage', () => {
   it('prints help for the new commands with exit 0', async () => {
-    for (const command of [['identity', 'migrate']]) {
+    for (const command of [['identity', 'migrate'], ['identity', 'retire-check']]) {
       const r = await runCli([...command, '--help']);
       expect(r.code, command.join(' ')).toBe(0);
       expect(r.stdout).toContain(`Usage: spacetime-gateway ${command.join(' ')}`);
@@ -167,6 +167,8 @@ describe('usage', () => {
       [['identity', 'migrate', '--old-issuer', 'https://o.example', '--new-issuer', 'https://o.example', '--map', map], 'the same'],
       [['identity', 'migrate', '--old-issuer', 'https://o.example', '--new-issuer', 'https://n.example'], '--map FILE is required'],
       [['identity', 'migrate', '--old-issuer', 'https://o.example', '--new-issuer', 'https://n.example', '--map', map, '--apply'], 'the database needs --url'],
+      [['identity', 'retire-check', '--issuer', 'https://o.example', '--since', 'soon', ...databaseArgs()], '--since takes a duration'],
+      [['identity', 'retire-check', ...databaseArgs()], '--issuer is required'],
     ];
     for (const [args, message] of cases) {
       const r = await runCli(args);

@@ -19,6 +19,7 @@ Commands:
   token mint                Mint a SpacetimeDB access token with a key file
   identity <iss> <sub>      Print the SpacetimeDB Identity of an issuer and subject
   identity migrate          Link users' Identities under a new issuer (dry run; --apply writes)
+  identity retire-check     Has anyone used an old issuer lately? (exit 1 while they have)
   keys generate             Generate an ES256 or RS256 key pair (a JSON key file)
   issuer serve              Serve OIDC discovery + JWKS for key files on 127.0.0.1 (development)
   smoke                     End-to-end check for CI: token, connect, subscribe, call, SSE envelope
@@ -88,7 +89,7 @@ Mints a SpacetimeDB access token (for development, tests and scripts) and prints
 
 ${EXIT_CODES}`,
   identity: `Usage: spacetime-gateway identity <iss> <sub> [--json]
-       spacetime-gateway identity migrate [options]   (see its --help)
+       spacetime-gateway identity migrate|retire-check [options]   (see their --help)
 
 Prints the SpacetimeDB Identity (hex) that tokens with this iss and sub get. The issuer is used
 verbatim: a trailing "/" gives a different Identity.
@@ -131,6 +132,25 @@ Exit codes:
   1  problems found: the map or the database refused (nothing written), or a write failed
   2  usage error (unknown option, missing or invalid argument)
   3  environment error (unreadable map or token file, server unreachable, not the owner's token)`,
+  'identity retire-check': `Usage: spacetime-gateway identity retire-check --issuer ISS [--since DURATION|TIME]
+                                              --url URL --database DB (--token JWT | --token-file FILE)
+
+May the old issuer be switched off? Lists the users and robots whose identity_link under ISS was used
+(a connection, or a reducer call that committed) within --since, from the module's last_seen_at. The
+module records a use at most once a minute, so the window starts 60 s earlier. Calls that a trusted
+gateway makes naming an actor carry no issuer the module can see and are not counted.
+
+  --issuer ISS          the old issuer, exactly
+  --since D|TIME        a duration back from now (90s, 15m, 12h, 30d, 2w) or an ISO 8601 time
+                        (default 30d)
+  --url, --database, --token, --token-file   as for "identity migrate" (the owner's token)
+  --json                print {ok, issuer, since, windowStart, links, inUse, idle}
+
+Exit codes:
+  0  nobody used the issuer within the window
+  1  someone did (listed): keep the issuer
+  2  usage error
+  3  environment error (server unreachable, not the owner's token)`,
   keys: `Usage: spacetime-gateway keys generate [options]
 
 Run \`spacetime-gateway keys generate --help\` for options.`,

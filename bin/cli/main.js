@@ -14,6 +14,7 @@ const COMMANDS = {
   'token mint': () => require('./token.js').mint,
   identity: () => require('./identity.js').identity,
   'identity migrate': () => require('./identity/migrate.js').migrate,
+  'identity retire-check': () => require('./identity/retire-check.js').retireCheck,
   'keys generate': () => require('./keys.js').generate,
   'issuer serve': () => require('./issuer.js').serve,
   smoke: () => require('./smoke.js').smoke,
