@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cookbookEnv } from './cookbook.mjs';
-import { sql } from './spacetimedb.mjs';
+import { httpCall, sql } from './spacetimedb.mjs';
 import { identityOf } from './topology.mjs';
 
 /** `--url … --database … --token …` naming the cookbook database and its owner. */
@@ -36,12 +36,4 @@ export function mapFile(...lines) {
  * module refused). Straight to the server, because the cookbook gateway verifies per-user tokens against
  * its own (the old) issuer only.
  */
-export async function callAs(token, reducer, args) {
-  const { url, db } = cookbookEnv();
-  const r = await fetch(`${url}/v1/database/${db}/call/${reducer}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-    body: JSON.stringify(args),
-  });
-  return { status: r.status, text: await r.text() };
-}
+export const callAs = (token, reducer, args) => httpCall(reducer, args, token, cookbookEnv().db);

@@ -18,11 +18,12 @@ export async function newIdentity() {
 }
 
 /**
- * Calls a reducer over HTTP; resolves `{ status, text }` (200 = committed, 530 = reducer error).
+ * Calls a reducer over HTTP (on the reference module's database unless `db` names another); resolves
+ * `{ status, text }` (200 = committed, 530 = reducer error).
  * `args` is an array/object (sent as JSON) or a string sent as the raw JSON body.
  */
-export async function httpCall(reducer, args, token) {
-  const { url, db } = serverEnv();
+export async function httpCall(reducer, args, token, db = serverEnv().db) {
+  const { url } = serverEnv();
   const r = await fetch(`${url}/v1/database/${db}/call/${reducer}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },

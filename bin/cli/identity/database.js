@@ -5,8 +5,7 @@
 // rows, not a subscription, and `identity_link` / `actor_identity_map` are private tables that only the
 // owner can read — SQL says so plainly ("not a valid table"), a subscription would just see nothing.
 
-const { readFileSync } = require('node:fs');
-const { decodeToken } = require('../../../lib/index.js');
+const { tokenOption } = require('../args.js');
 const { CliError, EXIT, environment, usage } = require('../output.js');
 
 const TIMEOUT_MS = 10_000;
@@ -27,20 +26,7 @@ function databaseOf(values, { required }) {
     throw usage('the database needs --url URL, --database NAME and the owner\'s token (--token JWT or --token-file FILE)');
   }
   if (!/^https?:\/\//.test(values.url)) throw usage(`--url must be an http(s):// URL, got ${values.url}`);
-  let token = values.token;
-  if (token === undefined) {
-    try {
-      token = readFileSync(values['token-file'], 'utf8').trim();
-    } catch (e) {
-      throw environment('FILE_UNREADABLE', `cannot read ${values['token-file']}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
-    }
-  }
-  try {
-    decodeToken(token);
-  } catch (e) {
-    throw usage(`the token is not a JWT: ${e.message}`);
-  }
-  return { url: values.url.replace(/\/+$/, ''), name: values.database, token };
+  return { url: values.url.replace(/\/+$/, ''), name: values.database, token: tokenOption(values) };
 }
 
 async function post(db, path, body, contentType) {

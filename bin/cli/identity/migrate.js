@@ -5,7 +5,7 @@
 // module's `link_identity` reducer, only when the map and the database agree, and never twice.
 
 const { deriveIdentity } = require('../../../lib/index.js');
-const { parse } = require('../args.js');
+const { parse, readStdin } = require('../args.js');
 const { readText } = require('../keyfile.js');
 const { CliError, EXIT, print, printJson, usage } = require('../output.js');
 const { DATABASE_OPTIONS, callReducer, databaseOf, readActors, readLinks } = require('./database.js');
@@ -18,12 +18,6 @@ const OPTIONS = {
   apply: { type: 'boolean' },
   ...DATABASE_OPTIONS,
 };
-
-async function readStdinText() {
-  const chunks = [];
-  for await (const chunk of process.stdin) chunks.push(chunk);
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 function issuersOf(values) {
   for (const name of ['old-issuer', 'new-issuer']) {
@@ -125,7 +119,7 @@ async function migrate(argv) {
   const issuers = issuersOf(values);
   if (values.map === undefined) throw usage('--map FILE is required (`-` reads the map from standard input)');
   const db = databaseOf(values, { required: Boolean(values.apply) });
-  const text = values.map === '-' ? await readStdinText() : readText(values.map);
+  const text = values.map === '-' ? await readStdin() : readText(values.map);
   const { entries, problems, warnings } = await plan(parseSubjectMap(text), issuers, db);
   const report = { ok: false, mode: values.apply ? 'apply' : 'dry-run', ...issuers, database: db && { url: db.url, name: db.name }, entries, problems, warnings };
   let failure = null;
