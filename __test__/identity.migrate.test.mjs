@@ -150,6 +150,17 @@ describe('refused before anything is written', () => {
   });
 });
 
+describe('warned, not refused', () => {
+  it('a deactivated user is linked, with a warning', async () => {
+    const ivan = await w.user('ivan');
+    await w.gateway.callReducer('set_actor_active', [ivan.sub, false]);
+    const map = mapFile(`${ivan.sub},${ivan.sub},n-${ivan.sub}`);
+    const report = JSON.parse((await migrate(map, ...databaseArgs(), '--json')).stdout);
+    expect(report).toMatchObject({ ok: true, problems: [], message: '1 link to write, 0 already in place; 1 warning' });
+    expect(report.warnings.map((x) => [x.code, x.lines])).toEqual([['INACTIVE_USER', [1]]]);
+  });
+});
+
 describe('usage', () => {
   it('prints help for the new commands with exit 0', async () => {
     for (const command of [['identity', 'migrate'], ['identity', 'retire-check']]) {

@@ -120,10 +120,11 @@ map stable ids), an old Identity that is not linked.
   --old-issuer ISS      the issuer of the tokens in use now, exactly (a trailing "/" matters)
   --new-issuer ISS      the issuer to move to
   --map FILE|-          the subject map
-  --url URL             the SpacetimeDB server (http(s)://); with --database and the owner's token the
-  --database DB         dry run also checks the links; --apply needs them. The token must be the
-  --token JWT           database owner's: identity_link is a private table
-  --token-file FILE
+  --url URL             the SpacetimeDB server (http(s)://)
+  --database DB         the database (name or identity)
+  --token JWT           the database owner's token (identity_link is a private table: only the owner
+  --token-file FILE     reads it); or a file holding it
+                        With them the dry run checks the database too; --apply needs them.
   --apply               write the missing links (idempotent: links already in place are skipped)
   --json                print {ok, mode, entries, problems, warnings, summary, message}
 

@@ -58,6 +58,9 @@ async function plan(map, { oldIssuer, newIssuer }, db) {
         problems.push(finding('LINK_DISAGREES', [e.line], `the ${side} Identity of ${e[side].subject} is linked to ${linkedTo} in the database, the map says ${e.appUser}`));
       }
     }
+    if (actors.get(e.appUser) === false) {
+      warnings.push(finding('INACTIVE_USER', [e.line], `app user ${e.appUser} is deactivated: the new link is written, but no identity of it may act until set_actor_active turns it on`));
+    }
     if (e.old.linkedTo === null && actors.has(e.appUser)) {
       warnings.push(finding('OLD_NOT_LINKED', [e.line], `the old Identity of ${e.old.subject} is not linked: the map may not match the old issuer's subjects (the new link is still written)`));
     }
