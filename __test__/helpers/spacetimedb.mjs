@@ -18,11 +18,12 @@ export async function newIdentity() {
 }
 
 /**
- * Calls a reducer over HTTP; resolves `{ status, text }` (200 = committed, 530 = reducer error).
+ * Calls a reducer over HTTP (on the reference module's database unless `db` names another); resolves
+ * `{ status, text }` (200 = committed, 530 = reducer error).
  * `args` is an array/object (sent as JSON) or a string sent as the raw JSON body.
  */
-export async function httpCall(reducer, args, token) {
-  const { url, db } = serverEnv();
+export async function httpCall(reducer, args, token, db = serverEnv().db) {
+  const { url } = serverEnv();
   const r = await fetch(`${url}/v1/database/${db}/call/${reducer}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
@@ -31,9 +32,10 @@ export async function httpCall(reducer, args, token) {
   return { status: r.status, text: await r.text() };
 }
 
-/** Runs SQL over HTTP (as the database owner by default); resolves the raw JSON text. */
-export async function sqlText(query, token) {
-  const { url, db, ownerToken } = serverEnv();
+/** Runs SQL over HTTP (as the database owner by default; on the reference module's database unless
+ * `db` names another); resolves the raw JSON text. */
+export async function sqlText(query, token, db = serverEnv().db) {
+  const { url, ownerToken } = serverEnv();
   const r = await fetch(`${url}/v1/database/${db}/sql`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${token ?? ownerToken}` },
@@ -45,8 +47,8 @@ export async function sqlText(query, token) {
 }
 
 /** Runs SQL over HTTP; resolves the rows of the first statement as objects keyed by column name. */
-export async function sql(query, token) {
-  const [first] = JSON.parse(await sqlText(query, token));
+export async function sql(query, token, db) {
+  const [first] = JSON.parse(await sqlText(query, token, db));
   const names = first.schema.elements.map((e) => e.name?.some ?? null);
   return first.rows.map((row) => Object.fromEntries(row.map((v, i) => [names[i] ?? String(i), v])));
 }

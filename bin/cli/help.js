@@ -18,6 +18,8 @@ Commands:
   token diagnose <jwt>      Explain why SpacetimeDB (or the gateway) would refuse a token
   token mint                Mint a SpacetimeDB access token with a key file
   identity <iss> <sub>      Print the SpacetimeDB Identity of an issuer and subject
+  identity migrate          Link users' Identities under a new issuer (dry run; --apply writes)
+  identity retire-check     Has anyone used an old issuer lately? (exit 1 while they have)
   keys generate             Generate an ES256 or RS256 key pair (a JSON key file)
   issuer serve              Serve OIDC discovery + JWKS for key files on 127.0.0.1 (development)
   smoke                     End-to-end check for CI: token, connect, subscribe, call, SSE envelope
@@ -87,6 +89,7 @@ Mints a SpacetimeDB access token (for development, tests and scripts) and prints
 
 ${EXIT_CODES}`,
   identity: `Usage: spacetime-gateway identity <iss> <sub> [--json]
+       spacetime-gateway identity migrate|retire-check [options]   (see their --help)
 
 Prints the SpacetimeDB Identity (hex) that tokens with this iss and sub get. The issuer is used
 verbatim: a trailing "/" gives a different Identity.
@@ -94,6 +97,61 @@ verbatim: a trailing "/" gives a different Identity.
   --json   print {"identity", "issuer", "subject"}
 
 ${EXIT_CODES}`,
+  'identity migrate': `Usage: spacetime-gateway identity migrate --old-issuer ISS --new-issuer ISS --map FILE|-
+                                         [--url URL --database DB (--token JWT | --token-file FILE)] [--apply]
+
+Moves users to a new issuer without losing their rows: for each line of the subject map, derives the
+old and the new Identity and links the new one to the same app user in the module's identity_link
+(through its link_identity reducer), so tokens of both issuers reach the same rows. A DRY RUN unless
+--apply: it prints each old Identity, new Identity and the rows it would write.
+
+The map (a file, or - for standard input), one line per old subject; blank lines and # comments are
+skipped, and so is a first line "old_subject,app_user_id,new_subject":
+  old_subject,app_user_id,new_subject                              e.g.  00u1a2b3,user_42,8f1e-77c0
+  {"old_subject": "…", "app_user_id": "…", "new_subject": "…"}      for a subject with a comma
+Nothing is trimmed: the Identity hashes the exact string.
+
+Refused, with the line numbers, before anything is written: malformed lines, an old subject on two
+lines, one new subject for two users, a robot subject for a person (or the reverse); with the database:
+an app user the module does not know (no actor_identity_map row), an old or new Identity linked to
+another user. Warned: subjects that look like e-mail addresses (reassigned, renamed, case-sensitive:
+map stable ids), an old Identity that is not linked.
+
+  --old-issuer ISS      the issuer of the tokens in use now, exactly (a trailing "/" matters)
+  --new-issuer ISS      the issuer to move to
+  --map FILE|-          the subject map
+  --url URL             the SpacetimeDB server (http(s)://)
+  --database DB         the database (name or identity)
+  --token JWT           the database owner's token (identity_link is a private table: only the owner
+  --token-file FILE     reads it); or a file holding it
+                        With them the dry run checks the database too; --apply needs them.
+  --apply               write the missing links (idempotent: links already in place are skipped)
+  --json                print {ok, mode, entries, problems, warnings, summary, message}
+
+Exit codes:
+  0  done (dry run: nothing refused; --apply: written, or nothing to do)
+  1  problems found: the map or the database refused (nothing written), or a write failed
+  2  usage error (unknown option, missing or invalid argument)
+  3  environment error (unreadable map or token file, server unreachable, not the owner's token)`,
+  'identity retire-check': `Usage: spacetime-gateway identity retire-check --issuer ISS [--since DURATION|TIME]
+                                              --url URL --database DB (--token JWT | --token-file FILE)
+
+May the old issuer be switched off? Lists the users and robots whose identity_link under ISS was used
+(a connection, or a reducer call that committed) within --since, from the module's last_seen_at. The
+module records a use at most once a minute, so the window starts 60 s earlier. Calls that a trusted
+gateway makes naming an actor carry no issuer the module can see and are not counted.
+
+  --issuer ISS          the old issuer, exactly
+  --since D|TIME        a duration back from now (90s, 15m, 12h, 30d, 2w) or an ISO 8601 time
+                        (default 30d)
+  --url, --database, --token, --token-file   as for "identity migrate" (the owner's token)
+  --json                print {ok, issuer, since, windowStart, links, inUse, idle}
+
+Exit codes:
+  0  nobody used the issuer within the window
+  1  someone did (listed): keep the issuer
+  2  usage error
+  3  environment error (server unreachable, not the owner's token)`,
   keys: `Usage: spacetime-gateway keys generate [options]
 
 Run \`spacetime-gateway keys generate --help\` for options.`,

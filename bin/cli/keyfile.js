@@ -46,4 +46,4 @@ function readJwks(file) {
   throw environment('JWKS_INVALID', `${file} holds neither a JWKS ({"keys": [...]}), a JWK nor a key file`);
 }
 
-module.exports = { readKey, readJwks };
+module.exports = { readKey, readJwks, readText };

@@ -3,12 +3,13 @@
 //
 // Exit codes (stable; CI scripts may rely on them):
 //   0  success (the token is valid / no error findings / the command did its job)
-//   1  the token is bad: verification refused it, diagnose found an error, it cannot be decoded
+//   1  the token is bad: verification refused it, diagnose found an error, it cannot be decoded;
+//      for `identity migrate` / `retire-check`: problems found, refused, or the old issuer still in use
 //   2  usage error: unknown command or option, missing or invalid argument
 //   3  environment error: unreadable or invalid key file, unreachable JWKS/issuer, port in use
 //  70  internal error (a bug: please report it)
 
-const EXIT = Object.freeze({ OK: 0, TOKEN: 1, USAGE: 2, ENVIRONMENT: 3 });
+const EXIT = Object.freeze({ OK: 0, TOKEN: 1, PROBLEMS: 1, USAGE: 2, ENVIRONMENT: 3 });
 
 /** A failure with the exit code it maps to. */
 class CliError extends Error {

@@ -3,8 +3,8 @@
 // ready-made token (a robot credential), or a token endpoint of the app or issuer (fetched like the app's
 // own clients would). Key files and endpoints can mint again, so they support token refresh.
 
-const { readFileSync } = require('node:fs');
-const { TokenBroker, decodeToken } = require('../../../lib/index.js');
+const { TokenBroker } = require('../../../lib/index.js');
+const { tokenOption } = require('../args.js');
 const { readKey } = require('../keyfile.js');
 const { environment, usage } = require('../output.js');
 
@@ -59,19 +59,7 @@ function tokenSource(values, { ttlSeconds }) {
     const url = values['token-url'];
     return { kind: 'url', describe: `fetched from ${url}`, refreshable: true, token: () => fetchToken(url, headers) };
   }
-  let token = values.token;
-  if (values['token-file'] !== undefined) {
-    try {
-      token = readFileSync(values['token-file'], 'utf8').trim();
-    } catch (e) {
-      throw environment('FILE_UNREADABLE', `cannot read ${values['token-file']}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
-    }
-  }
-  try {
-    decodeToken(token);
-  } catch (e) {
-    throw usage(`the token is not a JWT: ${e.message}`);
-  }
+  const token = tokenOption(values);
   return { kind: 'token', describe: 'the given token', refreshable: false, token: async () => token };
 }
 

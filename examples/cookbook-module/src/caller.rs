@@ -163,6 +163,11 @@ pub fn resolve(ctx: &ReducerContext, actor: Option<ActorClaim>) -> Result<Caller
     Ok(caller)
 }
 
+/// A link's use is recorded at most once per this interval (60 s): a busy caller's reducer calls then
+/// cost no extra row write, and `spacetime-gateway identity retire-check` widens its window by as much
+/// (its USE_GRANULARITY_SECONDS must match).
+pub const USE_GRANULARITY_MICROS: i64 = 60_000_000;
+
 /// The link of `ctx.sender`, with its last use recorded (for retiring an old issuer).
 fn touch_link(ctx: &ReducerContext) -> Result<IdentityLink, String> {
     let link = ctx.db.identity_link().identity().find(ctx.sender).ok_or_else(|| {
@@ -171,7 +176,18 @@ fn touch_link(ctx: &ReducerContext) -> Result<IdentityLink, String> {
             ctx.sender.to_hex()
         )
     })?;
-    Ok(ctx.db.identity_link().identity().update(IdentityLink { last_seen_at: Some(ctx.timestamp), ..link }))
+    Ok(record_use(ctx, link))
+}
+
+/// Records that `link` is used now, unless a use less than `USE_GRANULARITY_MICROS` ago is recorded.
+/// A refused call rolls back with its transaction, so only calls that committed (and connections) count.
+pub fn record_use(ctx: &ReducerContext, link: IdentityLink) -> IdentityLink {
+    let now = ctx.timestamp.to_micros_since_unix_epoch();
+    let recent = link.last_seen_at.is_some_and(|t| now - t.to_micros_since_unix_epoch() < USE_GRANULARITY_MICROS);
+    if recent {
+        return link;
+    }
+    ctx.db.identity_link().identity().update(IdentityLink { last_seen_at: Some(ctx.timestamp), ..link })
 }
 
 /// Refuses actors the module does not know, or that were deactivated. Robots need no registry row:

@@ -20,9 +20,19 @@ mod visibility;
 
 use spacetimedb::{reducer, ReducerContext, Table};
 
-use tables::{config, Config};
+use tables::{config, identity_link, Config};
 
 #[reducer(init)]
 pub fn init(ctx: &ReducerContext) {
     ctx.db.config().insert(Config { id: 0, owner: ctx.sender });
+}
+
+/// A connection is a use of its identity's link too: a user who only reads (subscriptions, no reducer
+/// call) still holds a token of that issuer, and retiring the issuer would lock them out. Never refuses:
+/// unlinked identities (the owner, gateways, not yet linked users) connect as well.
+#[reducer(client_connected)]
+pub fn client_connected(ctx: &ReducerContext) {
+    if let Some(link) = ctx.db.identity_link().identity().find(ctx.sender) {
+        caller::record_use(ctx, link);
+    }
 }

@@ -75,7 +75,9 @@ pub struct IdentityLink {
     #[index(btree)]
     pub actor: String,
     pub linked_at: Timestamp,
-    /// The last call that resolved its caller through this link (`None`: never used).
+    /// The last use of this link: a connection or a committed call resolved through it (`None`: never
+    /// used). Recorded at most once a minute (`caller::USE_GRANULARITY_MICROS`); read by
+    /// `spacetime-gateway identity retire-check` to see whether an old issuer is still in use.
     pub last_seen_at: Option<Timestamp>,
 }
 
