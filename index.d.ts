@@ -15,6 +15,11 @@ export declare class NativeGateway {
   get identity(): string
   /** This connection's id (32 hex characters). */
   get connectionId(): string
+  /**
+   * The websocket protocol the server chose for the connection that carries requests now: `v1`, `v2`
+   * or `v3` (`null` while there is none).
+   */
+  get protocol(): 'v1' | 'v2' | 'v3' | null
   /** The module schema as JSON text. */
   schemaJson(): string
   /** Adds a query set; resolves once its rows are in the projection. */

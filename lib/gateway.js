@@ -96,6 +96,15 @@ class Gateway {
     return this.#native.connectionId;
   }
 
+  /**
+   * The websocket protocol the server chose for the connection that carries requests now: `'v1'`, `'v2'`
+   * or `'v3'` (from the `protocols` offered at connect; the server picks by its own preference), `null`
+   * while there is no connection (reconnecting, closed).
+   */
+  get protocol() {
+    return this.#native.protocol;
+  }
+
   /** The connection state: `{ status: 'connecting'|'live'|'reconnecting'|'closed', reason?, attempt, since }`. */
   get state() {
     return JSON.parse(this.#native.stateJson());

@@ -95,7 +95,19 @@ export interface ConnectOptions {
   onLog?: (records: LogRecord[]) => void;
   /** The least severe records `onLog` receives. Default `'info'`. */
   logLevel?: LogLevel;
+  /**
+   * The websocket protocols offered to SpacetimeDB, distinct, at least one. The server picks the first of
+   * its own list that is offered (1.x speaks only `'v1'`; 2.x prefers `'v3'`, then `'v2'`, then `'v1'`), so
+   * the order here does not matter and a list with `'v1'` still connects to 1.x. `gateway.protocol` says
+   * which one was chosen. Default `['v1']`: only v1 has been run against a live server here (1.3.0); v2/v3
+   * are checked against the official message encodings only (docs/protocol-2x.md). Unknown values, an empty
+   * list or duplicates are refused with `INVALID_ARGUMENT`.
+   */
+  protocols?: Protocol[];
 }
+
+/** A SpacetimeDB websocket protocol version (`v1.bsatn.spacetimedb`, `v2.…`, `v3.…`). */
+export type Protocol = 'v1' | 'v2' | 'v3';
 
 /** Severity of a log record, most severe first. */
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -483,6 +495,9 @@ export declare class Gateway {
   readonly connectionId: string;
   /** The connection state. */
   readonly state: GatewayState;
+  /** The protocol the server chose for the connection that carries requests now (`null` while there is
+   * none: reconnecting, closed). See `ConnectOptions.protocols`. */
+  readonly protocol: Protocol | null;
   /** Calls `listener` on every state change; returns a function that removes it. Registered listeners
    * keep the process alive until removed or until `close`. */
   onState(listener: (state: GatewayState) => void): () => void;

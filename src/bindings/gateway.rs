@@ -147,6 +147,13 @@ impl NativeGateway {
         self.gateway.session().connection_id().to_hex().to_string()
     }
 
+    /// The websocket protocol the server chose for the connection that carries requests now: `v1`, `v2`
+    /// or `v3` (`null` while there is none).
+    #[napi(getter, ts_return_type = "'v1' | 'v2' | 'v3' | null")]
+    pub fn protocol(&self) -> Option<&'static str> {
+        self.gateway.session().protocol().map(|p| p.name())
+    }
+
     /// The module schema as JSON text.
     #[napi]
     pub fn schema_json(&self) -> String {

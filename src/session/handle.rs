@@ -22,6 +22,7 @@ use super::query_table::query_table;
 use super::state::{SessionState, StateSink, Status};
 use super::token::TokenSource;
 use super::websocket::ConnectParams;
+use crate::codec::inbound::Protocol;
 use crate::codec::schema::Schema;
 use crate::error::{ErrorCode, GatewayError, Result};
 use crate::projection::{ChangeSink, Projection};
@@ -292,6 +293,11 @@ impl Session {
     /// The id of the connection that currently carries requests (it changes on reconnect and refresh).
     pub fn connection_id(&self) -> ConnectionId {
         self.shared.links.lock().unwrap().active().map(|l| l.connection_id).unwrap_or(ConnectionId::ZERO)
+    }
+
+    /// The protocol of the connection that currently carries requests (`None` while there is none).
+    pub fn protocol(&self) -> Option<Protocol> {
+        self.shared.links.lock().unwrap().active().map(|l| l.protocol)
     }
 
     pub fn state(&self) -> SessionState {
