@@ -72,3 +72,30 @@ describe('protocols', () => {
     await expectCode(connect([1]), 'INVALID_ARGUMENT', 'options.protocols may contain only');
   });
 });
+
+describe('callProcedure', () => {
+  it('is refused with UNSUPPORTED on a v1 connection (procedures need v2/v3), nothing sent', async () => {
+    for (const protocols of [undefined, ['v3', 'v2', 'v1']]) {
+      const g = await Gateway.connect({ uri: url, database: db, ...(protocols ? { protocols } : {}) });
+      try {
+        expect(g.protocol).toBe('v1');
+        await expectCode(g.callProcedure('anything', [1, 'x']), 'UNSUPPORTED', "procedure 'anything' was not sent: procedures need a v2 or v3 connection");
+        await expectCode(g.callProcedure('anything'), 'UNSUPPORTED');
+        // The connection is unharmed: reducer calls still work.
+        await g.callReducer('create_tenant', [uniqueId('t'), 'After a refused procedure']);
+        expect(g.state.status).toBe('live');
+      } finally {
+        await g.close();
+      }
+    }
+  });
+
+  it('checks its own arguments in JS and refuses a closed gateway with CLOSED', async () => {
+    const g = await Gateway.connect({ uri: url, database: db });
+    await expectCode(g.callProcedure(''), 'INVALID_ARGUMENT', 'procedure name');
+    await expectCode(g.callProcedure('p', 5), 'INVALID_ARGUMENT', 'args must be an array or an object');
+    await expectCode(g.callProcedure('p', [], { actor: 'u1' }), 'INVALID_ARGUMENT', 'callProcedure takes only opts.timeoutMs');
+    await g.close();
+    await expectCode(g.callProcedure('p', []), 'CLOSED', "procedure 'p' was not sent");
+  });
+});

@@ -201,6 +201,24 @@ class Gateway {
   }
 
   /**
+   * Calls a procedure (SpacetimeDB 2.x) and resolves with its return value, decoded like row values
+   * (docs/value-mapping.md). `args` is an array (in parameter order) or an object keyed by parameter name,
+   * validated against the procedure's parameter types from the module schema; `opts.timeoutMs` overrides
+   * `callTimeoutMs`. Procedures need a `v2`/`v3` connection (`protocols` option, a 2.x server): on a `v1`
+   * connection it rejects with `UNSUPPORTED` before anything is sent. A failure in the host rejects with
+   * `PROCEDURE_FAILED`; `TIMEOUT`, `DISCONNECTED` and `CLOSED` as for `callReducer`. Runs on the gateway's
+   * own connection (no `opts.actor` or `opts.token`).
+   */
+  async callProcedure(name, args = [], opts = {}) {
+    requireString(name, 'procedure name');
+    if (args === null || typeof args !== 'object') throw invalid(`args must be an array or an object keyed by parameter name, got ${describe(args)}`);
+    opts = readOptions(opts, 'callProcedure opts');
+    const optsJson = Object.keys(opts).length === 0 ? undefined : toOptionsJson(opts, 'callProcedure opts');
+    if (this.#closed) return closedLater(`procedure '${name}'`);
+    return JSON.parse(await awaitNative(() => this.#native.callProcedure(name, toWireJson(args, `the arguments of procedure '${name}'`), optsJson)));
+  }
+
+  /**
    * Drops the current SpacetimeDB connection as a network failure would, and lets the gateway recover
    * by its normal path: `reconnecting`, backoff, a new connection, every subscription again, the
    * projection rehydrated by diff (listeners and SSE streams see what changed, nothing twice). Calls in

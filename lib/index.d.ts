@@ -8,6 +8,8 @@ export type GatewayErrorCode =
   | 'NO_SUCH_DATABASE'
   | 'SUBSCRIPTION_FAILED'
   | 'REDUCER_FAILED'
+  | 'PROCEDURE_FAILED'
+  | 'UNSUPPORTED'
   | 'TIMEOUT'
   | 'DISCONNECTED'
   | 'CLOSED'
@@ -513,6 +515,11 @@ export declare class Gateway {
   /** Calls a reducer; `args` in parameter order, or keyed by parameter name. `opts.actor` and `opts.token`
    * choose who the module sees as the caller (docs/actors.md). */
   callReducer(name: string, args?: ValueInput[] | { [param: string]: ValueInput }, opts?: CallOptions): Promise<CallResult>;
+  /** Calls a procedure (SpacetimeDB 2.x, over a `v2`/`v3` connection: see `ConnectOptions.protocols`) and
+   * resolves with its return value, decoded like row values. Rejects with `UNSUPPORTED` on a `v1`
+   * connection (nothing sent), `PROCEDURE_FAILED` when it fails in the host, `INVALID_ARGUMENT`, `TIMEOUT`,
+   * `DISCONNECTED`, `CLOSED` as `callReducer`. */
+  callProcedure<T = Value>(name: string, args?: ValueInput[] | { [param: string]: ValueInput }, opts?: { timeoutMs?: number }): Promise<T>;
   /** Counters of the per-user pool. */
   poolStats(): PoolStats;
   /** Drops the current SpacetimeDB connection as a network failure would; the gateway reconnects,

@@ -96,7 +96,8 @@ async function client(): Promise<void> {
   const offered: Protocol[] = ['v3', 'v2', 'v1'];
   const v2Capable = await Gateway.connect({ uri: 'ws://x', database: 'db', protocols: offered });
   const chosen: Protocol | null = v2Capable.protocol;
-  void chosen;
+  const total: string = await v2Capable.callProcedure<string>('sum', { a: 1, b: 2n }, { timeoutMs: 500 });
+  void [chosen, total];
   const level: LogLevel = 'debug';
   await Gateway.connect({
     uri: 'ws://x',

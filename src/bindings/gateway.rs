@@ -189,6 +189,23 @@ impl NativeGateway {
         env.spawn_future(async move { call.finish().await.map(CallResult::from).map_err(to_napi_error) })
     }
 
+    /// Calls a procedure (SpacetimeDB 2.x, over a v2/v3 connection) with JSON arguments (array or
+    /// object); resolves with its return value as JSON text. `optionsJson` may carry `timeoutMs`. Validated
+    /// and sent (or queued while reconnecting) before this returns.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn call_procedure<'env>(
+        &self,
+        env: &'env Env,
+        name: String,
+        args_json: String,
+        options_json: Option<String>,
+    ) -> Result<PromiseRaw<'env, String>> {
+        let options = options_json.as_deref().map(CallOptions::parse).transpose().map_err(to_napi_error)?;
+        let call =
+            self.gateway.start_procedure(&name, &args_json, options.unwrap_or_default()).map_err(to_napi_error)?;
+        env.spawn_future(async move { call.finish().await.map_err(to_napi_error) })
+    }
+
     /// Installs the one JS function that receives change batches (replacing any previous one).
     #[napi(ts_args_type = "listener: (json: string) => void")]
     pub fn set_change_listener(&self, listener: ChangeListener) -> Result<()> {

@@ -42,6 +42,7 @@ pub(super) fn outcome_of(tx: &ws::TransactionUpdate<ws::BsatnFormat>) -> Result<
             timestamp_micros: tx.timestamp.to_micros_since_unix_epoch(),
             energy_quanta_used: tx.energy_quanta_used.quanta,
             duration_micros: tx.total_host_execution_duration.to_micros(),
+            returned: None,
         }),
         ws::UpdateStatus::Failed(message) => Err(GatewayError::new(ErrorCode::ReducerFailed, message.to_string())),
         ws::UpdateStatus::OutOfEnergy => Err(GatewayError::new(
@@ -164,13 +165,13 @@ impl Driver {
                     self.on_link_closed(id, &reason);
                 }
             },
+            ServerMessage::ProcedureResult(result) => self.resolve_procedure(id, result),
             // Sent only after connecting (handled by `connection::open`), or for requests we never send.
             ServerMessage::IdentityToken(_)
             | ServerMessage::InitialSubscription(_)
             | ServerMessage::SubscribeApplied(_)
             | ServerMessage::UnsubscribeApplied(_)
-            | ServerMessage::OneOffQueryResponse(_)
-            | ServerMessage::ProcedureResult(_) => {}
+            | ServerMessage::OneOffQueryResponse(_) => {}
         }
     }
 }

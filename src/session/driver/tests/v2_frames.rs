@@ -100,3 +100,66 @@ async fn v2_reducer_results_resolve_calls_after_their_writes() {
     })
     .await;
 }
+
+const ALL: [Protocol; 3] = [Protocol::V3, Protocol::V2, Protocol::V1];
+
+/// Procedures need v2/v3: refused with `UNSUPPORTED`, and nothing sent, when only v1 was offered or
+/// when the server chose v1 from a wider offer (a 1.x server).
+#[tokio::test(start_paused = true)]
+async fn procedures_are_refused_on_v1_links() {
+    scenario(async {
+        for offered in [vec![Protocol::V1], ALL.to_vec()] {
+            let (mut options, mut opens) = options(TokenSource::Fixed("t".into()));
+            options.connect.protocols = offered;
+            let (session, mut link, _) = live_session_on(Protocol::V1, options, &mut opens, &[]).await;
+            let e = session.start_procedure("sum", Vec::new(), Duration::from_secs(5)).err().expect("refused");
+            assert_eq!(e.code, ErrorCode::Unsupported);
+            assert!(e.message.contains("procedures need a v2 or v3 connection"), "{}", e.message);
+            settle().await;
+            assert!(link.unread().is_empty(), "nothing was sent");
+            session.close(Duration::ZERO).await;
+        }
+    })
+    .await;
+}
+
+/// A procedure in flight when its v3 link drops rejects with `DISCONNECTED` (it may have run); one
+/// started while reconnecting waits, and is refused with `UNSUPPORTED` when the new connection
+/// negotiated v1; a result for a request nobody waits for is ignored.
+#[tokio::test(start_paused = true)]
+async fn procedures_across_a_reconnect() {
+    scenario(async {
+        let (mut options, mut opens) = options(TokenSource::Fixed("t".into()));
+        options.connect.protocols = ALL.to_vec();
+        let (session, mut link, _) = live_session_on(Protocol::V3, options, &mut opens, &[]).await;
+        let in_flight = session.start_procedure("sum", vec![1, 2], Duration::from_secs(30)).unwrap();
+        let request_id = match link.next().await {
+            Sent::V2(ws2::ClientMessage::CallProcedure(call)) => {
+                assert_eq!((&*call.procedure, &call.args[..]), ("sum", &[1u8, 2][..]));
+                call.request_id
+            }
+            _ => panic!("expected a v2 CallProcedure"),
+        };
+        link.send_v2(&[ws2::ServerMessage::ProcedureResult(ws2::ProcedureResult {
+            status: ws2::ProcedureStatus::Returned(vec![9].into()),
+            timestamp: Timestamp::from_micros_since_unix_epoch(1),
+            total_host_execution_duration: TimeDuration::from_micros(1),
+            request_id: request_id.wrapping_add(100),
+        })]);
+        link.drop_connection();
+        let e = in_flight.finish().await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::Disconnected, "{e}");
+
+        let waiting = tokio::spawn({
+            let session = session.clone();
+            async move { session.start_procedure("sum", Vec::new(), Duration::from_secs(30)).unwrap().finish().await }
+        });
+        let mut v1_link = opens.recv().await.unwrap().accept_with(2, Protocol::V1);
+        v1_link.apply_subscription(&[]).await;
+        let e = waiting.await.unwrap().unwrap_err();
+        assert_eq!(e.code, ErrorCode::Unsupported, "{e}");
+        assert!(v1_link.unread().is_empty(), "nothing was sent on the v1 link");
+        session.close(Duration::ZERO).await;
+    })
+    .await;
+}
