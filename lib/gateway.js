@@ -155,8 +155,9 @@ class Gateway {
 
   /**
    * Calls `listener(changes, meta)` once per transaction that changed the projection, in commit order.
-   * `changes` is `[{ table, op: 'insert'|'update'|'delete', row, oldRow? }]`. Returns a function that
-   * removes the listener.
+   * `changes` is `[{ table, op: 'insert'|'update'|'delete', row, oldRow? }]`; on a v2/v3 connection, rows
+   * of event tables come as `op: 'event'` in a batch of their own after their transaction's (never in the
+   * projection). Returns a function that removes the listener.
    */
   onChange(listener) {
     if (typeof listener !== 'function') throw invalid('onChange needs a function');

@@ -57,7 +57,8 @@ fn params(base: &str, protocols: &[Protocol]) -> ConnectParams {
 const ALL: &[Protocol] = &[Protocol::V3, Protocol::V2, Protocol::V1];
 
 /// A 2.x-like peer picks v3; its first frame carries `InitialConnection` and an update, the next one a
-/// transaction with event rows: the link reads them in order, event rows not among its events.
+/// transaction with event rows: the link reads them in order, the event rows as their own event right
+/// after their transaction's update.
 #[tokio::test]
 async fn a_2x_peer_negotiates_v3_and_batched_messages_arrive_in_order() {
     let tx = |row: &[u8]| ws2_tx(vec![query_set(1, vec![persistent("document", &[row.to_vec()], &[])])]);
@@ -85,11 +86,15 @@ async fn a_2x_peer_negotiates_v3_and_batched_messages_arrive_in_order() {
                 ServerMessage::TransactionUpdateLight(l) => format!("update {}", l.update.tables.len()),
                 _ => "other".into(),
             },
+            LinkEvent::Events(batches) => {
+                let tables: Vec<&str> = batches.iter().map(|b| &*b.table_name).collect();
+                format!("events {}", tables.join(" "))
+            }
             LinkEvent::Alive => "alive".into(),
             LinkEvent::Closed(_) => "closed".into(),
         })
         .collect();
-    assert_eq!(kinds, ["update 1", "update 1", "update 1", "closed"]);
+    assert_eq!(kinds, ["update 1", "update 1", "update 1", "events audit_event", "closed"]);
 }
 
 fn ws2_tx(sets: Vec<ws2::QuerySetUpdate>) -> ws2::ServerMessage {

@@ -170,6 +170,13 @@ impl Driver {
         match event {
             LinkEvent::Alive => {}
             LinkEvent::Closed(reason) => self.on_link_closed(id, &reason),
+            // Events are not state: only the driving link's are told (a link being prepared or draining
+            // carries the same transactions' events, or ones already told).
+            LinkEvent::Events(batches) => {
+                if self.shared.links.lock().unwrap().active == Some(id) {
+                    self.notify_events(batches);
+                }
+            }
             LinkEvent::Message(message) => {
                 if self.shared.links.lock().unwrap().active == Some(id) {
                     self.on_active_message(id, *message);

@@ -52,10 +52,11 @@ async fn v3_frames_drive_the_projection_and_the_change_feed() {
             batches,
             vec![
                 (None, vec![("update", 1, "uno".into())]),
+                (None, vec![("event", 0, "audit_event".into())]),
                 (None, vec![("delete", 2, "two".into()), ("insert", 3, "three".into())]),
             ]
         );
-        assert_eq!(events.len(), 1, "event rows come out beside, not into the projection");
+        assert_eq!(events.len(), 1, "event rows come out beside, not into the projection: their own batch");
         assert_eq!(&*events[0].table_name, "audit_event");
         session.close(Duration::ZERO).await;
     })
@@ -159,6 +160,47 @@ async fn procedures_across_a_reconnect() {
         let e = waiting.await.unwrap().unwrap_err();
         assert_eq!(e.code, ErrorCode::Unsupported, "{e}");
         assert!(v1_link.unread().is_empty(), "nothing was sent on the v1 link");
+        session.close(Duration::ZERO).await;
+    })
+    .await;
+}
+
+/// Event-table rows (v2/v3) reach the change sinks as one batch of events right after their
+/// transaction's batch, in frame order, and never enter the projection; rows of a table the schema
+/// does not have are left out, and a link that does not drive the projection tells none.
+#[tokio::test(start_paused = true)]
+async fn event_rows_reach_the_listeners_as_events_and_stay_out_of_the_projection() {
+    scenario(async {
+        let (session, mut link, recorder) = v3_session(&[doc(1, "one")]).await;
+        fn events(table: &'static str, rows: &[Vec<u8>]) -> ws2::TableUpdate {
+            ws2::TableUpdate {
+                table_name: table.into(),
+                rows: [ws2::TableUpdateRows::EventTable(ws2::EventTableRows { events: row_list(rows) })].into(),
+            }
+        }
+        // `document` stands in for an event table of the module (the reference module, built for 1.3.0,
+        // has none); `unknown_event` is not in the schema.
+        link.send_v2(&[
+            tx_update(vec![
+                query_set(
+                    1,
+                    vec![persistent("document", &[doc(2, "two")], &[]), events("document", &[doc(7, "ping")])],
+                ),
+                query_set(2, vec![events("document", &[doc(8, "pong")]), events("unknown_event", &[b"x".to_vec()])]),
+            ]),
+            tx_update(vec![query_set(1, vec![events("document", &[doc(9, "only events")])])]),
+        ]);
+        settle().await;
+        let batches: Vec<_> = recorder.take().into_iter().map(|(_, changes)| changes).collect();
+        assert_eq!(
+            batches,
+            vec![
+                vec![("insert", 2, "two".into())],
+                vec![("event", 7, "ping".into()), ("event", 8, "pong".into())],
+                vec![("event", 9, "only events".into())],
+            ]
+        );
+        assert_eq!(titles(&session), vec![(1, "one".into()), (2, "two".into())], "events are not rows");
         session.close(Duration::ZERO).await;
     })
     .await;
