@@ -49,6 +49,16 @@ async function closedLater(what) {
   throw new GatewayError('CLOSED', `the gateway is closed; ${what} was not sent`);
 }
 
+/** Checks a reducer or procedure call's name and args in JS; returns its options as JSON (checked natively:
+ * the route, the timeout), or undefined when there are none (most calls). */
+function callOptionsJson(kind, name, args, opts) {
+  requireString(name, `${kind} name`);
+  if (args === null || typeof args !== 'object') throw invalid(`args must be an array or an object keyed by parameter name, got ${describe(args)}`);
+  const what = kind === 'reducer' ? 'callReducer opts' : 'callProcedure opts';
+  const read = readOptions(opts, what);
+  return Object.keys(read).length === 0 ? undefined : toOptionsJson(read, what);
+}
+
 function checkQueries(queries, name) {
   const ok = readingArgument(name, () => Array.isArray(queries) && queries.length > 0 && queries.every((q) => typeof q === 'string' && q.trim() !== ''));
   if (!ok) throw invalid(`${name} must be a non-empty array of SQL strings`);
@@ -192,11 +202,7 @@ class Gateway {
    * (a user's SpacetimeDB token), the user, over the per-user pool or the HTTP route (`opts.via`).
    */
   async callReducer(name, args = [], opts = {}) {
-    requireString(name, 'reducer name');
-    if (args === null || typeof args !== 'object') throw invalid(`args must be an array or an object keyed by parameter name, got ${describe(args)}`);
-    opts = readOptions(opts, 'callReducer opts');
-    // Checked natively (the route, the timeout); most calls have none.
-    const optsJson = Object.keys(opts).length === 0 ? undefined : toOptionsJson(opts, 'callReducer opts');
+    const optsJson = callOptionsJson('reducer', name, args, opts);
     if (this.#closed) return closedLater(`reducer '${name}'`);
     return callResult(await awaitNative(() => this.#native.callReducer(name, toWireJson(args, `the arguments of reducer '${name}'`), optsJson)));
   }
@@ -211,10 +217,7 @@ class Gateway {
    * own connection (no `opts.actor` or `opts.token`).
    */
   async callProcedure(name, args = [], opts = {}) {
-    requireString(name, 'procedure name');
-    if (args === null || typeof args !== 'object') throw invalid(`args must be an array or an object keyed by parameter name, got ${describe(args)}`);
-    opts = readOptions(opts, 'callProcedure opts');
-    const optsJson = Object.keys(opts).length === 0 ? undefined : toOptionsJson(opts, 'callProcedure opts');
+    const optsJson = callOptionsJson('procedure', name, args, opts);
     if (this.#closed) return closedLater(`procedure '${name}'`);
     return JSON.parse(await awaitNative(() => this.#native.callProcedure(name, toWireJson(args, `the arguments of procedure '${name}'`), optsJson)));
   }

@@ -338,26 +338,32 @@ impl ReducerDef {
     /// `create_document: argument 'title' (String): expected a string, got 42`. Lifecycle reducers
     /// encode like any other; callers refuse to call them (see [`ReducerDef::lifecycle`]).
     pub fn encode_args(&self, args: &Value) -> Result<Vec<u8>, GatewayError> {
-        let mut out = Vec::new();
-        if args.is_null() && self.params.is_empty() {
-            return Ok(out);
-        }
-        json_to_bsatn(&self.types, self.params_type, args, &mut out)
-            .map_err(|e| e.into_gateway_error(&self.types, Subject::ReducerArgs { reducer: &self.name }))?;
-        Ok(out)
+        encode_call_args(&self.types, self.params_type, self.params.is_empty(), &self.name, args)
     }
+}
+
+/// The arguments of a reducer or procedure `name` (parameter product `params_type`) as BSATN; `null`
+/// stands for no arguments when it has no parameters. Errors name `name`, the parameter and the path.
+fn encode_call_args(
+    types: &TypeGraph,
+    params_type: ValueType,
+    no_params: bool,
+    name: &str,
+    args: &Value,
+) -> Result<Vec<u8>, GatewayError> {
+    let mut out = Vec::new();
+    if args.is_null() && no_params {
+        return Ok(out);
+    }
+    json_to_bsatn(types, params_type, args, &mut out)
+        .map_err(|e| e.into_gateway_error(types, Subject::ReducerArgs { reducer: name }))?;
+    Ok(out)
 }
 
 impl ProcedureDef {
     /// The BSATN of a call's arguments, as [`ReducerDef::encode_args`] (errors name the procedure).
     pub fn encode_args(&self, args: &Value) -> Result<Vec<u8>, GatewayError> {
-        let mut out = Vec::new();
-        if args.is_null() && self.params.is_empty() {
-            return Ok(out);
-        }
-        json_to_bsatn(&self.types, self.params_type, args, &mut out)
-            .map_err(|e| e.into_gateway_error(&self.types, Subject::ReducerArgs { reducer: &self.name }))?;
-        Ok(out)
+        encode_call_args(&self.types, self.params_type, self.params.is_empty(), &self.name, args)
     }
 
     /// The return value in `bsatn` as JSON, in the gateway's value mapping (like a row's columns).
