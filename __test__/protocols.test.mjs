@@ -79,6 +79,7 @@ describe('callProcedure', () => {
       const g = await Gateway.connect({ uri: url, database: db, ...(protocols ? { protocols } : {}) });
       try {
         expect(g.protocol).toBe('v1');
+        expect(g.schema().procedures).toEqual([]); // a 1.x module has none
         await expectCode(g.callProcedure('anything', [1, 'x']), 'UNSUPPORTED', "procedure 'anything' was not sent: procedures need a v2 or v3 connection");
         await expectCode(g.callProcedure('anything'), 'UNSUPPORTED');
         // The connection is unharmed: reducer calls still work.

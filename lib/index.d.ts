@@ -414,9 +414,19 @@ export interface ReducerSchema {
   params: ColumnSchema[];
 }
 
+/** A procedure of the module (SpacetimeDB 2.x; see `Gateway.callProcedure`). */
+export interface ProcedureSchema {
+  name: string;
+  params: ColumnSchema[];
+  /** The return type, e.g. `'Option<String>'`. */
+  returns: string;
+}
+
 export interface Schema {
   tables: TableSchema[];
   reducers: ReducerSchema[];
+  /** Empty for 1.x modules (procedures arrived with 2.x). */
+  procedures: ProcedureSchema[];
 }
 
 export interface Change {

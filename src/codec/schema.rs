@@ -187,7 +187,8 @@ impl Schema {
     }
 
     /// The schema as `gateway.schema()` shows it:
-    /// `{ tables: [{ name, columns: [{ name, type }], primaryKey, public }], reducers: [{ name, params: [{ name, type }] }] }`.
+    /// `{ tables: [{ name, columns: [{ name, type }], primaryKey, public }], reducers: [{ name, params: [{ name, type }] }],
+    /// procedures: [{ name, params, returns }] }`.
     ///
     /// Lifecycle reducers are left out: clients cannot call them.
     pub fn describe(&self) -> Value {
@@ -212,7 +213,12 @@ impl Schema {
             .filter(|r| !r.lifecycle)
             .map(|r| json!({ "name": r.name, "params": columns(&r.params) }))
             .collect();
-        json!({ "tables": tables, "reducers": reducers })
+        let procedures: Vec<Value> = self
+            .procedures
+            .iter()
+            .map(|p| json!({ "name": p.name, "params": columns(&p.params), "returns": p.returns }))
+            .collect();
+        json!({ "tables": tables, "reducers": reducers, "procedures": procedures })
     }
 }
 

@@ -193,6 +193,10 @@ async fn a_procedure_call_resolves_with_its_return_value_over_v3() {
 
     let def = schema.procedure("add").unwrap();
     assert_eq!(def.returns, "Option<String>");
+    assert_eq!(
+        schema.describe()["procedures"],
+        serde_json::json!([{ "name": "add", "params": [{ "name": "a", "type": "u32" }, { "name": "b", "type": "u32" }], "returns": "Option<String>" }])
+    );
     assert_eq!(def.params.iter().map(|p| (&*p.name, &*p.type_name)).collect::<Vec<_>>(), [("a", "u32"), ("b", "u32")]);
     let e = def.encode_args(&serde_json::json!([2, -1])).unwrap_err();
     assert!(e.code == ErrorCode::InvalidArgument && e.message.starts_with("add: argument 'b' (u32)"), "{e}");
