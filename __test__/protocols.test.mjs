@@ -2,7 +2,8 @@
 // it speaks only v1, picks from its own list whatever the offer, and accepts the `confirmed=true` connect
 // parameter every connect sends.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { Gateway } from '../lib/index.js';
 import { newIdentity, serverEnv, uniqueId } from './helpers/spacetimedb.mjs';
 import { expectCode } from './helpers/values.mjs';
@@ -60,6 +61,24 @@ describe('protocols', () => {
       'CONNECT_FAILED',
       'no valid protocol selected',
     );
+  });
+
+  it('1.3.0 ignores the confirmed parameter: upgrades with confirmed=true and with a non-boolean both succeed', async () => {
+    // What the gateway's own connects rely on (every connect sends `&confirmed=true`): 1.3.0 has no such
+    // parameter and does not reject unknown ones. A value 1.4.0+ would refuse is accepted too, which shows
+    // the parameter is ignored rather than parsed.
+    const upgrade = (query) =>
+      new Promise((resolve) => {
+        const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/database/${db}/subscribe?compression=None&light=false&${query}`, 'v1.bsatn.spacetimedb');
+        ws.on('open', () => {
+          resolve({ opened: true, protocol: ws.protocol });
+          ws.close();
+        });
+        ws.on('unexpected-response', (_req, res) => resolve({ opened: false, status: res.statusCode }));
+        ws.on('error', (e) => resolve({ opened: false, error: String(e) }));
+      });
+    expect(await upgrade('confirmed=true')).toEqual({ opened: true, protocol: 'v1.bsatn.spacetimedb' });
+    expect(await upgrade('confirmed=not-a-bool')).toEqual({ opened: true, protocol: 'v1.bsatn.spacetimedb' });
   });
 
   it('refuses unknown values, an empty list and duplicates with INVALID_ARGUMENT', async () => {
