@@ -433,7 +433,7 @@ export interface Change {
   table: string;
   /** `'event'`: a row of an event table (SpacetimeDB 2.x over `v2`/`v3`), told once and never kept in the
    * projection (`rows()` does not have it); a transaction's events come in their own batch, right after
-   * the batch of its changes. */
+   * the batch of its changes, with the same meta. */
   op: 'insert' | 'update' | 'delete' | 'event';
   /** The row after the change (the removed row for a delete, the event for an event). */
   row: Row;

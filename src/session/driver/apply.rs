@@ -109,7 +109,8 @@ impl Driver {
     }
 
     /// Event-table rows of the transaction the active link just applied: told to every observer as one
-    /// batch of `events` (right after the transaction's own batch), never applied to the projection.
+    /// batch of `events` with that transaction's facts (right after its own batch), never applied to the
+    /// projection.
     /// Rows of a table the schema does not have, or a malformed row list, are reported and left out.
     pub(super) fn notify_events(&self, batches: Vec<EventRows>) {
         // Locked like a transaction's changes, so observers see events in order with changes.
@@ -133,7 +134,7 @@ impl Driver {
                 None => events.push(TableEvents { table: table.def().clone(), rows }),
             }
         }
-        self.notify(Transaction { meta: TransactionMeta::default(), tables: Vec::new(), events });
+        self.notify(Transaction { meta: self.events_meta.clone(), tables: Vec::new(), events });
         drop(projection);
     }
 
@@ -153,12 +154,15 @@ impl Driver {
     }
 
     pub(super) fn on_active_message(&mut self, id: LinkId, message: ServerMessage) {
+        self.events_meta = TransactionMeta::default();
         match message {
             ServerMessage::TransactionUpdate(tx) => {
                 let key = tx_key(&tx);
                 if let ws::UpdateStatus::Committed(update) = &tx.status {
                     // Apply first: when a caller's `callReducer` resolves, the projection already holds its writes.
-                    self.apply_and_notify(update, tx_meta(&tx));
+                    let meta = tx_meta(&tx);
+                    self.apply_and_notify(update, meta.clone());
+                    self.events_meta = meta;
                     self.note_applied(Some(key));
                     if let Some(p) = &mut self.preparing {
                         p.alignment.active_applied(Some(key));

@@ -25,6 +25,14 @@ async fn v3_session(rows: &[Vec<u8>]) -> (Session, Server, Arc<Recorder>) {
     live_session_on(Protocol::V3, options, &mut opens, rows).await
 }
 
+/// One (undecodable, for the recorder: `(event, 0, audit_event)`) event row of `audit_event`.
+fn audit_event() -> ws2::TableUpdate {
+    ws2::TableUpdate {
+        table_name: "audit_event".into(),
+        rows: [ws2::TableUpdateRows::EventTable(ws2::EventTableRows { events: row_list(&[b"e".to_vec()]) })].into(),
+    }
+}
+
 fn tx_update(sets: Vec<ws2::QuerySetUpdate>) -> ws2::ServerMessage {
     ws2::ServerMessage::TransactionUpdate(ws2::TransactionUpdate { query_sets: sets.into() })
 }
@@ -80,16 +88,21 @@ async fn v2_reducer_results_resolve_calls_after_their_writes() {
             ws2::ReducerOutcome::Ok(ws2::ReducerOk {
                 ret_value: Bytes::new(),
                 transaction_update: ws2::TransactionUpdate {
-                    query_sets: [query_set(1, vec![persistent("document", &[doc(20, "mine")], &[])])].into(),
+                    query_sets: [query_set(1, vec![persistent("document", &[doc(20, "mine")], &[]), audit_event()])]
+                        .into(),
                 },
             }),
         )]);
         let (outcome, rows) = result.await.unwrap();
         assert_eq!(outcome.unwrap().request_id, request_id);
         assert_eq!(rows, vec![(20, "mine".into())], "the write is readable when the call resolves");
-        let (meta, changes) = recorder.take().remove(0);
+        settle().await;
+        let mut batches = recorder.take();
+        let (meta, changes) = batches.remove(0);
         assert_eq!(changes, vec![("insert", 20, "mine".into())]);
-        assert_eq!((meta.caller_connection_id, meta.reducer), (Some(link.connection_id), None));
+        assert_eq!((meta.caller_connection_id, meta.reducer.clone()), (Some(link.connection_id), None));
+        // The call's event rows follow, with the same transaction facts.
+        assert_eq!(batches, vec![(meta, vec![("event", 0, "audit_event".into())])]);
 
         let call = session.start_call("create_document", Vec::new(), Duration::from_secs(30)).unwrap();
         let request_id = call_request(&mut link).await;
