@@ -15,6 +15,11 @@ export declare class NativeGateway {
   get identity(): string
   /** This connection's id (32 hex characters). */
   get connectionId(): string
+  /**
+   * The websocket protocol the server chose for the connection that carries requests now: `v1`, `v2`
+   * or `v3` (`null` while there is none).
+   */
+  get protocol(): 'v1' | 'v2' | 'v3' | null
   /** The module schema as JSON text. */
   schemaJson(): string
   /** Adds a query set; resolves once its rows are in the projection. */
@@ -30,6 +35,12 @@ export declare class NativeGateway {
    * call is validated and sent (or queued while reconnecting) before this returns.
    */
   callReducer(name: string, argsJson: string, optionsJson?: string | undefined | null): Promise<CallResult>
+  /**
+   * Calls a procedure (SpacetimeDB 2.x, over a v2/v3 connection) with JSON arguments (array or
+   * object); resolves with its return value as JSON text. `optionsJson` may carry `timeoutMs`. Validated
+   * and sent (or queued while reconnecting) before this returns.
+   */
+  callProcedure(name: string, argsJson: string, optionsJson?: string | undefined | null): Promise<string>
   /** Installs the one JS function that receives change batches (replacing any previous one). */
   setChangeListener(listener: (json: string) => void): void
   /** Removes the change listener, releasing its hold on the Node event loop. */

@@ -49,6 +49,16 @@ async function closedLater(what) {
   throw new GatewayError('CLOSED', `the gateway is closed; ${what} was not sent`);
 }
 
+/** Checks a reducer or procedure call's name and args in JS; returns its options as JSON (checked natively:
+ * the route, the timeout), or undefined when there are none (most calls). */
+function callOptionsJson(kind, name, args, opts) {
+  requireString(name, `${kind} name`);
+  if (args === null || typeof args !== 'object') throw invalid(`args must be an array or an object keyed by parameter name, got ${describe(args)}`);
+  const what = kind === 'reducer' ? 'callReducer opts' : 'callProcedure opts';
+  const read = readOptions(opts, what);
+  return Object.keys(read).length === 0 ? undefined : toOptionsJson(read, what);
+}
+
 function checkQueries(queries, name) {
   const ok = readingArgument(name, () => Array.isArray(queries) && queries.length > 0 && queries.every((q) => typeof q === 'string' && q.trim() !== ''));
   if (!ok) throw invalid(`${name} must be a non-empty array of SQL strings`);
@@ -94,6 +104,15 @@ class Gateway {
   /** The id of the connection that carries requests now, 32 hex characters (it changes on reconnect). */
   get connectionId() {
     return this.#native.connectionId;
+  }
+
+  /**
+   * The websocket protocol the server chose for the connection that carries requests now: `'v1'`, `'v2'`
+   * or `'v3'` (from the `protocols` offered at connect; the server picks by its own preference), `null`
+   * while there is no connection (reconnecting, closed).
+   */
+  get protocol() {
+    return this.#native.protocol;
   }
 
   /** The connection state: `{ status: 'connecting'|'live'|'reconnecting'|'closed', reason?, attempt, since }`. */
@@ -146,8 +165,9 @@ class Gateway {
 
   /**
    * Calls `listener(changes, meta)` once per transaction that changed the projection, in commit order.
-   * `changes` is `[{ table, op: 'insert'|'update'|'delete', row, oldRow? }]`. Returns a function that
-   * removes the listener.
+   * `changes` is `[{ table, op: 'insert'|'update'|'delete', row, oldRow? }]`; on a v2/v3 connection, rows
+   * of event tables come as `op: 'event'` in a batch of their own after their transaction's (never in the
+   * projection). Returns a function that removes the listener.
    */
   onChange(listener) {
     if (typeof listener !== 'function') throw invalid('onChange needs a function');
@@ -182,13 +202,24 @@ class Gateway {
    * (a user's SpacetimeDB token), the user, over the per-user pool or the HTTP route (`opts.via`).
    */
   async callReducer(name, args = [], opts = {}) {
-    requireString(name, 'reducer name');
-    if (args === null || typeof args !== 'object') throw invalid(`args must be an array or an object keyed by parameter name, got ${describe(args)}`);
-    opts = readOptions(opts, 'callReducer opts');
-    // Checked natively (the route, the timeout); most calls have none.
-    const optsJson = Object.keys(opts).length === 0 ? undefined : toOptionsJson(opts, 'callReducer opts');
+    const optsJson = callOptionsJson('reducer', name, args, opts);
     if (this.#closed) return closedLater(`reducer '${name}'`);
     return callResult(await awaitNative(() => this.#native.callReducer(name, toWireJson(args, `the arguments of reducer '${name}'`), optsJson)));
+  }
+
+  /**
+   * Calls a procedure (SpacetimeDB 2.x) and resolves with its return value, decoded like row values
+   * (docs/value-mapping.md). `args` is an array (in parameter order) or an object keyed by parameter name,
+   * validated against the procedure's parameter types from the module schema; `opts.timeoutMs` overrides
+   * `callTimeoutMs`. Procedures need a `v2`/`v3` connection (`protocols` option, a 2.x server): on a `v1`
+   * connection it rejects with `UNSUPPORTED` before anything is sent. A failure in the host rejects with
+   * `PROCEDURE_FAILED`; `TIMEOUT`, `DISCONNECTED` and `CLOSED` as for `callReducer`. Runs on the gateway's
+   * own connection (no `opts.actor` or `opts.token`).
+   */
+  async callProcedure(name, args = [], opts = {}) {
+    const optsJson = callOptionsJson('procedure', name, args, opts);
+    if (this.#closed) return closedLater(`procedure '${name}'`);
+    return JSON.parse(await awaitNative(() => this.#native.callProcedure(name, toWireJson(args, `the arguments of procedure '${name}'`), optsJson)));
   }
 
   /**

@@ -8,6 +8,8 @@ export type GatewayErrorCode =
   | 'NO_SUCH_DATABASE'
   | 'SUBSCRIPTION_FAILED'
   | 'REDUCER_FAILED'
+  | 'PROCEDURE_FAILED'
+  | 'UNSUPPORTED'
   | 'TIMEOUT'
   | 'DISCONNECTED'
   | 'CLOSED'
@@ -95,7 +97,19 @@ export interface ConnectOptions {
   onLog?: (records: LogRecord[]) => void;
   /** The least severe records `onLog` receives. Default `'info'`. */
   logLevel?: LogLevel;
+  /**
+   * The websocket protocols offered to SpacetimeDB, distinct, at least one. The server picks the first of
+   * its own list that is offered (1.x speaks only `'v1'`; 2.x prefers `'v3'`, then `'v2'`, then `'v1'`), so
+   * the order here does not matter and a list with `'v1'` still connects to 1.x. `gateway.protocol` says
+   * which one was chosen. Default `['v1']`: only v1 has been run against a live server here (1.3.0); v2/v3
+   * are checked against the official message encodings only (docs/protocol-2x.md). Unknown values, an empty
+   * list or duplicates are refused with `INVALID_ARGUMENT`.
+   */
+  protocols?: Protocol[];
 }
+
+/** A SpacetimeDB websocket protocol version (`v1.bsatn.spacetimedb`, `v2.…`, `v3.…`). */
+export type Protocol = 'v1' | 'v2' | 'v3';
 
 /** Severity of a log record, most severe first. */
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -400,15 +414,28 @@ export interface ReducerSchema {
   params: ColumnSchema[];
 }
 
+/** A procedure of the module (SpacetimeDB 2.x; see `Gateway.callProcedure`). */
+export interface ProcedureSchema {
+  name: string;
+  params: ColumnSchema[];
+  /** The return type, e.g. `'Option<String>'`. */
+  returns: string;
+}
+
 export interface Schema {
   tables: TableSchema[];
   reducers: ReducerSchema[];
+  /** Empty for 1.x modules (procedures arrived with 2.x). */
+  procedures: ProcedureSchema[];
 }
 
 export interface Change {
   table: string;
-  op: 'insert' | 'update' | 'delete';
-  /** The row after the change (the removed row for a delete). */
+  /** `'event'`: a row of an event table (SpacetimeDB 2.x over `v2`/`v3`), told once and never kept in the
+   * projection (`rows()` does not have it); a transaction's events come in their own batch, right after
+   * the batch of its changes, with the same meta. */
+  op: 'insert' | 'update' | 'delete' | 'event';
+  /** The row after the change (the removed row for a delete, the event for an event). */
   row: Row;
   /** The row before an update. */
   oldRow?: Row;
@@ -483,6 +510,9 @@ export declare class Gateway {
   readonly connectionId: string;
   /** The connection state. */
   readonly state: GatewayState;
+  /** The protocol the server chose for the connection that carries requests now (`null` while there is
+   * none: reconnecting, closed). See `ConnectOptions.protocols`. */
+  readonly protocol: Protocol | null;
   /** Calls `listener` on every state change; returns a function that removes it. Registered listeners
    * keep the process alive until removed or until `close`. */
   onState(listener: (state: GatewayState) => void): () => void;
@@ -498,6 +528,11 @@ export declare class Gateway {
   /** Calls a reducer; `args` in parameter order, or keyed by parameter name. `opts.actor` and `opts.token`
    * choose who the module sees as the caller (docs/actors.md). */
   callReducer(name: string, args?: ValueInput[] | { [param: string]: ValueInput }, opts?: CallOptions): Promise<CallResult>;
+  /** Calls a procedure (SpacetimeDB 2.x, over a `v2`/`v3` connection: see `ConnectOptions.protocols`) and
+   * resolves with its return value, decoded like row values. Rejects with `UNSUPPORTED` on a `v1`
+   * connection (nothing sent), `PROCEDURE_FAILED` when it fails in the host, `INVALID_ARGUMENT`, `TIMEOUT`,
+   * `DISCONNECTED`, `CLOSED` as `callReducer`. */
+  callProcedure<T = Value>(name: string, args?: ValueInput[] | { [param: string]: ValueInput }, opts?: { timeoutMs?: number }): Promise<T>;
   /** Counters of the per-user pool. */
   poolStats(): PoolStats;
   /** Drops the current SpacetimeDB connection as a network failure would; the gateway reconnects,

@@ -22,6 +22,11 @@ pub enum ErrorCode {
     SubscriptionFailed,
     /// The reducer ran and returned an error (or ran out of energy); the message is the module's.
     ReducerFailed,
+    /// The procedure failed in the host (a panic, an unknown procedure, out of energy); the message is the
+    /// server's. A procedure's own errors are part of its return value.
+    ProcedureFailed,
+    /// The connection cannot do this: e.g. procedures on a `v1` connection (they need `v2`/`v3`).
+    Unsupported,
     /// A deadline passed.
     Timeout,
     /// The connection to SpacetimeDB was lost; for a request in flight, its outcome is unknown.
@@ -46,6 +51,8 @@ impl ErrorCode {
             ErrorCode::NoSuchDatabase => "NO_SUCH_DATABASE",
             ErrorCode::SubscriptionFailed => "SUBSCRIPTION_FAILED",
             ErrorCode::ReducerFailed => "REDUCER_FAILED",
+            ErrorCode::ProcedureFailed => "PROCEDURE_FAILED",
+            ErrorCode::Unsupported => "UNSUPPORTED",
             ErrorCode::Timeout => "TIMEOUT",
             ErrorCode::Disconnected => "DISCONNECTED",
             ErrorCode::Closed => "CLOSED",

@@ -71,7 +71,7 @@ void payload;
 void checks;
 
 // The client part.
-import { Gateway, installShutdownHooks, type CallResult, type Change, type ChangeMeta, type GatewayState, type LogLevel, type LogRecord, type Row, type Schema } from 'spacetime-gateway';
+import { Gateway, installShutdownHooks, type CallResult, type Change, type ChangeMeta, type GatewayState, type LogLevel, type LogRecord, type Protocol, type Row, type Schema } from 'spacetime-gateway';
 
 async function client(): Promise<void> {
   const gateway: Gateway = await Gateway.connect({ uri: 'http://127.0.0.1:3000', database: 'db', token, subscriptions: ['SELECT * FROM document'], compression: 'gzip', timeoutMs: 5000 });
@@ -93,6 +93,11 @@ async function client(): Promise<void> {
   off();
   unhook();
   await Gateway.connect({ uri: 'ws://x', database: 'db', reconnect: false });
+  const offered: Protocol[] = ['v3', 'v2', 'v1'];
+  const v2Capable = await Gateway.connect({ uri: 'ws://x', database: 'db', protocols: offered });
+  const chosen: Protocol | null = v2Capable.protocol;
+  const total: string = await v2Capable.callProcedure<string>('sum', { a: 1, b: 2n }, { timeoutMs: 500 });
+  void [chosen, total];
   const level: LogLevel = 'debug';
   await Gateway.connect({
     uri: 'ws://x',

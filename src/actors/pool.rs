@@ -317,7 +317,13 @@ mod tests {
                 if failing {
                     return Err(GatewayError::new(ErrorCode::ReducerFailed, "no"));
                 }
-                Ok(CallOutcome { request_id: 1, timestamp_micros: 0, energy_quanta_used: 0, duration_micros: 0 })
+                Ok(CallOutcome {
+                    request_id: 1,
+                    timestamp_micros: 0,
+                    energy_quanta_used: 0,
+                    duration_micros: 0,
+                    returned: None,
+                })
             })
         }
 

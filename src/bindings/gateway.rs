@@ -147,6 +147,13 @@ impl NativeGateway {
         self.gateway.session().connection_id().to_hex().to_string()
     }
 
+    /// The websocket protocol the server chose for the connection that carries requests now: `v1`, `v2`
+    /// or `v3` (`null` while there is none).
+    #[napi(getter, ts_return_type = "'v1' | 'v2' | 'v3' | null")]
+    pub fn protocol(&self) -> Option<&'static str> {
+        self.gateway.session().protocol().map(|p| p.name())
+    }
+
     /// The module schema as JSON text.
     #[napi]
     pub fn schema_json(&self) -> String {
@@ -180,6 +187,23 @@ impl NativeGateway {
         let options = options_json.as_deref().map(CallOptions::parse).transpose().map_err(to_napi_error)?;
         let call = self.gateway.start_call(&name, &args_json, options.unwrap_or_default()).map_err(to_napi_error)?;
         env.spawn_future(async move { call.finish().await.map(CallResult::from).map_err(to_napi_error) })
+    }
+
+    /// Calls a procedure (SpacetimeDB 2.x, over a v2/v3 connection) with JSON arguments (array or
+    /// object); resolves with its return value as JSON text. `optionsJson` may carry `timeoutMs`. Validated
+    /// and sent (or queued while reconnecting) before this returns.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn call_procedure<'env>(
+        &self,
+        env: &'env Env,
+        name: String,
+        args_json: String,
+        options_json: Option<String>,
+    ) -> Result<PromiseRaw<'env, String>> {
+        let options = options_json.as_deref().map(CallOptions::parse).transpose().map_err(to_napi_error)?;
+        let call =
+            self.gateway.start_procedure(&name, &args_json, options.unwrap_or_default()).map_err(to_napi_error)?;
+        env.spawn_future(async move { call.finish().await.map_err(to_napi_error) })
     }
 
     /// Installs the one JS function that receives change batches (replacing any previous one).

@@ -33,6 +33,20 @@ impl Protocol {
         }
     }
 
+    /// The short name used in options and reported to JS: `v1`, `v2`, `v3`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::V1 => "v1",
+            Protocol::V2 => "v2",
+            Protocol::V3 => "v3",
+        }
+    }
+
+    /// The version of a short name ([`Protocol::name`]).
+    pub fn from_name(name: &str) -> Option<Protocol> {
+        [Protocol::V1, Protocol::V2, Protocol::V3].into_iter().find(|p| p.name() == name)
+    }
+
     /// The version a server chose, from the token it answered with.
     pub fn from_subprotocol(token: &str) -> Option<Protocol> {
         [Protocol::V1, Protocol::V2, Protocol::V3].into_iter().find(|p| p.subprotocol() == token.trim())

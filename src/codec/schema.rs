@@ -29,6 +29,22 @@ pub struct Schema {
     pub tables: Vec<TableDef>,
     /// The reducers, in the schema's order (including lifecycle reducers, which are not callable).
     pub reducers: Vec<ReducerDef>,
+    /// The procedures (SpacetimeDB 2.x; `RawMiscModuleExportV9::Procedure`), in the schema's order.
+    pub procedures: Vec<ProcedureDef>,
+}
+
+/// A procedure: its parameters, the encoder for its arguments and the decoder for its return value.
+#[derive(Clone, Debug)]
+pub struct ProcedureDef {
+    /// The procedure name used to call it.
+    pub name: String,
+    /// The parameters, in call order.
+    pub params: Vec<ColumnDef>,
+    /// The readable return type.
+    pub returns: String,
+    params_type: ValueType,
+    return_type: ValueType,
+    types: Arc<TypeGraph>,
 }
 
 /// A table: its columns, in BSATN row order, and the row codec.
@@ -83,7 +99,7 @@ impl Schema {
         Schema::from_raw(&raw).map_err(|e| GatewayError::protocol(format!("malformed module schema: {e}")))
     }
 
-    fn from_raw(raw: &RawModuleDefV9) -> Result<Schema, String> {
+    pub(crate) fn from_raw(raw: &RawModuleDefV9) -> Result<Schema, String> {
         let mut builder = TypeGraphBuilder::new(&raw.typespace.types)?;
         let table_rows = raw
             .tables
@@ -101,6 +117,15 @@ impl Schema {
             .collect::<Result<Vec<_>, String>>()?;
         let reducer_params =
             raw.reducers.iter().map(|reducer| builder.add_product(&reducer.params)).collect::<Result<Vec<_>, _>>()?;
+        let procedures = raw
+            .misc_exports
+            .iter()
+            .filter_map(|export| match export {
+                RawMiscModuleExportV9::Procedure(procedure) => Some(procedure),
+                _ => None,
+            })
+            .map(|p| Ok((p, builder.add_product(&p.params)?, builder.add(&p.return_type)?)))
+            .collect::<Result<Vec<_>, String>>()?;
         let names: Vec<(usize, String)> = raw
             .types
             .iter()
@@ -132,7 +157,18 @@ impl Schema {
                 types: Arc::clone(&types),
             })
             .collect();
-        Ok(Schema { tables, reducers })
+        let procedures = procedures
+            .into_iter()
+            .map(|(procedure, params_type, return_type)| ProcedureDef {
+                name: procedure.name.to_string(),
+                params: columns_of(&types, params_type).unwrap_or_default(),
+                returns: type_name(&types, return_type),
+                params_type,
+                return_type,
+                types: Arc::clone(&types),
+            })
+            .collect();
+        Ok(Schema { tables, reducers, procedures })
     }
 
     /// The table named `name`.
@@ -145,8 +181,14 @@ impl Schema {
         self.reducers.iter().find(|r| r.name == name)
     }
 
+    /// The procedure named `name`.
+    pub fn procedure(&self, name: &str) -> Option<&ProcedureDef> {
+        self.procedures.iter().find(|p| p.name == name)
+    }
+
     /// The schema as `gateway.schema()` shows it:
-    /// `{ tables: [{ name, columns: [{ name, type }], primaryKey, public }], reducers: [{ name, params: [{ name, type }] }] }`.
+    /// `{ tables: [{ name, columns: [{ name, type }], primaryKey, public }], reducers: [{ name, params: [{ name, type }] }],
+    /// procedures: [{ name, params, returns }] }`.
     ///
     /// Lifecycle reducers are left out: clients cannot call them.
     pub fn describe(&self) -> Value {
@@ -171,7 +213,12 @@ impl Schema {
             .filter(|r| !r.lifecycle)
             .map(|r| json!({ "name": r.name, "params": columns(&r.params) }))
             .collect();
-        json!({ "tables": tables, "reducers": reducers })
+        let procedures: Vec<Value> = self
+            .procedures
+            .iter()
+            .map(|p| json!({ "name": p.name, "params": columns(&p.params), "returns": p.returns }))
+            .collect();
+        json!({ "tables": tables, "reducers": reducers, "procedures": procedures })
     }
 }
 
@@ -297,12 +344,38 @@ impl ReducerDef {
     /// `create_document: argument 'title' (String): expected a string, got 42`. Lifecycle reducers
     /// encode like any other; callers refuse to call them (see [`ReducerDef::lifecycle`]).
     pub fn encode_args(&self, args: &Value) -> Result<Vec<u8>, GatewayError> {
+        encode_call_args(&self.types, self.params_type, self.params.is_empty(), &self.name, args)
+    }
+}
+
+/// The arguments of a reducer or procedure `name` (parameter product `params_type`) as BSATN; `null`
+/// stands for no arguments when it has no parameters. Errors name `name`, the parameter and the path.
+fn encode_call_args(
+    types: &TypeGraph,
+    params_type: ValueType,
+    no_params: bool,
+    name: &str,
+    args: &Value,
+) -> Result<Vec<u8>, GatewayError> {
+    let mut out = Vec::new();
+    if args.is_null() && no_params {
+        return Ok(out);
+    }
+    json_to_bsatn(types, params_type, args, &mut out)
+        .map_err(|e| e.into_gateway_error(types, Subject::ReducerArgs { reducer: name }))?;
+    Ok(out)
+}
+
+impl ProcedureDef {
+    /// The BSATN of a call's arguments, as [`ReducerDef::encode_args`] (errors name the procedure).
+    pub fn encode_args(&self, args: &Value) -> Result<Vec<u8>, GatewayError> {
+        encode_call_args(&self.types, self.params_type, self.params.is_empty(), &self.name, args)
+    }
+
+    /// The return value in `bsatn` as JSON, in the gateway's value mapping (like a row's columns).
+    pub fn return_to_json(&self, bsatn: &[u8]) -> Result<Vec<u8>, DecodeError> {
         let mut out = Vec::new();
-        if args.is_null() && self.params.is_empty() {
-            return Ok(out);
-        }
-        json_to_bsatn(&self.types, self.params_type, args, &mut out)
-            .map_err(|e| e.into_gateway_error(&self.types, Subject::ReducerArgs { reducer: &self.name }))?;
+        bsatn_to_json(&self.types, self.return_type, bsatn, &mut out)?;
         Ok(out)
     }
 }

@@ -179,7 +179,7 @@ async fn open(
         timeout: options.timeout,
         buffer_size: None,
         max_message_bytes: options.max_message_bytes,
-        protocols: crate::session::websocket::DEFAULT_PROTOCOLS.to_vec(),
+        protocols: options.protocols,
     };
     let user_calls = UserCalls::new(options.user_calls, &connect, schema.clone(), &schema_json)?;
     let database = connect.database.clone();

@@ -42,7 +42,7 @@ pub fn rows_json(session: &Session, table: &str, where_json: Option<&str>) -> Re
 }
 
 /// One transaction as `{"changes":[{"table","op","row","oldRow"?}…], "timestamp"?, "reducer"?,
-/// "callerIdentity"?, "callerConnectionId"?}`.
+/// "callerIdentity"?, "callerConnectionId"?}`; event-table rows (v2/v3) as changes with `op: "event"`.
 pub fn transaction_json(tx: &Transaction) -> String {
     let mut out = Vec::with_capacity(256);
     out.extend_from_slice(b"{\"changes\":[");
@@ -54,6 +54,19 @@ pub fn transaction_json(tx: &Transaction) -> String {
             }
             first = false;
             write_change(&mut out, &table.table, change);
+        }
+    }
+    for table in &tx.events {
+        for row in &table.rows {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend_from_slice(b"{\"table\":");
+            write_json_string(&mut out, &table.table.name);
+            out.extend_from_slice(b",\"op\":\"event\",\"row\":");
+            table.table.row_to_json_or_null(row, &mut out);
+            out.push(b'}');
         }
     }
     out.push(b']');
@@ -106,4 +119,43 @@ fn write_change(out: &mut Vec<u8>, table: &TableDef, change: &RowChange) {
 
 fn into_string(out: Vec<u8>) -> Result<String> {
     String::from_utf8(out).map_err(|_| GatewayError::new(ErrorCode::Internal, "row JSON was not UTF-8"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::codec::tests::reference_schema;
+    use crate::projection::{TableEvents, TransactionMeta};
+
+    #[test]
+    fn event_rows_are_changes_with_op_event() {
+        let schema = reference_schema();
+        use spacetimedb_lib::{bsatn, AlgebraicValue, ProductValue};
+        let table = Arc::new(schema.table("document").unwrap().clone());
+        let row = bsatn::to_vec(&ProductValue::from(vec![
+            AlgebraicValue::U64(7),
+            AlgebraicValue::String("t1".into()),
+            AlgebraicValue::String("ping".into()),
+            AlgebraicValue::String("body".into()),
+            AlgebraicValue::product([AlgebraicValue::U256(Box::new(0u8.into()))]),
+            AlgebraicValue::product([AlgebraicValue::I64(0)]),
+            AlgebraicValue::U32(1),
+        ]))
+        .unwrap();
+        let tx = Transaction {
+            meta: TransactionMeta::default(),
+            tables: Vec::new(),
+            events: vec![TableEvents { table, rows: vec![row.into()] }],
+        };
+        let json: serde_json::Value = serde_json::from_str(&transaction_json(&tx)).unwrap();
+        assert_eq!(json["changes"][0]["table"], "document");
+        assert_eq!(json["changes"][0]["op"], "event");
+        assert_eq!(
+            (&json["changes"][0]["row"]["id"], &json["changes"][0]["row"]["title"]),
+            (&"7".into(), &"ping".into())
+        );
+        assert!(json["changes"][0].get("oldRow").is_none());
+    }
 }

@@ -13,7 +13,7 @@ pub mod json;
 pub mod options;
 pub mod relay;
 
-pub use calls::{CallResult, StartedCall};
+pub use calls::{CallResult, StartedCall, StartedProcedure};
 pub use connect::Gateway;
 pub use options::{CallOptions, ConnectOptions, ReconnectOptions};
 pub use relay::RelayHandle;

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use tracing::level_filters::LevelFilter;
 
 use crate::actors::{PoolOptions, UserCallOptions, UserRoute};
+use crate::codec::inbound::Protocol;
 use crate::codec::protocol::DEFAULT_MAX_MESSAGE_BYTES;
 use crate::codec::value::{describe_js, is_plain_object};
 use crate::diagnostics::parse_level;
@@ -17,6 +18,7 @@ use crate::relay::options::relay_config_from;
 use crate::relay::RelayConfig;
 use crate::session::backoff::BackoffPolicy;
 use crate::session::uri::{Compression, ServerAddress};
+use crate::session::websocket::DEFAULT_PROTOCOLS;
 
 /// The longest timer JS can set (`setTimeout`'s limit), in ms.
 const MAX_MS: f64 = 2_147_483_647.0;
@@ -25,7 +27,7 @@ const MAX_POOL_CONNECTIONS: f64 = 100_000.0;
 
 /// `onLog` is a function the JS layer takes out before the options cross; it is named here so the list
 /// of known options is the one users see.
-const CONNECT_KEYS: [&str; 15] = [
+const CONNECT_KEYS: [&str; 16] = [
     "uri",
     "database",
     "token",
@@ -41,6 +43,7 @@ const CONNECT_KEYS: [&str; 15] = [
     "relay",
     "onLog",
     "logLevel",
+    "protocols",
 ];
 const RECONNECT_KEYS: [&str; 7] =
     ["initialDelayMs", "maxDelayMs", "multiplier", "jitter", "callWaitMs", "idleTimeoutMs", "alignTimeoutMs"];
@@ -108,6 +111,8 @@ pub struct ConnectOptions {
     pub relay: RelayConfig,
     /// The least severe records the log function (`onLog`) receives.
     pub log_level: LevelFilter,
+    /// The websocket sub-protocols offered (`protocols`); the server picks one by its own order.
+    pub protocols: Vec<Protocol>,
 }
 
 impl ConnectOptions {
@@ -141,6 +146,7 @@ impl ConnectOptions {
             user_calls: user_calls(map.get("userCalls"))?,
             relay: relay(&map)?,
             log_level: log_level(map.get("logLevel"))?,
+            protocols: protocols(map.get("protocols"))?,
         })
     }
 }
@@ -155,6 +161,31 @@ fn log_level(value: Option<&Value>) -> Result<LevelFilter> {
             describe_js(other)
         ))),
     }
+}
+
+/// `protocols`: a non-empty list of distinct `'v1'`, `'v2'`, `'v3'` (the default: `['v1']`, see
+/// `session::websocket::DEFAULT_PROTOCOLS`).
+fn protocols(value: Option<&Value>) -> Result<Vec<Protocol>> {
+    let Some(value) = value else { return Ok(DEFAULT_PROTOCOLS.to_vec()) };
+    let wrong = |what: String| invalid(format!("options.protocols {what}"));
+    let Value::Array(items) = value else {
+        return Err(wrong(format!("must be a non-empty array of 'v1', 'v2', 'v3', got {}", describe_js(value))));
+    };
+    if items.is_empty() {
+        return Err(wrong("must list at least one protocol ('v1', 'v2' or 'v3'), got an empty array".into()));
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let protocol = item
+            .as_str()
+            .and_then(Protocol::from_name)
+            .ok_or_else(|| wrong(format!("may contain only 'v1', 'v2' and 'v3', got {}", describe_js(item))))?;
+        if out.contains(&protocol) {
+            return Err(wrong(format!("lists '{}' twice", protocol.name())));
+        }
+        out.push(protocol);
+    }
+    Ok(out)
 }
 
 /// Parses `text` as a JSON object whose keys are all in `known`; `what` names it in messages.
@@ -408,6 +439,7 @@ mod tests {
         assert_eq!(o.user_calls, UserCallOptions::default());
         assert_eq!(o.relay, RelayConfig::default());
         assert!(o.token.is_none() && o.subscriptions.is_empty());
+        assert_eq!(o.protocols, vec![Protocol::V1]);
         // An object of reconnect settings starts from the same defaults as no object at all.
         assert_eq!(connect(r#""reconnect":{}"#).unwrap().reconnect, ReconnectOptions::default());
         assert_eq!(connect(r#""reconnect":true"#).unwrap().reconnect, ReconnectOptions::default());
@@ -442,6 +474,11 @@ mod tests {
         assert!(connect(r#""reconnect":false"#).unwrap().reconnect.backoff.is_none());
         assert_eq!(o.log_level, LevelFilter::INFO);
         assert_eq!(connect(r#""logLevel":"debug""#).unwrap().log_level, LevelFilter::DEBUG);
+        assert_eq!(
+            connect(r#""protocols":["v3","v2","v1"]"#).unwrap().protocols,
+            vec![Protocol::V3, Protocol::V2, Protocol::V1]
+        );
+        assert_eq!(connect(r#""protocols":["v2"]"#).unwrap().protocols, vec![Protocol::V2]);
     }
 
     #[test]
@@ -477,6 +514,12 @@ mod tests {
                 r#""logLevel":"verbose""#,
                 r#"options.logLevel must be 'error', 'warn', 'info', 'debug' or 'trace', got "verbose""#,
             ),
+            (r#""protocols":"v1""#, r#"options.protocols must be a non-empty array of 'v1', 'v2', 'v3', got "v1""#),
+            (r#""protocols":[]"#, "options.protocols must list at least one protocol"),
+            (r#""protocols":["v4"]"#, r#"options.protocols may contain only 'v1', 'v2' and 'v3', got "v4""#),
+            (r#""protocols":["v1.bsatn.spacetimedb"]"#, "options.protocols may contain only 'v1', 'v2' and 'v3'"),
+            (r#""protocols":[1]"#, "options.protocols may contain only 'v1', 'v2' and 'v3', got 1"),
+            (r#""protocols":["v1","v3","v1"]"#, "options.protocols lists 'v1' twice"),
             (r#""timeoutMs":{"\u0000bigint":"10"}"#, "got a bigint (10n)"),
             (r#""timeoutMs":{"\u0000function":null}"#, "got a function"),
         ] {

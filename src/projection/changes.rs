@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use spacetimedb_lib::{ConnectionId, Identity};
 
-use super::RowChange;
+use super::{Row, RowChange};
 use crate::codec::schema::TableDef;
 
 /// Facts about the transaction behind a batch of changes, when the server sent them (full updates; a
@@ -27,11 +27,20 @@ pub struct TableChanges {
     pub changes: Vec<RowChange>,
 }
 
+/// Rows of an event table (SpacetimeDB 2.x, v2/v3 connections) in one transaction: events, never stored
+/// in their table, so never in the projection; observers see them once, as they arrive.
+pub struct TableEvents {
+    pub table: Arc<TableDef>,
+    pub rows: Vec<Row>,
+}
+
 /// Everything the projection saw change in one transaction (or one subscription change, or one
-/// rehydration after a reconnect).
+/// rehydration after a reconnect), and the event-table rows of a transaction (`events`, in a batch of
+/// their own: see `session::driver::apply`).
 pub struct Transaction {
     pub meta: TransactionMeta,
     pub tables: Vec<TableChanges>,
+    pub events: Vec<TableEvents>,
 }
 
 /// An observer of the projection (the JS `onChange` listeners, the SSE relay). Called on the session

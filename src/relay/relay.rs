@@ -531,6 +531,10 @@ impl Relay {
 
 impl ChangeSink for Relay {
     fn on_transaction(&self, tx: &Transaction) {
+        // Event-table rows (v2/v3) arrive in batches without changes: not relayed to SSE streams (yet).
+        if tx.tables.is_empty() {
+            return;
+        }
         let mut st = self.state.lock().unwrap();
         if st.closed {
             return;

@@ -18,6 +18,8 @@ pub struct CallOutcome {
     pub timestamp_micros: i64,
     pub energy_quanta_used: u128,
     pub duration_micros: i64,
+    /// A procedure's return value (BSATN of its return type); `None` for reducer calls.
+    pub returned: Option<Box<[u8]>>,
 }
 
 /// One request waiting for its reply.

@@ -9,13 +9,16 @@ use spacetimedb_lib::{ConnectionId, Identity};
 use tokio::sync::mpsc;
 
 use super::websocket::ConnectParams;
-use crate::codec::inbound::Protocol;
+use crate::codec::inbound::{EventRows, Protocol};
 use crate::codec::protocol::ServerMessage;
 use crate::error::Result;
 
 /// What a link's reader produces.
 pub enum LinkEvent {
     Message(Box<ServerMessage>),
+    /// Event-table rows of one transaction (v2/v3), after its message: the tables' events, one entry per
+    /// table and query set.
+    Events(Vec<EventRows>),
     /// A ping or pong: the peer is alive.
     Alive,
     /// The link is gone (the reason says why); nothing follows.

@@ -22,6 +22,7 @@ use super::query_table::query_table;
 use super::state::{SessionState, StateSink, Status};
 use super::token::TokenSource;
 use super::websocket::ConnectParams;
+use crate::codec::inbound::Protocol;
 use crate::codec::schema::Schema;
 use crate::error::{ErrorCode, GatewayError, Result};
 use crate::projection::{ChangeSink, Projection};
@@ -173,9 +174,18 @@ enum CallState {
     },
 }
 
-/// A reducer call that has been started (see [`Session::start_call`]).
+/// What a [`PendingCall`] calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CallKind {
+    Reducer,
+    Procedure,
+}
+
+/// A reducer or procedure call that has been started (see [`Session::start_call`],
+/// [`Session::start_procedure`]).
 pub struct PendingCall {
     shared: Arc<Shared>,
+    kind: CallKind,
     reducer: String,
     timeout: Duration,
     deadline: tokio::time::Instant,
@@ -192,13 +202,26 @@ impl PendingCall {
         let active = links.active;
         let Some(link) = active.and_then(|id| links.all.get_mut(&id)) else { return Ok(()) };
         let (request_id, reply) = link.calls.register(&self.reducer);
-        let frame = link.encode_call(&self.reducer, std::mem::take(args), request_id);
-        if let Err(e) = link.send(frame) {
+        let args = std::mem::take(args);
+        let frame = match self.kind {
+            CallKind::Reducer => Ok(link.encode_call(&self.reducer, args, request_id)),
+            // A reconnect may have negotiated v1 where the call was started on v2/v3.
+            CallKind::Procedure => link.encode_procedure(&self.reducer, args, request_id),
+        };
+        if let Err(e) = frame.and_then(|frame| link.send(frame)) {
             link.calls.forget(request_id);
             return Err(e);
         }
         self.state = CallState::Sent { link: link.id, request_id, reply };
         Ok(())
+    }
+
+    /// `reducer 'name'` or `procedure 'name'`, for messages.
+    fn what(&self) -> String {
+        match self.kind {
+            CallKind::Reducer => format!("reducer '{}'", self.reducer),
+            CallKind::Procedure => format!("procedure '{}'", self.reducer),
+        }
     }
 
     /// Waits for the connection if needed, then for the result.
@@ -213,11 +236,12 @@ impl PendingCall {
                 let reason = self.shared.state.lock().unwrap().reason.clone().unwrap_or_else(|| "reconnecting".into());
                 return Err(GatewayError::new(
                     ErrorCode::Disconnected,
-                    format!("not connected to SpacetimeDB ({reason}); reducer '{}' was not sent", self.reducer),
+                    format!("not connected to SpacetimeDB ({reason}); {} was not sent", self.what()),
                 ));
             }
             self.try_send()?;
         }
+        let what = self.what();
         let CallState::Sent { link, request_id, reply } = self.state else { unreachable!("sent above") };
         let result = match tokio::time::timeout_at(self.deadline, reply).await {
             Ok(Ok(result)) => result,
@@ -228,11 +252,7 @@ impl PendingCall {
                 }
                 Err(GatewayError::new(
                     ErrorCode::Timeout,
-                    format!(
-                        "no result for reducer '{}' within {} ms; it may still commit",
-                        self.reducer,
-                        self.timeout.as_millis()
-                    ),
+                    format!("no result for {what} within {} ms; it may still commit", self.timeout.as_millis()),
                 ))
             }
         };
@@ -292,6 +312,11 @@ impl Session {
     /// The id of the connection that currently carries requests (it changes on reconnect and refresh).
     pub fn connection_id(&self) -> ConnectionId {
         self.shared.links.lock().unwrap().active().map(|l| l.connection_id).unwrap_or(ConnectionId::ZERO)
+    }
+
+    /// The protocol of the connection that currently carries requests (`None` while there is none).
+    pub fn protocol(&self) -> Option<Protocol> {
+        self.shared.links.lock().unwrap().active().map(|l| l.protocol)
     }
 
     pub fn state(&self) -> SessionState {
@@ -368,6 +393,28 @@ impl Session {
     /// `call_wait` for the connection (then `DISCONNECTED`, not sent); if the connection drops after
     /// sending and before the result, it fails with `DISCONNECTED` saying the outcome is unknown.
     pub fn start_call(&self, reducer: &str, args: Vec<u8>, timeout: Duration) -> Result<PendingCall> {
+        self.start(CallKind::Reducer, reducer, args, timeout)
+    }
+
+    /// Starts a procedure call like [`Session::start_call`] (the same waiting, at-most-once and drain
+    /// rules); its outcome carries the return value (`CallOutcome::returned`). `UNSUPPORTED` when it cannot
+    /// go over v2/v3: none offered, or the current connection negotiated v1.
+    pub fn start_procedure(&self, procedure: &str, args: Vec<u8>, timeout: Duration) -> Result<PendingCall> {
+        self.check_procedures(procedure)?;
+        self.start(CallKind::Procedure, procedure, args, timeout)
+    }
+
+    /// `UNSUPPORTED` when procedure calls cannot be sent: no v2/v3 protocol was offered, or the current
+    /// connection speaks v1. (While reconnecting the call waits; a new v1 connection refuses it then.)
+    pub fn check_procedures(&self, procedure: &str) -> Result<()> {
+        let offered = &self.shared.options.connect.protocols;
+        if !offered.iter().any(|p| *p != Protocol::V1) || self.protocol() == Some(Protocol::V1) {
+            return Err(super::link::procedures_need_v2(procedure));
+        }
+        Ok(())
+    }
+
+    fn start(&self, kind: CallKind, reducer: &str, args: Vec<u8>, timeout: Duration) -> Result<PendingCall> {
         if self.is_closed() {
             return Err(self.shared.closed_error());
         }
@@ -376,14 +423,16 @@ impl Session {
             self.shared.options.connect.max_message_bytes,
         );
         if size > limit {
+            let what = if kind == CallKind::Reducer { "reducer" } else { "procedure" };
             return Err(GatewayError::invalid_argument(format!(
-                "reducer '{reducer}': the call is {size} bytes, above the {limit}-byte message limit (maxMessageBytes); \
+                "{what} '{reducer}': the call is {size} bytes, above the {limit}-byte message limit (maxMessageBytes); \
                  SpacetimeDB closes the connection on a larger message, failing every call in flight on it, so it was not sent"
             )));
         }
         let now = tokio::time::Instant::now();
         let mut call = PendingCall {
             shared: self.shared.clone(),
+            kind,
             reducer: reducer.to_string(),
             timeout,
             deadline: now + timeout,

@@ -78,8 +78,29 @@ impl Link {
         }
     }
 
+    /// A procedure call in this link's protocol; `UNSUPPORTED` on a v1 link: SpacetimeDB 1.x has no
+    /// procedures and closes the connection on a message it does not know (failing every call in flight),
+    /// so the gateway sends procedures only over v2/v3.
+    pub fn encode_procedure(&self, procedure: &str, args: Vec<u8>, request_id: u32) -> Result<Vec<u8>> {
+        match self.protocol {
+            Protocol::V1 => Err(procedures_need_v2(procedure)),
+            Protocol::V2 | Protocol::V3 => Ok(v2_requests::encode_call_procedure(procedure, args, request_id)),
+        }
+    }
+
     /// Asks the server to close the connection (the writer task ends after sending it).
     pub fn close(&self, reason: &str) {
         let _ = self.writer.send(Outgoing::Close(Some(reason.to_string())));
     }
+}
+
+/// `UNSUPPORTED`: procedure `procedure` cannot go over a v1 connection.
+pub fn procedures_need_v2(procedure: &str) -> GatewayError {
+    GatewayError::new(
+        ErrorCode::Unsupported,
+        format!(
+            "procedure '{procedure}' was not sent: procedures need a v2 or v3 connection (SpacetimeDB 2.x, offered \
+             with the `protocols` option), and this connection speaks v1"
+        ),
+    )
 }

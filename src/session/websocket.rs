@@ -165,7 +165,7 @@ async fn first_identity(
     let mut inbound = decoder.decode(&frame)?.into_iter();
     match inbound.next() {
         Some(Inbound::Server(message)) => match *message {
-            ServerMessage::IdentityToken(token) => Ok((token, inbound.filter_map(link_event).collect())),
+            ServerMessage::IdentityToken(token) => Ok((token, link_events(inbound))),
             _ => Err(GatewayError::protocol("the server sent another message before its IdentityToken")),
         },
         _ => Err(GatewayError::protocol("the server sent another message before its IdentityToken")),
@@ -189,13 +189,22 @@ async fn next_frame(reader: &mut FrameReader) -> Result<Option<bytes::Bytes>> {
     }
 }
 
-/// What the session reads of a decoded message. Event-table rows and reducer return values (v2/v3) are
-/// not consumed above the codec yet (`docs/protocol-2x.md` §6).
-fn link_event(inbound: Inbound) -> Option<LinkEvent> {
-    match inbound {
-        Inbound::Server(message) => Some(LinkEvent::Message(message)),
-        Inbound::Events(_) | Inbound::ReducerReturned { .. } => None,
+/// What the session reads of a frame's decoded messages, in order: each message, and the event-table
+/// rows that follow a transaction's message as one [`LinkEvent::Events`] (one batch for the listeners).
+/// Reducer return values (v2/v3) are not consumed above the codec yet (`docs/protocol-2x.md` §7).
+pub(crate) fn link_events(inbound: impl IntoIterator<Item = Inbound>) -> Vec<LinkEvent> {
+    let mut out = Vec::new();
+    for item in inbound {
+        match item {
+            Inbound::Server(message) => out.push(LinkEvent::Message(message)),
+            Inbound::Events(rows) => match out.last_mut() {
+                Some(LinkEvent::Events(batch)) => batch.push(rows),
+                _ => out.push(LinkEvent::Events(vec![rows])),
+            },
+            Inbound::ReducerReturned { .. } => {}
+        }
     }
+    out
 }
 
 /// The reader of a websocket as the stream of events a session reads; it ends after `Closed`. A v3
@@ -217,7 +226,7 @@ fn events(
                 Some(Err(e)) => LinkEvent::Closed(format!("websocket error: {e}")),
                 Some(Ok(Message::Binary(frame))) => match decoder.decode(&frame) {
                     Ok(inbound) => {
-                        queue.extend(inbound.into_iter().filter_map(link_event));
+                        queue.extend(link_events(inbound));
                         continue;
                     }
                     Err(e) => LinkEvent::Closed(e.message),

@@ -57,7 +57,8 @@ fn params(base: &str, protocols: &[Protocol]) -> ConnectParams {
 const ALL: &[Protocol] = &[Protocol::V3, Protocol::V2, Protocol::V1];
 
 /// A 2.x-like peer picks v3; its first frame carries `InitialConnection` and an update, the next one a
-/// transaction with event rows: the link reads them in order, event rows not among its events.
+/// transaction with event rows: the link reads them in order, the event rows as their own event right
+/// after their transaction's update.
 #[tokio::test]
 async fn a_2x_peer_negotiates_v3_and_batched_messages_arrive_in_order() {
     let tx = |row: &[u8]| ws2_tx(vec![query_set(1, vec![persistent("document", &[row.to_vec()], &[])])]);
@@ -85,11 +86,15 @@ async fn a_2x_peer_negotiates_v3_and_batched_messages_arrive_in_order() {
                 ServerMessage::TransactionUpdateLight(l) => format!("update {}", l.update.tables.len()),
                 _ => "other".into(),
             },
+            LinkEvent::Events(batches) => {
+                let tables: Vec<&str> = batches.iter().map(|b| &*b.table_name).collect();
+                format!("events {}", tables.join(" "))
+            }
             LinkEvent::Alive => "alive".into(),
             LinkEvent::Closed(_) => "closed".into(),
         })
         .collect();
-    assert_eq!(kinds, ["update 1", "update 1", "update 1", "closed"]);
+    assert_eq!(kinds, ["update 1", "update 1", "update 1", "events audit_event", "closed"]);
 }
 
 fn ws2_tx(sets: Vec<ws2::QuerySetUpdate>) -> ws2::ServerMessage {
@@ -117,4 +122,91 @@ async fn no_common_protocol_fails_the_connect() {
     let (base, _) = peer(&["v1.bsatn.spacetimedb"], vec![]).await;
     let e = open(&params(&base, &[Protocol::V3, Protocol::V2])).await.err().expect("connected without a protocol");
     assert!(matches!(e.code, crate::error::ErrorCode::Protocol | crate::error::ErrorCode::ConnectFailed), "{e}");
+}
+
+/// A module with procedure `add(a: u32, b: u32) -> Option<String>` and nothing else.
+fn procedure_schema() -> crate::codec::schema::Schema {
+    use spacetimedb_lib::db::raw_def::v9::RawModuleDefV9Builder;
+    use spacetimedb_lib::sats::{AlgebraicType, ProductType};
+    let mut module = RawModuleDefV9Builder::new();
+    let params = ProductType::from([("a", AlgebraicType::U32), ("b", AlgebraicType::U32)]);
+    module.add_procedure("add", params, AlgebraicType::option(AlgebraicType::String));
+    crate::codec::schema::Schema::from_raw(&module.finish()).unwrap()
+}
+
+/// Serves one v3 connection: `InitialConnection`, then answers each `CallProcedure` — `add` with the
+/// sum as a string (in the return type's BSATN, in a v3 frame that also carries an unrelated update
+/// first), anything else with an internal error, as a 2.x host does for an unknown procedure.
+async fn procedure_peer() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        #[allow(clippy::result_large_err)]
+        let callback = |_: &Request, mut response: Response| {
+            response
+                .headers_mut()
+                .insert(header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static("v3.bsatn.spacetimedb"));
+            Ok(response)
+        };
+        let mut socket = tokio_tungstenite::accept_hdr_async(stream, callback).await.unwrap();
+        socket.send(Message::Binary(frame(&v2_bsatn(&[initial_connection(me())])).into())).await.unwrap();
+        while let Some(Ok(message)) = socket.next().await {
+            let Message::Binary(bytes) = message else { continue };
+            let ws2::ClientMessage::CallProcedure(call) = bsatn::from_slice(&bytes).unwrap() else { continue };
+            let status = if &*call.procedure == "add" {
+                let (a, b): (u32, u32) = bsatn::from_slice(&call.args).unwrap();
+                let value: Option<String> = Some(format!("{}", a + b));
+                ws2::ProcedureStatus::Returned(bsatn::to_vec(&value).unwrap().into())
+            } else {
+                ws2::ProcedureStatus::InternalError(format!("no such procedure: {}", call.procedure).into())
+            };
+            let result = ws2::ServerMessage::ProcedureResult(ws2::ProcedureResult {
+                status,
+                timestamp: spacetimedb_lib::Timestamp::from_micros_since_unix_epoch(1_700_000_000_000_000),
+                total_host_execution_duration: spacetimedb_lib::TimeDuration::from_micros(42),
+                request_id: call.request_id,
+            });
+            let unrelated = ws2_tx(vec![query_set(1, vec![persistent("document", &[b"x".to_vec()], &[])])]);
+            socket.send(Message::Binary(frame(&v2_bsatn(&[unrelated, result])).into())).await.unwrap();
+        }
+    });
+    base
+}
+
+/// `Session::start_procedure` over a real websocket to a v3 peer: the call goes out as a v2
+/// `CallProcedure` with the encoded arguments, the `ProcedureResult` (second in its v3 frame) resolves
+/// it with the return value, decoded by the schema like a row value; an internal error rejects with
+/// `PROCEDURE_FAILED` carrying the server's message.
+#[tokio::test]
+async fn a_procedure_call_resolves_with_its_return_value_over_v3() {
+    use crate::error::ErrorCode;
+    use crate::session::token::TokenSource;
+    use crate::session::{Session, SessionOptions};
+    use std::time::Duration;
+
+    let base = procedure_peer().await;
+    let schema = Arc::new(procedure_schema());
+    let options = SessionOptions::new(params(&base, ALL), TokenSource::Anonymous);
+    let session = Session::open(options, schema.clone(), None).await.unwrap();
+    assert_eq!(session.protocol(), Some(Protocol::V3));
+
+    let def = schema.procedure("add").unwrap();
+    assert_eq!(def.returns, "Option<String>");
+    assert_eq!(
+        schema.describe()["procedures"],
+        serde_json::json!([{ "name": "add", "params": [{ "name": "a", "type": "u32" }, { "name": "b", "type": "u32" }], "returns": "Option<String>" }])
+    );
+    assert_eq!(def.params.iter().map(|p| (&*p.name, &*p.type_name)).collect::<Vec<_>>(), [("a", "u32"), ("b", "u32")]);
+    let e = def.encode_args(&serde_json::json!([2, -1])).unwrap_err();
+    assert!(e.code == ErrorCode::InvalidArgument && e.message.starts_with("add: argument 'b' (u32)"), "{e}");
+    let args = def.encode_args(&serde_json::json!({ "a": 2, "b": 40 })).unwrap();
+    let outcome = session.start_procedure("add", args, Duration::from_secs(5)).unwrap().finish().await.unwrap();
+    assert_eq!((outcome.timestamp_micros, outcome.duration_micros), (1_700_000_000_000_000, 42));
+    let json = def.return_to_json(&outcome.returned.unwrap()).unwrap();
+    assert_eq!(String::from_utf8(json).unwrap(), r#""42""#);
+
+    let e = session.start_procedure("missing", Vec::new(), Duration::from_secs(5)).unwrap().finish().await.unwrap_err();
+    assert_eq!((e.code, e.message.as_str()), (ErrorCode::ProcedureFailed, "no such procedure: missing"));
+    session.close(Duration::ZERO).await;
 }

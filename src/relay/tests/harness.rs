@@ -82,7 +82,7 @@ impl Harness {
             }
         }
         if !tables.is_empty() {
-            self.relay.on_transaction(&Transaction { meta: TransactionMeta::default(), tables });
+            self.relay.on_transaction(&Transaction { meta: TransactionMeta::default(), tables, events: Vec::new() });
         }
     }
 

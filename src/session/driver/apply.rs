@@ -4,9 +4,10 @@
 use spacetimedb_client_api_messages::websocket::v1 as ws;
 
 use super::Driver;
+use crate::codec::inbound::EventRows;
 use crate::codec::protocol::{self, DatabaseUpdate, ServerMessage};
 use crate::error::{ErrorCode, GatewayError, Result};
-use crate::projection::{Projection, TableChanges, Transaction, TransactionMeta};
+use crate::projection::{Projection, Row, TableChanges, TableEvents, Transaction, TransactionMeta};
 use crate::session::alignment::TxKey;
 use crate::session::calls::CallOutcome;
 use crate::session::link::LinkId;
@@ -42,6 +43,7 @@ pub(super) fn outcome_of(tx: &ws::TransactionUpdate<ws::BsatnFormat>) -> Result<
             timestamp_micros: tx.timestamp.to_micros_since_unix_epoch(),
             energy_quanta_used: tx.energy_quanta_used.quanta,
             duration_micros: tx.total_host_execution_duration.to_micros(),
+            returned: None,
         }),
         ws::UpdateStatus::Failed(message) => Err(GatewayError::new(ErrorCode::ReducerFailed, message.to_string())),
         ws::UpdateStatus::OutOfEnergy => Err(GatewayError::new(
@@ -93,17 +95,47 @@ impl Driver {
     pub(super) fn apply_and_notify(&self, update: &DatabaseUpdate, meta: TransactionMeta) {
         let mut projection = self.shared.projection.write().unwrap();
         let tables = apply_update(&mut projection, update);
-        self.notify(Transaction { meta, tables });
+        self.notify(Transaction { meta, tables, events: Vec::new() });
         drop(projection);
     }
 
     pub(super) fn notify(&self, tx: Transaction) {
-        if tx.tables.is_empty() {
+        if tx.tables.is_empty() && tx.events.is_empty() {
             return;
         }
         for sink in self.shared.sinks.read().unwrap().iter() {
             sink.on_transaction(&tx);
         }
+    }
+
+    /// Event-table rows of the transaction the active link just applied: told to every observer as one
+    /// batch of `events` with that transaction's facts (right after its own batch), never applied to the
+    /// projection.
+    /// Rows of a table the schema does not have, or a malformed row list, are reported and left out.
+    pub(super) fn notify_events(&self, batches: Vec<EventRows>) {
+        // Locked like a transaction's changes, so observers see events in order with changes.
+        let projection = self.shared.projection.write().unwrap();
+        let mut events: Vec<TableEvents> = Vec::new();
+        for batch in batches {
+            let name = &*batch.table_name;
+            let Some(table) = projection.table(name) else {
+                tracing::warn!(table = name, "ignored event rows of a table the module schema does not have");
+                continue;
+            };
+            let rows = match protocol::rows(&batch.events) {
+                Ok(rows) => rows.iter().map(|row| Row::from(&row[..])).collect::<Vec<_>>(),
+                Err(e) => {
+                    tracing::warn!(table = name, error = %e, "ignored malformed event rows");
+                    continue;
+                }
+            };
+            match events.iter_mut().find(|e| e.table.name == name) {
+                Some(known) => known.rows.extend(rows),
+                None => events.push(TableEvents { table: table.def().clone(), rows }),
+            }
+        }
+        self.notify(Transaction { meta: self.events_meta.clone(), tables: Vec::new(), events });
+        drop(projection);
     }
 
     /// The driving link applied transaction `key`: answer calls held for it, and remember it.
@@ -122,12 +154,15 @@ impl Driver {
     }
 
     pub(super) fn on_active_message(&mut self, id: LinkId, message: ServerMessage) {
+        self.events_meta = TransactionMeta::default();
         match message {
             ServerMessage::TransactionUpdate(tx) => {
                 let key = tx_key(&tx);
                 if let ws::UpdateStatus::Committed(update) = &tx.status {
                     // Apply first: when a caller's `callReducer` resolves, the projection already holds its writes.
-                    self.apply_and_notify(update, tx_meta(&tx));
+                    let meta = tx_meta(&tx);
+                    self.apply_and_notify(update, meta.clone());
+                    self.events_meta = meta;
                     self.note_applied(Some(key));
                     if let Some(p) = &mut self.preparing {
                         p.alignment.active_applied(Some(key));
@@ -164,13 +199,13 @@ impl Driver {
                     self.on_link_closed(id, &reason);
                 }
             },
+            ServerMessage::ProcedureResult(result) => self.resolve_procedure(id, result),
             // Sent only after connecting (handled by `connection::open`), or for requests we never send.
             ServerMessage::IdentityToken(_)
             | ServerMessage::InitialSubscription(_)
             | ServerMessage::SubscribeApplied(_)
             | ServerMessage::UnsubscribeApplied(_)
-            | ServerMessage::OneOffQueryResponse(_)
-            | ServerMessage::ProcedureResult(_) => {}
+            | ServerMessage::OneOffQueryResponse(_) => {}
         }
     }
 }

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use super::apply::{outcome_of, tx_key};
 use super::Driver;
 use crate::codec::protocol::ServerMessage;
-use crate::error::Result;
+use crate::error::{ErrorCode, GatewayError, Result};
 use crate::session::calls::CallOutcome;
 use crate::session::link::LinkId;
 
@@ -24,10 +24,39 @@ pub(super) struct HeldCall {
 impl Driver {
     /// A message on a link that no longer drives the projection: only its own calls' results matter.
     pub(super) fn on_draining_message(&mut self, id: LinkId, message: ServerMessage) {
-        if let ServerMessage::TransactionUpdate(tx) = message {
-            self.resolve_call(id, &tx);
+        match message {
+            ServerMessage::TransactionUpdate(tx) => self.resolve_call(id, &tx),
+            ServerMessage::ProcedureResult(result) => self.resolve_procedure(id, result),
+            _ => {}
         }
         self.close_if_drained(id);
+    }
+
+    /// Answers the procedure call `result` is the result of, if it was made on link `id` (by request id:
+    /// procedure results always carry it). Answered at once: a procedure's own transactions arrive as
+    /// ordinary updates, and nothing ties them to its result.
+    pub(super) fn resolve_procedure(&mut self, id: LinkId, result: ws::ProcedureResult<ws::BsatnFormat>) {
+        let mut links = self.shared.links.lock().unwrap();
+        let Some(link) = links.all.get_mut(&id) else { return };
+        if result.request_id == 0 {
+            return;
+        }
+        let Some(reply) = link.calls.take(result.request_id, "") else { return };
+        drop(links);
+        let outcome = match result.status {
+            ws::ProcedureStatus::Returned(value) => Ok(CallOutcome {
+                request_id: result.request_id,
+                timestamp_micros: result.timestamp.to_micros_since_unix_epoch(),
+                energy_quanta_used: 0,
+                duration_micros: result.total_host_execution_duration.to_micros(),
+                returned: Some(value),
+            }),
+            ws::ProcedureStatus::OutOfEnergy => {
+                Err(GatewayError::new(ErrorCode::ProcedureFailed, "the procedure ran out of energy"))
+            }
+            ws::ProcedureStatus::InternalError(message) => Err(GatewayError::new(ErrorCode::ProcedureFailed, message)),
+        };
+        let _ = reply.send(outcome);
     }
 
     /// Answers the call `tx` is the result of, if it was made on link `id`.

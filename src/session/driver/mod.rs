@@ -30,6 +30,7 @@ use super::handle::Shared;
 use super::link::LinkId;
 use super::token::TokenSource;
 use crate::error::Result;
+use crate::projection::TransactionMeta;
 
 mod apply;
 mod calls;
@@ -85,6 +86,9 @@ struct Driver {
     applied_set: HashSet<TxKey>,
     /// The token the server minted for an anonymous session (reused so the identity stays the same).
     anonymous_token: Option<String>,
+    /// The facts of the transaction the active link applied last: event rows that follow it are its
+    /// (see `apply::notify_events`).
+    events_meta: TransactionMeta,
 }
 
 /// Runs the session task until `Command::Close`.
@@ -110,6 +114,7 @@ pub(crate) async fn run(
         held: HashMap::new(),
         applied_keys: VecDeque::new(),
         applied_set: HashSet::new(),
+        events_meta: TransactionMeta::default(),
     };
     d.readers.push(tagged(first, events));
     d.schedule_refresh(&first_token);
@@ -170,6 +175,13 @@ impl Driver {
         match event {
             LinkEvent::Alive => {}
             LinkEvent::Closed(reason) => self.on_link_closed(id, &reason),
+            // Events are not state: only the driving link's are told (a link being prepared or draining
+            // carries the same transactions' events, or ones already told).
+            LinkEvent::Events(batches) => {
+                if self.shared.links.lock().unwrap().active == Some(id) {
+                    self.notify_events(batches);
+                }
+            }
             LinkEvent::Message(message) => {
                 if self.shared.links.lock().unwrap().active == Some(id) {
                     self.on_active_message(id, *message);

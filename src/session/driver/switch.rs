@@ -129,7 +129,11 @@ impl Driver {
                     .map(|(table, changes)| TableChanges { table, changes })
                     .collect();
                 *projection = p.staging;
-                self.notify(Transaction { meta: TransactionMeta { rehydrated: true, ..Default::default() }, tables });
+                self.notify(Transaction {
+                    meta: TransactionMeta { rehydrated: true, ..Default::default() },
+                    tables,
+                    events: Vec::new(),
+                });
             }
         }
         for (key, buffered) in p.alignment.into_remaining(skip) {

@@ -143,16 +143,19 @@ impl Server {
         }
     }
 
-    /// v2 messages in one v3 frame, decoded as the gateway decodes them and handed to the session;
-    /// returns the event rows (not for the projection, which the session does not read yet).
+    /// v2 messages in one v3 frame, decoded as the gateway decodes them and handed to the session as the
+    /// websocket reader does (`websocket::link_events`); returns the event rows among them.
     pub fn send_v2(&mut self, messages: &[ws2::ServerMessage]) -> Vec<EventRows> {
-        let mut events = Vec::new();
-        for inbound in self.decoder.decode(&frame(&v2_bsatn(messages))).unwrap() {
-            match inbound {
-                Inbound::Server(m) => self.send(*m),
-                Inbound::Events(e) => events.push(e),
-                Inbound::ReducerReturned { .. } => {}
-            }
+        let inbound = self.decoder.decode(&frame(&v2_bsatn(messages))).unwrap();
+        let events = inbound
+            .iter()
+            .filter_map(|i| match i {
+                Inbound::Events(e) => Some(e.clone()),
+                _ => None,
+            })
+            .collect();
+        for event in crate::session::websocket::link_events(inbound) {
+            let _ = self.events.send(event);
         }
         events
     }
@@ -342,6 +345,17 @@ impl ChangeSink for Recorder {
                 table.table.row_to_json(change.row(), &mut json).unwrap();
                 let row: serde_json::Value = serde_json::from_slice(&json).unwrap();
                 changes.push((op, id_of(&row), title_of(&row)));
+            }
+        }
+        // Event rows: `(event, id, title)` for `document` rows, `(event, 0, table name)` for others.
+        for table in &tx.events {
+            for event in &table.rows {
+                let mut json = Vec::new();
+                let document = table.table.name == "document" && table.table.row_to_json(event, &mut json).is_ok();
+                match document.then(|| serde_json::from_slice::<serde_json::Value>(&json).unwrap()) {
+                    Some(row) => changes.push(("event", id_of(&row), title_of(&row))),
+                    None => changes.push(("event", 0, table.table.name.clone())),
+                }
             }
         }
         self.0.lock().unwrap().push((tx.meta.clone(), changes));
