@@ -89,6 +89,11 @@ vite_build() {
   # NODE_ENV=production: a test runner's NODE_ENV=test would emit development JSX (docs/frameworks.md).
   (cd "$work" && env -u CI -u TEST -u VITEST NODE_ENV=production PATH="$node24:$PATH" node node_modules/vite/bin/vite.js build >"$work.build.log" 2>&1) ||
     { tail -n 40 "$work.build.log" >&2; fail "vite build failed (log: $work.build.log)"; }
+  # An Angular component left uncompiled (its @Component decorator instead of ɵcmp) builds without an error
+  # and fails at run time with "JIT compiler unavailable" (analogjs/analog#2103; examples/analog/vite.config.ts).
+  if [[ $app == analog ]] && grep -l '__decorate(\[Component' "$work"/dist/ssr/assets/*.js "$work"/dist/ssr/*.js >&2 2>/dev/null; then
+    fail "the Angular compiler left the components above uncompiled in the server bundle (log: $work.build.log)"
+  fi
 }
 
 # Prints the cached build's server entry, building it first when the inputs changed. Builds of one app
