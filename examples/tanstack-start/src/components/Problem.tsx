@@ -1,13 +1,7 @@
-/** A failed write as the user sees it: the error's code (for tests and support) and its message. */
-export interface ProblemInfo {
-  code: string;
-  message: string;
-}
+import { problemOf, type Problem as ProblemInfo } from '../../../shared/send-json';
 
-export const problemOf = (error: unknown): ProblemInfo => {
-  const { code, message } = error as { code?: string; message?: string };
-  return { code: code ?? 'ERROR', message: message ?? String(error) };
-};
+/** A failed write as the user sees it (`problemOf(error)`): its code (for tests and support) and message. */
+export { problemOf, type ProblemInfo };
 
 export function Problem({ problem }: { problem: ProblemInfo | null }) {
   if (!problem) return null;

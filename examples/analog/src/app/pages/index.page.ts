@@ -4,7 +4,7 @@ import { Component, inject, signal, ViewEncapsulation } from '@angular/core';
 import { toSignal } from '@angular/core/rxjs-interop';
 import { Router, RouterLink } from '@angular/router';
 import { injectLoad } from '@analogjs/router';
-import { problemOf, sendJson, type Problem } from '../api';
+import { problemOf, sendJson, type Problem } from '../../../../shared/send-json';
 import { ErrorNotice } from '../ui/error-notice';
 import { injectHydrated } from '../ui/hydrated';
 import { setPageStatus } from '../ui/page-status';

@@ -1,6 +1,6 @@
 import { Component, inject, input, signal, ViewEncapsulation } from '@angular/core';
 import { Router } from '@angular/router';
-import { problemOf, sendJson, type Problem } from '../api';
+import { problemOf, sendJson, type Problem } from '../../../../shared/send-json';
 import { injectHydrated } from './hydrated';
 
 /** The sign-up / sign-in form: posts to Better Auth (which sets the session cookie), then opens the picker. */

@@ -1,6 +1,6 @@
 import { Component, input, signal, ViewEncapsulation } from '@angular/core';
 import type { Document } from '../../../../shared/schemas';
-import { problemOf, sendJson, type Problem } from '../api';
+import { problemOf, sendJson, type Problem } from '../../../../shared/send-json';
 import { injectHydrated } from './hydrated';
 import { ProblemNotice } from './problem';
 

@@ -1,6 +1,6 @@
 import { Component, computed, input, ViewEncapsulation } from '@angular/core';
 import { RouterLink } from '@angular/router';
-import type { Problem } from '../api';
+import type { Problem } from '../../../../shared/send-json';
 
 const TITLES: Record<string, string> = {
   UNAUTHENTICATED: 'Please sign in',

@@ -1,5 +1,5 @@
 import { Component, input, signal, ViewEncapsulation } from '@angular/core';
-import { problemOf, sendJson, type Problem } from '../api';
+import { problemOf, sendJson, type Problem } from '../../../../shared/send-json';
 import { injectHydrated } from './hydrated';
 import { ProblemNotice } from './problem';
 

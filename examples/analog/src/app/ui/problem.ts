@@ -1,5 +1,5 @@
 import { Component, input, ViewEncapsulation } from '@angular/core';
-import type { Problem } from '../api';
+import type { Problem } from '../../../../shared/send-json';
 
 /** A failed write as the user sees it: its code (`data-code`, for tests and support) and its message. */
 @Component({

@@ -1,6 +1,6 @@
-// The browser side of the app's JSON routes and Better Auth's: a failed request becomes a `Problem` —
-// the `{ error: { code, message } }` the routes answer (or Better Auth's `{ code, message }`), which the
-// forms show with its code.
+// The browser side of the apps' JSON routes and Better Auth's, for both example apps: a failed request
+// becomes a `Problem` — the `{ error: { code, message } }` the routes answer (or Better Auth's
+// `{ code, message }`), which the forms show with its code.
 /** A failed request as the user sees it: the error's code (for tests and support) and its message. */
 export interface Problem {
   code: string;
