@@ -155,10 +155,17 @@ export declare class NativeTokenBroker {
   get maxTtlSeconds(): number
 }
 
-/** A token verifier bound to its keys (native half of `TokenVerifier`). */
+/** A token verifier bound to its keys (native half of `TokenVerifier`): one issuer, or several. */
 export declare class NativeTokenVerifier {
-  /** Parses an in-memory JWKS, or binds to the process-wide cache of a remote one. */
+  /** One issuer. */
   constructor(options: NativeVerifierOptions)
+  /**
+   * Several issuers, each token verified by the one its `iss` names. A problem with an entry is
+   * reported with its index and issuer.
+   */
+  static trusting(issuers: Array<NativeVerifierOptions>): NativeTokenVerifier
+  /** The issuers this verifier accepts, in configuration order. */
+  get issuers(): Array<string>
   /** Verifies synchronously against an in-memory JWKS; returns the payload. */
   verifySync(token: string): Record<string, unknown>
   /** Verifies, fetching the remote JWKS when needed; resolves with the payload. */

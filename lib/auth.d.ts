@@ -20,6 +20,7 @@ export type AuthErrorCode =
   | 'TOKEN_CLAIM_INVALID'
   | 'TOKEN_AUDIENCE'
   | 'TOKEN_ISSUER'
+  | 'TOKEN_ISSUER_UNTRUSTED'
   | 'JWKS_UNREACHABLE'
   | 'JWKS_INVALID';
 
@@ -259,19 +260,46 @@ export interface VerifyTokenOptions {
   clockToleranceSeconds?: number;
 }
 
-/** Verification options bound to a key source: build once, verify many. */
+/**
+ * Several trusted issuers, each with its own options (key source, audience, algorithms, clock
+ * tolerance): the dual run of an issuer migration, or one IdP per customer. A token is verified by
+ * exactly the issuer its `iss` names — never by another issuer's keys or algorithms — and a token of any
+ * other issuer is refused with `TOKEN_ISSUER_UNTRUSTED`, naming it, before any key is fetched.
+ *
+ * ```ts
+ * new TokenVerifier({ issuers: [
+ *   { issuer: 'https://sso.example.com/realms/acme', audience: 'web', discovery: true, algorithms: ['RS256'] },
+ *   { issuer: broker.issuer, audience: 'spacetimedb', jwks: broker.jwks(), algorithms: ['ES256'] },
+ * ] });
+ * ```
+ */
+export interface TrustedIssuersOptions {
+  /** At least one; each issuer once (exact strings: a trailing `/` is another issuer). */
+  issuers: VerifyTokenOptions[];
+}
+
+/** Verification options bound to their key sources: build once, verify many. */
 export declare class TokenVerifier {
-  constructor(options: VerifyTokenOptions);
-  /** Resolves with the payload; rejects with a `TOKEN_*` or `JWKS_*` coded error. */
+  /**
+   * One issuer (`VerifyTokenOptions`), or several (`{ issuers: [...] }`). Throws `INVALID_ARGUMENT` for bad
+   * options (naming `issuers[i]` and its issuer), an empty `issuers` or an issuer given twice.
+   */
+  constructor(options: VerifyTokenOptions | TrustedIssuersOptions);
+  /**
+   * Resolves with the payload; rejects with a `TOKEN_*` or `JWKS_*` coded error (with several issuers,
+   * `TOKEN_ISSUER_UNTRUSTED` for an `iss` none of them is).
+   */
   verify(token: string): Promise<JwtPayload>;
-  /** Synchronous verification; only with an in-memory `jwks`. */
+  /** Synchronous verification; only when the token's issuer has an in-memory `jwks`. */
   verifySync(token: string): JwtPayload;
+  /** The issuers this verifier accepts, in configuration order. */
+  readonly issuers: string[];
 }
 
 /** Verifies a token; resolves with its payload. Remote JWKS are cached per URI across calls. */
-export declare function verifyToken(token: string, options: VerifyTokenOptions): Promise<JwtPayload>;
+export declare function verifyToken(token: string, options: VerifyTokenOptions | TrustedIssuersOptions): Promise<JwtPayload>;
 /** Synchronous `verifyToken` for an in-memory `jwks`. */
-export declare function verifyTokenSync(token: string, options: VerifyTokenOptions): JwtPayload;
+export declare function verifyTokenSync(token: string, options: VerifyTokenOptions | TrustedIssuersOptions): JwtPayload;
 
 /** Decodes a JWT without verifying it (diagnostics only). Throws `TOKEN_MALFORMED`. */
 export declare function decodeToken(token: string): { header: JwsHeader; payload: JwtPayload };

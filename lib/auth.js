@@ -208,26 +208,51 @@ class TokenBroker {
   }
 }
 
-/** Verification options bound to a key source; build once, verify many. */
+/** One issuer's options as the native verifier takes them; `what` names them in messages. */
+function nativeVerifierOptions(opts, what, jwksName = 'jwks') {
+  if (opts == null || typeof opts !== 'object') throw invalid(`${what} must be an object, got ${describe(opts)}`);
+  opts = readTypedOptions(opts, what, VERIFIER_OPTIONS);
+  return {
+    issuer: opts.issuer,
+    audience: toList(opts.audience),
+    jwksJson: opts.jwks == null ? undefined : json(jwksName, opts.jwks),
+    jwksUri: opts.jwksUri,
+    discovery: opts.discovery,
+    algorithms: toList(opts.algorithms),
+    clockToleranceSeconds: opts.clockToleranceSeconds,
+  };
+}
+
+/**
+ * Verification options bound to a key source; build once, verify many. `{ issuer, … }` trusts one
+ * issuer; `{ issuers: [{ issuer, … }, …] }` trusts several, each token checked by exactly the one its
+ * `iss` names (a dual run during an issuer migration, customer SSO).
+ */
 class TokenVerifier {
   #native;
 
   constructor(opts) {
     if (opts == null || typeof opts !== 'object') throw invalid('TokenVerifier: options are required');
-    opts = readTypedOptions(opts, 'TokenVerifier options', VERIFIER_OPTIONS);
-    this.#native = callNative(
-      () =>
-        new native.NativeTokenVerifier({
-          issuer: opts.issuer,
-          audience: toList(opts.audience),
-          jwksJson: opts.jwks == null ? undefined : json('jwks', opts.jwks),
-          jwksUri: opts.jwksUri,
-          discovery: opts.discovery,
-          algorithms: toList(opts.algorithms),
-          clockToleranceSeconds: opts.clockToleranceSeconds,
-        }),
-    );
+    const several = readingArgument('TokenVerifier options', () => 'issuers' in opts);
+    if (several) {
+      const { issuers, ...rest } = readOptions(opts, 'TokenVerifier options');
+      const extra = Object.keys(rest);
+      if (extra.length) {
+        throw invalid(`TokenVerifier: give either \`issuers\` or one issuer's options, not both (also got ${extra.map((k) => `\`${k}\``).join(', ')}: put them in each entry of \`issuers\`)`);
+      }
+      if (!Array.isArray(issuers)) throw invalid(`TokenVerifier: issuers must be an array of issuer options, got ${describe(issuers)}`);
+      const entries = issuers.map((entry, i) => nativeVerifierOptions(entry, `TokenVerifier issuers[${i}]`, `issuers[${i}].jwks`));
+      this.#native = callNative(() => native.NativeTokenVerifier.trusting(entries));
+    } else {
+      const entry = nativeVerifierOptions(opts, 'TokenVerifier options');
+      this.#native = callNative(() => new native.NativeTokenVerifier(entry));
+    }
     nativeHandles.set(this, this.#native);
+  }
+
+  /** The issuers this verifier accepts, in configuration order. */
+  get issuers() {
+    return this.#native.issuers;
   }
 
   /** Verifies; resolves with the payload (fetches a remote JWKS when needed, cached). */

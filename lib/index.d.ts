@@ -141,7 +141,9 @@ export interface UserCallsOptions {
   idleTimeoutMs?: number;
   /** When given, every user token must verify (signature, issuer, audience, expiry) before it is used,
    * and any verified token of a user may share that user's pooled connection. Without it, a pooled
-   * connection only carries the exact token string it was opened with. */
+   * connection only carries the exact token string it was opened with. A `TokenVerifier` with several
+   * `issuers` accepts each issuer's tokens (an issuer migration's dual run: both reach the module, which
+   * maps each Identity to its app user); a token of any other issuer fails with `TOKEN_ISSUER_UNTRUSTED`. */
   verifier?: TokenBroker | TokenVerifier;
   /** A delegated token (with an `act` claim: a robot or an admin acting for `sub`) on a per-user call runs
    * as `sub` itself — SpacetimeDB derives the Identity from `iss` and `sub` only, and a 1.3 module cannot

@@ -20,6 +20,7 @@ import {
   verifyToken,
   verifyTokenSync,
   type AccessClaims,
+  type AuthErrorCode,
   type Finding,
   type GeneratedKeyPair,
   type JwtPayload,
@@ -54,6 +55,16 @@ void (async () => {
 const decodedSub: string | undefined = decodeToken(token).payload.sub;
 const payload: JwtPayload = verifyTokenSync(token, { issuer: broker.issuer, audience: 'spacetimedb', jwks: broker.jwks() });
 const verifier = new TokenVerifier({ issuer: broker.issuer, audience: 'spacetimedb', discovery: true, algorithms: ['ES256'] });
+const dualRun = new TokenVerifier({
+  issuers: [
+    { issuer: 'https://sso.example.com/realms/acme', audience: 'spacetime-app', discovery: true, algorithms: ['RS256'] },
+    { issuer: broker.issuer, audience: 'spacetimedb', jwks: broker.jwks(), algorithms: ['ES256'] },
+  ],
+});
+const trusted: string[] = dualRun.issuers;
+const untrusted: AuthErrorCode = 'TOKEN_ISSUER_UNTRUSTED';
+void trusted;
+void untrusted;
 async function checks(): Promise<void> {
   const remote: JwtPayload = await verifyToken(robot, { issuer: broker.issuer, audience: 'spacetimedb', jwksUri });
   const again: JwtPayload = await verifier.verify(delegated);

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::auth::broker::TokenBroker;
 use crate::auth::jwt;
-use crate::auth::verify::Verifier;
+use crate::auth::trusted_issuers::AnyVerifier;
 use crate::error::{ErrorCode, GatewayError, Result};
 
 /// Seconds of `exp` leeway SpacetimeDB grants when it checks a token (protocol doc §5.1): the gateway
@@ -94,8 +94,8 @@ pub fn check_not_expired(facts: &TokenFacts, now: u64) -> Result<()> {
 pub enum CallVerifier {
     /// The app's own broker: its keys, issuer and audience (synchronous).
     Broker(Arc<TokenBroker>),
-    /// A configured verifier (in-memory or remote JWKS).
-    Verifier(Verifier),
+    /// A configured verifier (in-memory or remote JWKS; one issuer or several).
+    Verifier(AnyVerifier),
 }
 
 impl CallVerifier {

@@ -38,6 +38,8 @@ pub enum AuthErrorCode {
     TokenAudience,
     /// `iss` is not the expected issuer.
     TokenIssuer,
+    /// `iss` names an issuer a several-issuer verifier does not trust (no key of any other issuer is tried).
+    TokenIssuerUntrusted,
     /// The JWKS (or the discovery document) could not be fetched.
     JwksUnreachable,
     /// The JWKS (or the discovery document) was fetched but is not usable.
@@ -61,13 +63,14 @@ impl AuthErrorCode {
             AuthErrorCode::TokenClaimInvalid => "TOKEN_CLAIM_INVALID",
             AuthErrorCode::TokenAudience => "TOKEN_AUDIENCE",
             AuthErrorCode::TokenIssuer => "TOKEN_ISSUER",
+            AuthErrorCode::TokenIssuerUntrusted => "TOKEN_ISSUER_UNTRUSTED",
             AuthErrorCode::JwksUnreachable => "JWKS_UNREACHABLE",
             AuthErrorCode::JwksInvalid => "JWKS_INVALID",
         }
     }
 
     /// Every code, for documentation and tests.
-    pub const ALL: [AuthErrorCode; 16] = [
+    pub const ALL: [AuthErrorCode; 17] = [
         AuthErrorCode::KeyInvalid,
         AuthErrorCode::KeyUnsupported,
         AuthErrorCode::KeyIdInvalid,
@@ -82,6 +85,7 @@ impl AuthErrorCode {
         AuthErrorCode::TokenClaimInvalid,
         AuthErrorCode::TokenAudience,
         AuthErrorCode::TokenIssuer,
+        AuthErrorCode::TokenIssuerUntrusted,
         AuthErrorCode::JwksUnreachable,
         AuthErrorCode::JwksInvalid,
     ];

@@ -26,6 +26,7 @@ mod pem;
 pub mod remote_jwks;
 mod strict_json;
 pub mod token_rules;
+pub mod trusted_issuers;
 pub mod verify;
 
 #[cfg(test)]

@@ -167,7 +167,16 @@ pub fn check_claims(payload: &Map<String, Value>, options: &VerifyOptions, now: 
 
 /// Verifies `token` against an in-memory key set; returns the payload.
 pub fn verify_with_keys(token: &str, keys: &KeySet, options: &VerifyOptions, now: u64) -> Result<Map<String, Value>> {
-    let jwt = jwt::decode(token)?;
+    verify_decoded_with_keys(jwt::decode(token)?, keys, options, now)
+}
+
+/// [`verify_with_keys`] for a token already decoded (a caller that read its `iss` first decodes once).
+fn verify_decoded_with_keys(
+    jwt: DecodedJwt<'_>,
+    keys: &KeySet,
+    options: &VerifyOptions,
+    now: u64,
+) -> Result<Map<String, Value>> {
     let alg = check_header(&jwt, options, Some(keys))?;
     keys.verify_signature(&jwt, alg)?;
     check_claims(&jwt.payload, options, now)?;
@@ -193,24 +202,33 @@ pub struct Verifier {
 impl Verifier {
     /// Verifies synchronously; only for an in-memory JWKS (remote keys need I/O: use [`Verifier::verify`]).
     pub fn verify_sync(&self, token: &str, now: u64) -> Result<Map<String, Value>> {
+        self.verify_decoded_sync(jwt::decode(token)?, now)
+    }
+
+    /// Verifies, fetching (or refreshing, within the cool-down) a remote JWKS when needed.
+    pub async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>> {
+        self.verify_decoded(jwt::decode(token)?, now).await
+    }
+
+    /// [`Verifier::verify_sync`] of a decoded token.
+    pub fn verify_decoded_sync(&self, jwt: DecodedJwt<'_>, now: u64) -> Result<Map<String, Value>> {
         match &self.source {
-            KeySource::Local(keys) => verify_with_keys(token, keys, &self.options, now),
+            KeySource::Local(keys) => verify_decoded_with_keys(jwt, keys, &self.options, now),
             KeySource::Remote(_) => Err(GatewayError::invalid_argument(
                 "verifySync needs an in-memory `jwks`; with `jwksUri` or `discovery` use the async verify",
             )),
         }
     }
 
-    /// Verifies, fetching (or refreshing, within the cool-down) a remote JWKS when needed.
-    pub async fn verify(&self, token: &str, now: u64) -> Result<Map<String, Value>> {
+    /// [`Verifier::verify`] of a decoded token.
+    pub async fn verify_decoded(&self, jwt: DecodedJwt<'_>, now: u64) -> Result<Map<String, Value>> {
         let keys = match &self.source {
-            KeySource::Local(keys) => return verify_with_keys(token, keys, &self.options, now),
+            KeySource::Local(keys) => return verify_decoded_with_keys(jwt, keys, &self.options, now),
             KeySource::Remote(remote) => {
-                let jwt = jwt::decode(token)?;
                 check_header(&jwt, &self.options, None)?; // refuse HS*/none before any network I/O
                 remote.key_set_for(jwt.kid()).await?
             }
         };
-        verify_with_keys(token, &keys, &self.options, now)
+        verify_decoded_with_keys(jwt, &keys, &self.options, now)
     }
 }

@@ -17,6 +17,7 @@ use crate::auth::broker::{BrokerOptions, RobotGrant, TokenBroker};
 use crate::auth::diagnose::{diagnose, DiagnoseOptions};
 use crate::auth::keyset::KeySet;
 use crate::auth::remote_jwks::{RemoteJwks, RemoteSource};
+use crate::auth::trusted_issuers::{AnyVerifier, TrustedIssuers};
 use crate::auth::verify::{KeySource, Verifier, VerifyOptions};
 use crate::auth::{identity, jwt, keygen, now_seconds};
 use crate::error::GatewayError;
@@ -270,42 +271,72 @@ pub struct NativeVerifierOptions {
     pub clock_tolerance_seconds: Option<f64>,
 }
 
-/// A token verifier bound to its keys (native half of `TokenVerifier`).
+/// A token verifier bound to its keys (native half of `TokenVerifier`): one issuer, or several.
 #[napi(js_name = "NativeTokenVerifier")]
 pub struct NativeTokenVerifier {
-    pub(crate) inner: Verifier,
+    pub(crate) inner: AnyVerifier,
+}
+
+/// One issuer's verifier: its options and its key source (an in-memory JWKS, or the process-wide cache
+/// of a remote one).
+fn issuer_verifier(options: NativeVerifierOptions) -> Result<Verifier> {
+    let mut verify_options = VerifyOptions::new(options.issuer.clone(), options.audience).map_err(to_napi_error)?;
+    if let Some(algorithms) = &options.algorithms {
+        verify_options = verify_options.with_algorithms(algorithms).map_err(to_napi_error)?;
+    }
+    if let Some(tolerance) = seconds("clockToleranceSeconds", options.clock_tolerance_seconds)? {
+        verify_options = verify_options.with_clock_tolerance(tolerance).map_err(to_napi_error)?;
+    }
+    let discovery = options.discovery.unwrap_or(false);
+    let source = match (options.jwks_json, options.jwks_uri, discovery) {
+        (Some(json), None, false) => {
+            KeySource::Local(Arc::new(KeySet::from_jwks(&parse_json("jwks", &json)?).map_err(to_napi_error)?))
+        }
+        (None, Some(uri), false) => {
+            if !crate::auth::issuer::is_http_url(&uri) {
+                return Err(invalid(format!("jwksUri must be an http(s) URL, got {uri:?}")));
+            }
+            KeySource::Remote(RemoteJwks::shared(RemoteSource::JwksUri(uri)))
+        }
+        (None, None, true) => {
+            crate::auth::issuer::parse_issuer(&options.issuer).map_err(to_napi_error)?;
+            KeySource::Remote(RemoteJwks::shared(RemoteSource::Discovery { issuer: options.issuer }))
+        }
+        _ => return Err(invalid("give exactly one key source: `jwks`, `jwksUri` or `discovery: true`")),
+    };
+    Ok(Verifier { options: verify_options, source })
 }
 
 #[napi]
 impl NativeTokenVerifier {
-    /// Parses an in-memory JWKS, or binds to the process-wide cache of a remote one.
+    /// One issuer.
     #[napi(constructor)]
     pub fn new(options: NativeVerifierOptions) -> Result<Self> {
-        let mut verify_options = VerifyOptions::new(options.issuer.clone(), options.audience).map_err(to_napi_error)?;
-        if let Some(algorithms) = &options.algorithms {
-            verify_options = verify_options.with_algorithms(algorithms).map_err(to_napi_error)?;
-        }
-        if let Some(tolerance) = seconds("clockToleranceSeconds", options.clock_tolerance_seconds)? {
-            verify_options = verify_options.with_clock_tolerance(tolerance).map_err(to_napi_error)?;
-        }
-        let discovery = options.discovery.unwrap_or(false);
-        let source = match (options.jwks_json, options.jwks_uri, discovery) {
-            (Some(json), None, false) => {
-                KeySource::Local(Arc::new(KeySet::from_jwks(&parse_json("jwks", &json)?).map_err(to_napi_error)?))
-            }
-            (None, Some(uri), false) => {
-                if !crate::auth::issuer::is_http_url(&uri) {
-                    return Err(invalid(format!("jwksUri must be an http(s) URL, got {uri:?}")));
-                }
-                KeySource::Remote(RemoteJwks::shared(RemoteSource::JwksUri(uri)))
-            }
-            (None, None, true) => {
-                crate::auth::issuer::parse_issuer(&options.issuer).map_err(to_napi_error)?;
-                KeySource::Remote(RemoteJwks::shared(RemoteSource::Discovery { issuer: options.issuer }))
-            }
-            _ => return Err(invalid("give exactly one key source: `jwks`, `jwksUri` or `discovery: true`")),
-        };
-        Ok(NativeTokenVerifier { inner: Verifier { options: verify_options, source } })
+        Ok(NativeTokenVerifier { inner: AnyVerifier::Single(issuer_verifier(options)?) })
+    }
+
+    /// Several issuers, each token verified by the one its `iss` names. A problem with an entry is
+    /// reported with its index and issuer.
+    #[napi(factory)]
+    pub fn trusting(issuers: Vec<NativeVerifierOptions>) -> Result<Self> {
+        let verifiers = issuers
+            .into_iter()
+            .enumerate()
+            .map(|(i, options)| {
+                let issuer = options.issuer.clone();
+                issuer_verifier(options).map_err(|e| {
+                    napi::Error::new(e.status, prefix_message(&e.reason, &format!("issuers[{i}] ({issuer}): ")))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let trusted = TrustedIssuers::new(verifiers).map_err(to_napi_error)?;
+        Ok(NativeTokenVerifier { inner: AnyVerifier::Trusted(Arc::new(trusted)) })
+    }
+
+    /// The issuers this verifier accepts, in configuration order.
+    #[napi(getter)]
+    pub fn issuers(&self) -> Vec<String> {
+        self.inner.issuers()
     }
 
     /// Verifies synchronously against an in-memory JWKS; returns the payload.
@@ -319,6 +350,16 @@ impl NativeTokenVerifier {
     pub async fn verify(&self, token: String) -> Result<Value> {
         let verifier = self.inner.clone();
         verifier.verify(&token, now_seconds()).await.map(Value::Object).map_err(to_napi_error)
+    }
+}
+
+/// Puts `prefix` after the `CODE: ` of a coded message (see `to_napi_error`), so the code stays first.
+fn prefix_message(message: &str, prefix: &str) -> String {
+    match message.split_once(": ") {
+        Some((code, rest)) if code.chars().all(|c| c.is_ascii_uppercase() || c == '_') => {
+            format!("{code}: {prefix}{rest}")
+        }
+        _ => format!("{prefix}{message}"),
     }
 }
 

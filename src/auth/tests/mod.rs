@@ -7,5 +7,6 @@ mod keys;
 mod parsing;
 mod remote;
 mod support;
+mod trusted_issuers;
 mod vectors;
 mod verify;

@@ -1,0 +1,48 @@
+// The stand-in identity providers (tools/oidc-standins) for a suite: started as their own process by the
+// project's CLI, as a user would (`scripts/oidc.sh serve`), stopped by pid; users signed in over HTTP.
+
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { TokenVerifier } from '../../lib/index.js';
+import { signIn } from '../../tools/oidc-standins/sign-in.mjs';
+import { ROOT } from './auth.mjs';
+
+const CLI = join(ROOT, 'tools', 'oidc-standins', 'cli.mjs');
+
+/**
+ * Starts the stand-ins (default all four) on free ports: `{ providers, pid, signIn(name, user), stop() }`.
+ * `providers[name]` is `{ issuer, discoveryUrl, alg, clientId, clientSecret, redirectUri, users }`.
+ */
+export async function startStandIns(names = []) {
+  const args = ['serve', ...names.flatMap((n) => ['--provider', n])];
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise((resolve) => child.once('close', resolve));
+  const described = await new Promise((resolve, reject) => {
+    // oidc-provider may print notices on stdout too: the description is the line that parses.
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (line.startsWith('{')) resolve(JSON.parse(line));
+    });
+    child.once('close', (code) => reject(new Error(`the stand-ins exited with ${code}: ${stderr}`)));
+  });
+  return {
+    pid: child.pid,
+    providers: described.providers,
+    /** Signs `user` in at the stand-in `name`: `{ idToken, header, claims }`. */
+    signIn: (name, user) => signIn(described.providers[name], user),
+    stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** A stand-in's verification options: discovery, its client id as the audience, its one algorithm. */
+export const issuerOptions = (provider) => ({ issuer: provider.issuer, audience: provider.clientId, discovery: true, algorithms: [provider.alg] });
+
+/** A verifier trusting the named stand-ins (and any further issuer options given). */
+export function verifierFor(providers, ...more) {
+  return new TokenVerifier({ issuers: [...providers.map(issuerOptions), ...more] });
+}
