@@ -234,6 +234,59 @@ describe('verifyToken', () => {
   });
 });
 
+describe('TokenVerifier with several issuers', () => {
+  const OTHER = 'https://login.example.net/realms/acme';
+  let other; // an RS256 issuer beside the broker's ES256 one
+  let several;
+
+  beforeAll(() => {
+    other = new TokenBroker({ issuer: OTHER, audience: 'web', keys: generateKeyPair({ alg: 'RS256', kid: 'kc-1' }) });
+    several = new TokenVerifier({
+      issuers: [
+        { issuer: OTHER, audience: 'web', jwks: other.jwks(), algorithms: ['RS256'] },
+        { issuer: ISSUER, audience: AUDIENCE, jwks: broker.jwks(), algorithms: ['ES256'] },
+      ],
+    });
+  });
+
+  it('verifies each issuer\'s tokens with its own keys and audience; lists its issuers', async () => {
+    expect(several.issuers).toEqual([OTHER, ISSUER]);
+    expect(several.verifySync(other.mint({ sub: 'kc-user' }))).toMatchObject({ iss: OTHER, sub: 'kc-user', aud: 'web' });
+    expect((await several.verify(broker.mint({ sub: 'u' }))).iss).toBe(ISSUER);
+    expect(verifyTokenSync(broker.mint({ sub: 'u' }), { issuers: [{ issuer: ISSUER, audience: AUDIENCE, jwks: broker.jwks() }] }).sub).toBe('u');
+    expect(new TokenVerifier({ issuer: ISSUER, audience: AUDIENCE, jwks: broker.jwks() }).issuers).toEqual([ISSUER]);
+  });
+
+  it('refuses a third issuer by name, and another issuer\'s algorithm', async () => {
+    const third = new TokenBroker({ issuer: 'https://third.example.org', audience: AUDIENCE, keys: es });
+    const err = await expectCode(() => several.verify(third.mint({ sub: 'u' })), 'TOKEN_ISSUER_UNTRUSTED');
+    expect(err.message).toBe(`the token's issuer \`https://third.example.org\` is not trusted; trusted issuers: \`${OTHER}\`, \`${ISSUER}\``);
+    // The broker's retiring RS256 key signs a token for the broker's issuer: RS256 is allowed for OTHER only.
+    const key = await jose.importPKCS8(rs.privateKeyPem, 'RS256');
+    const rsToken = await new jose.SignJWT({ iss: ISSUER, sub: 'u', aud: AUDIENCE, iat: nowSeconds(), exp: nowSeconds() + 60 }).setProtectedHeader({ alg: 'RS256', kid: 'rs-1' }).sign(key);
+    expect(verifyTokenSync(rsToken, { issuer: ISSUER, audience: AUDIENCE, jwks: broker.jwks() }).sub).toBe('u');
+    await expectCode(() => several.verifySync(rsToken), 'TOKEN_ALG_REJECTED');
+  });
+
+  it('refuses bad configurations, naming the entry', async () => {
+    const entry = { issuer: ISSUER, audience: AUDIENCE, jwks: broker.jwks() };
+    const cases = [
+      [{ issuers: [] }, 'verify: `issuers` is empty'],
+      [{ issuers: [entry, { ...entry, audience: 'other' }] }, `issuer \`${ISSUER}\` is configured twice`],
+      [{ issuers: [entry], audience: AUDIENCE }, 'give either `issuers` or one issuer\'s options, not both'],
+      [{ issuers: entry }, 'issuers must be an array'],
+      [{ issuers: [entry, null] }, 'TokenVerifier issuers[1] must be an object, got null'],
+      [{ issuers: [entry, { ...entry, issuer: OTHER, jwks: undefined }] }, `issuers[1] (${OTHER}): give exactly one key source`],
+      [{ issuers: [{ ...entry, algorithms: ['EdDSA'] }] }, `issuers[0] (${ISSUER}): verify: EdDSA`],
+      [{ issuers: [{ ...entry, colour: 'red' }] }, "unknown option 'colour' of TokenVerifier issuers[0]"],
+    ];
+    for (const [options, message] of cases) {
+      const err = await expectCode(() => new TokenVerifier(options), 'INVALID_ARGUMENT');
+      expect(err.message).toContain(message);
+    }
+  });
+});
+
 describe('decodeToken and diagnoseToken', () => {
   it('decodes without verifying, and codes malformed input', async () => {
     const { header, payload } = decodeToken(broker.mint({ sub: 'u' }));

@@ -11,7 +11,7 @@ import { connectCookbookGateway } from '../examples/cookbook/gateway.mjs';
 import { runCli } from './helpers/auth.mjs';
 import { cookbookWorld, eventually } from './helpers/cookbook.mjs';
 import { databaseArgs, linksOf, mapFile } from './helpers/identity.mjs';
-import { issuerOptions, startStandIns } from './helpers/oidc.mjs';
+import { startStandIns } from './helpers/oidc.mjs';
 import { uniqueId } from './helpers/spacetimedb.mjs';
 
 let w; // the cookbook world: its broker is the app-owned (new) issuer
@@ -27,14 +27,18 @@ beforeAll(async () => {
   w = await cookbookWorld();
   keycloak = idp.providers.keycloak.issuer;
   appIssuer = w.issuer;
-  // What the app's server configures for the dual run: Keycloak by discovery (RS256, its client id as the
-  // audience), its own broker's keys in memory (ES256, audience spacetimedb).
-  const verifier = new TokenVerifier({
-    issuers: [issuerOptions(idp.providers.keycloak), { issuer: appIssuer, audience: 'spacetimedb', jwks: w.broker.jwks(), algorithms: ['ES256'] }],
-  });
   const gatewayId = uniqueId('dual-gateway');
   await w.owner.callReducer('trust_gateway', [w.broker.identityFor(`robot:${gatewayId}`), 'dual-run gateway']);
-  dual = await connectCookbookGateway({ uri: w.url, database: w.db, broker: w.broker, gatewayId, userCalls: { verifier } });
+  const broker = w.broker;
+  // The dual run: Keycloak's ID tokens by discovery (RS256; their `aud` is the Keycloak client id) and the
+  // app's own tokens with the broker's keys (ES256), each issuer with its own audience and algorithm.
+  const verifier = new TokenVerifier({
+    issuers: [
+      { issuer: keycloak, audience: idp.providers.keycloak.clientId, discovery: true, algorithms: ['RS256'] },
+      { issuer: broker.issuer, audience: 'spacetimedb', jwks: broker.jwks(), algorithms: ['ES256'] },
+    ],
+  });
+  dual = await connectCookbookGateway({ uri: w.url, database: w.db, broker, gatewayId, userCalls: { verifier } });
 
   // Before the migration: the app signed users in with Keycloak, and linked each Keycloak Identity to its
   // app user when the user first arrived.

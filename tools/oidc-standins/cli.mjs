@@ -20,6 +20,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cmdline, isAlive } from '../spacetimedb-dev/instance.mjs';
 import { SHAPES } from './shapes.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -80,23 +81,10 @@ async function serve(args) {
   process.once('SIGTERM', stop);
 }
 
-function isAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return e.code === 'EPERM';
-  }
-}
-
 /** True when `pid` is still this tool's `serve` (a recycled pid is left alone). */
 function isOurServe(pid) {
-  try {
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return argv.includes(SELF) && argv.includes('serve');
-  } catch {
-    return false;
-  }
+  const argv = cmdline(pid);
+  return argv !== null && argv.includes(SELF) && argv.includes('serve');
 }
 
 async function up(args) {

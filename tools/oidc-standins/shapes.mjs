@@ -16,6 +16,11 @@ export function pairwiseSubject(accountId, sector, salt) {
   return createHash('sha256').update(`${sector}|${accountId}|${salt}`).digest('base64url');
 }
 
+/** The standard person claims (OIDC Core §5.1) both Keycloak and Google send. */
+function person(u) {
+  return { email: u.email, email_verified: true, name: `${u.given} ${u.family}`, given_name: u.given, family_name: u.family };
+}
+
 /**
  * Keycloak: issuer `<base>/realms/<realm>`, `sub` the user's UUID, RS256 (the realm's default key),
  * `preferred_username`, `email`, `email_verified`, `name`, `given_name`, `family_name`.
@@ -29,14 +34,7 @@ const keycloak = {
     { username: 'alice', accountId: '5b0f6c1e-2a4d-4c8e-9f3a-7d2e1b6a9c40', given: 'Alice', family: 'Archer', email: 'alice@acme.example' },
     { username: 'bob', accountId: 'c7a94e2d-8b15-4f60-a3d1-0e5f9b2c7d18', given: 'Bob', family: 'Baker', email: 'bob@acme.example' },
   ],
-  claims: (u) => ({
-    preferred_username: u.username,
-    email: u.email,
-    email_verified: true,
-    name: `${u.given} ${u.family}`,
-    given_name: u.given,
-    family_name: u.family,
-  }),
+  claims: (u) => ({ preferred_username: u.username, ...person(u) }),
   scopes: { openid: [], email: ['email', 'email_verified'], profile: ['preferred_username', 'name', 'given_name', 'family_name'] },
 };
 
@@ -75,14 +73,7 @@ const google = {
     { username: 'alice', accountId: '110248495921238986420', given: 'Alice', family: 'Archer', email: 'alice@example.org' },
     { username: 'dave', accountId: '104733960571523849162', given: 'Dave', family: 'Diaz', email: 'dave@example.org' },
   ],
-  claims: (u) => ({
-    hd: u.email.split('@')[1],
-    email: u.email,
-    email_verified: true,
-    name: `${u.given} ${u.family}`,
-    given_name: u.given,
-    family_name: u.family,
-  }),
+  claims: (u) => ({ hd: u.email.split('@')[1], ...person(u) }),
   scopes: { openid: ['hd'], email: ['email', 'email_verified'], profile: ['name', 'given_name', 'family_name'] },
 };
 

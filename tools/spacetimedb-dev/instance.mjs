@@ -42,7 +42,8 @@ async function ping(url, timeoutMs = 1000) {
   }
 }
 
-function isAlive(pid) {
+/** True while `pid` exists (EPERM: it does, owned by someone else). */
+export function isAlive(pid) {
   try {
     process.kill(pid, 0);
     return true;
@@ -52,7 +53,7 @@ function isAlive(pid) {
 }
 
 /** The pid's command line, or null when the process is gone (Linux /proc). */
-function cmdline(pid) {
+export function cmdline(pid) {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
   } catch {
