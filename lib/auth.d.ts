@@ -274,7 +274,11 @@ export interface VerifyTokenOptions {
  * ```
  */
 export interface TrustedIssuersOptions {
-  /** At least one; each issuer once (exact strings: a trailing `/` is another issuer). */
+  /**
+   * At least one; each issuer once (exact strings: a trailing `/` is another issuer). One entry is fine:
+   * it checks `iss` first, so another issuer's token is `TOKEN_ISSUER_UNTRUSTED` rather than the
+   * one-issuer form's `TOKEN_KEY_NOT_FOUND`.
+   */
   issuers: VerifyTokenOptions[];
 }
 

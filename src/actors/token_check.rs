@@ -247,6 +247,41 @@ mod tests {
         assert_eq!(e.code, ErrorCode::Auth(AuthErrorCode::TokenExpired));
     }
 
+    /// A broker of `issuer` and a verifier entry trusting exactly its keys and audience.
+    fn issuer_pair(issuer: &str) -> (TokenBroker, crate::auth::verify::Verifier) {
+        use crate::auth::keyset::KeySet;
+        use crate::auth::verify::{KeySource, Verifier, VerifyOptions};
+        let pair = generate_key_pair(crate::auth::alg::Alg::Es256, None).unwrap();
+        let options = BrokerOptions {
+            issuer: issuer.into(),
+            audience: vec!["spacetimedb".into()],
+            keys: pair.to_value(),
+            ..Default::default()
+        };
+        let broker = TokenBroker::new(options).unwrap();
+        let keys = Arc::new(KeySet::from_jwks(&broker.jwks()).unwrap());
+        let options = VerifyOptions::new(issuer, vec!["spacetimedb".into()]).unwrap();
+        (broker, Verifier { options, source: KeySource::Local(keys) })
+    }
+
+    #[tokio::test]
+    async fn a_verifier_of_two_issuers_takes_both_and_refuses_a_third_by_name() {
+        use crate::auth::trusted_issuers::{AnyVerifier, TrustedIssuers};
+        let (old, old_entry) = issuer_pair("https://sso.example.com/realms/acme");
+        let (new, new_entry) = issuer_pair("https://app.example.com/spacetime");
+        let (third, _) = issuer_pair("https://login.example.org/tenant/v2.0");
+        let trusted = TrustedIssuers::new(vec![old_entry, new_entry]).unwrap();
+        let verified = VerifiedTokens::new(CallVerifier::Verifier(AnyVerifier::Trusted(Arc::new(trusted))));
+        let now = crate::auth::now_seconds();
+        verified.check(&old.mint_at(claims("user_1"), Some(60), now).unwrap(), now).await.unwrap();
+        verified.check(&new.mint_at(claims("user_1"), Some(60), now).unwrap(), now).await.unwrap();
+        assert_eq!(verified.remembered(), 2);
+        let e = verified.check(&third.mint_at(claims("user_1"), Some(60), now).unwrap(), now).await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::Auth(AuthErrorCode::TokenIssuerUntrusted));
+        assert!(e.message.contains("`https://login.example.org/tenant/v2.0` is not trusted"), "{}", e.message);
+        assert_eq!(verified.remembered(), 2);
+    }
+
     #[tokio::test]
     async fn refuses_tokens_the_verifier_refuses() {
         let ours = Arc::new(broker("spacetimedb"));
