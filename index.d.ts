@@ -157,12 +157,9 @@ export declare class NativeTokenBroker {
 
 /** A token verifier bound to its keys (native half of `TokenVerifier`): one issuer, or several. */
 export declare class NativeTokenVerifier {
-  /** One issuer. */
+  /** One issuer: an in-memory JWKS, or the process-wide cache of a remote one. */
   constructor(options: NativeVerifierOptions)
-  /**
-   * Several issuers, each token verified by the one its `iss` names. A problem with an entry is
-   * reported with its index and issuer.
-   */
+  /** Several issuers, each token verified by the one its `iss` names. */
   static trusting(issuers: Array<NativeVerifierOptions>): NativeTokenVerifier
   /** The issuers this verifier accepts, in configuration order. */
   get issuers(): Array<string>

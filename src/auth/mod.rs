@@ -16,6 +16,7 @@ mod diagnose_network;
 pub mod errors;
 pub mod identity;
 pub mod issuer;
+pub mod issuer_config;
 pub mod jwt;
 pub mod key_import;
 pub mod key_input;

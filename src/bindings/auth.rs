@@ -15,10 +15,8 @@ use super::to_napi_error;
 use crate::auth::alg::Alg;
 use crate::auth::broker::{BrokerOptions, RobotGrant, TokenBroker};
 use crate::auth::diagnose::{diagnose, DiagnoseOptions};
-use crate::auth::keyset::KeySet;
-use crate::auth::remote_jwks::{RemoteJwks, RemoteSource};
-use crate::auth::trusted_issuers::{AnyVerifier, TrustedIssuers};
-use crate::auth::verify::{KeySource, Verifier, VerifyOptions};
+use crate::auth::issuer_config::{self, IssuerConfig};
+use crate::auth::trusted_issuers::AnyVerifier;
 use crate::auth::{identity, jwt, keygen, now_seconds};
 use crate::error::GatewayError;
 
@@ -26,17 +24,13 @@ fn invalid(message: impl Into<String>) -> napi::Error {
     to_napi_error(GatewayError::invalid_argument(message))
 }
 
-/// A whole number of seconds from a JS number: finite, not negative, at most ~31 years.
+/// A whole number of seconds from a JS number (see `issuer_config::whole_seconds`).
 fn seconds(name: &str, value: Option<f64>) -> Result<Option<u64>> {
-    match value {
-        None => Ok(None),
-        Some(v) if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= 1e9 => Ok(Some(v as u64)),
-        Some(v) => Err(invalid(format!("{name} must be a whole number of seconds ≥ 0, got {v}"))),
-    }
+    issuer_config::whole_seconds(name, value).map_err(to_napi_error)
 }
 
 fn parse_json(name: &str, text: &str) -> Result<Value> {
-    serde_json::from_str(text).map_err(|e| invalid(format!("{name} is not valid JSON: {e}")))
+    issuer_config::parse_json(name, text).map_err(to_napi_error)
 }
 
 fn parse_object(name: &str, text: &str) -> Result<Map<String, Value>> {
@@ -277,59 +271,34 @@ pub struct NativeTokenVerifier {
     pub(crate) inner: AnyVerifier,
 }
 
-/// One issuer's verifier: its options and its key source (an in-memory JWKS, or the process-wide cache
-/// of a remote one).
-fn issuer_verifier(options: NativeVerifierOptions) -> Result<Verifier> {
-    let mut verify_options = VerifyOptions::new(options.issuer.clone(), options.audience).map_err(to_napi_error)?;
-    if let Some(algorithms) = &options.algorithms {
-        verify_options = verify_options.with_algorithms(algorithms).map_err(to_napi_error)?;
+impl From<NativeVerifierOptions> for IssuerConfig {
+    fn from(o: NativeVerifierOptions) -> IssuerConfig {
+        IssuerConfig {
+            issuer: o.issuer,
+            audience: o.audience,
+            jwks_json: o.jwks_json,
+            jwks_uri: o.jwks_uri,
+            discovery: o.discovery.unwrap_or(false),
+            algorithms: o.algorithms,
+            clock_tolerance_seconds: o.clock_tolerance_seconds,
+        }
     }
-    if let Some(tolerance) = seconds("clockToleranceSeconds", options.clock_tolerance_seconds)? {
-        verify_options = verify_options.with_clock_tolerance(tolerance).map_err(to_napi_error)?;
-    }
-    let discovery = options.discovery.unwrap_or(false);
-    let source = match (options.jwks_json, options.jwks_uri, discovery) {
-        (Some(json), None, false) => {
-            KeySource::Local(Arc::new(KeySet::from_jwks(&parse_json("jwks", &json)?).map_err(to_napi_error)?))
-        }
-        (None, Some(uri), false) => {
-            if !crate::auth::issuer::is_http_url(&uri) {
-                return Err(invalid(format!("jwksUri must be an http(s) URL, got {uri:?}")));
-            }
-            KeySource::Remote(RemoteJwks::shared(RemoteSource::JwksUri(uri)))
-        }
-        (None, None, true) => {
-            crate::auth::issuer::parse_issuer(&options.issuer).map_err(to_napi_error)?;
-            KeySource::Remote(RemoteJwks::shared(RemoteSource::Discovery { issuer: options.issuer }))
-        }
-        _ => return Err(invalid("give exactly one key source: `jwks`, `jwksUri` or `discovery: true`")),
-    };
-    Ok(Verifier { options: verify_options, source })
 }
 
 #[napi]
 impl NativeTokenVerifier {
-    /// One issuer.
+    /// One issuer: an in-memory JWKS, or the process-wide cache of a remote one.
     #[napi(constructor)]
     pub fn new(options: NativeVerifierOptions) -> Result<Self> {
-        Ok(NativeTokenVerifier { inner: AnyVerifier::Single(issuer_verifier(options)?) })
+        let verifier = IssuerConfig::from(options).into_verifier().map_err(to_napi_error)?;
+        Ok(NativeTokenVerifier { inner: AnyVerifier::Single(verifier) })
     }
 
-    /// Several issuers, each token verified by the one its `iss` names. A problem with an entry is
-    /// reported with its index and issuer.
+    /// Several issuers, each token verified by the one its `iss` names.
     #[napi(factory)]
     pub fn trusting(issuers: Vec<NativeVerifierOptions>) -> Result<Self> {
-        let verifiers = issuers
-            .into_iter()
-            .enumerate()
-            .map(|(i, options)| {
-                let issuer = options.issuer.clone();
-                issuer_verifier(options).map_err(|e| {
-                    napi::Error::new(e.status, prefix_message(&e.reason, &format!("issuers[{i}] ({issuer}): ")))
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let trusted = TrustedIssuers::new(verifiers).map_err(to_napi_error)?;
+        let trusted = issuer_config::trusted_issuers(issuers.into_iter().map(IssuerConfig::from).collect())
+            .map_err(to_napi_error)?;
         Ok(NativeTokenVerifier { inner: AnyVerifier::Trusted(Arc::new(trusted)) })
     }
 
@@ -350,16 +319,6 @@ impl NativeTokenVerifier {
     pub async fn verify(&self, token: String) -> Result<Value> {
         let verifier = self.inner.clone();
         verifier.verify(&token, now_seconds()).await.map(Value::Object).map_err(to_napi_error)
-    }
-}
-
-/// Puts `prefix` after the `CODE: ` of a coded message (see `to_napi_error`), so the code stays first.
-fn prefix_message(message: &str, prefix: &str) -> String {
-    match message.split_once(": ") {
-        Some((code, rest)) if code.chars().all(|c| c.is_ascii_uppercase() || c == '_') => {
-            format!("{code}: {prefix}{rest}")
-        }
-        _ => format!("{prefix}{message}"),
     }
 }
 
