@@ -125,6 +125,8 @@ describe('a Keycloak user migrated to the app-owned issuer', () => {
   });
 });
 
+// The module records a link's use at most once a minute, but every run's issuers are new (the stand-ins
+// listen on fresh ports), so each link's first use is recorded at once: nothing waits for the minute.
 describe('retiring the old issuer', () => {
   it('retire-check --issuer <keycloak> fails and lists the user after Keycloak traffic', async () => {
     const r = await runCli(['identity', 'retire-check', '--issuer', keycloak, '--since', '10m', ...databaseArgs(), '--json']);
