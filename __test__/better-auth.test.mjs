@@ -6,11 +6,11 @@ import { apiKey } from '@better-auth/api-key';
 import { betterAuth } from 'better-auth';
 import { getMigrations } from 'better-auth/db/migration';
 import { organization } from 'better-auth/plugins';
-import http from 'node:http';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { betterAuthGateway } from '../lib/better-auth.js';
 import { decodeToken, Gateway, generateKeyPair, TokenBroker } from '../lib/index.js';
+import { serveIssuer, signUp as signUpAs } from './helpers/better-auth.mjs';
 import { httpCall, serverEnv, uniqueId } from './helpers/spacetimedb.mjs';
 
 const { url, db, ownerToken } = serverEnv();
@@ -27,24 +27,7 @@ let pool;
 let auth;
 let spacetime;
 
-/** Serves the broker's discovery document and JWKS, so SpacetimeDB can validate the tokens. */
-async function serveIssuer() {
-  const server = http.createServer((req, res) => {
-    const response = broker.handleWellKnown({ method: req.method, url: req.url });
-    if (!response) return res.writeHead(404).end();
-    response.text().then((body) => res.writeHead(response.status, Object.fromEntries(response.headers)).end(body));
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return server;
-}
-
-/** Signs a user up; resolves `{ user, headers }` (headers carry the session cookie). */
-async function signUp(name) {
-  const email = `${uniqueId(name)}@example.test`;
-  const { headers, response } = await auth.api.signUpEmail({ body: { email, password: 'correct horse battery', name }, returnHeaders: true });
-  const cookie = headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  return { user: response.user, headers: new Headers({ cookie }) };
-}
+const signUp = (name) => signUpAs(auth, name);
 
 /** The module's role of `identity` in `tenant`, as the gateway's projection of `membership` holds it. */
 const roleIn = (tenant, identity) => gateway.rows('membership', { tenant_id: tenant, member: identity })[0]?.role;
@@ -61,7 +44,7 @@ async function eventually(read, what) {
 const documentTitled = (title) => eventually(() => gateway.rows('document', { title })[0], `the document ${title}`);
 
 beforeAll(async () => {
-  issuerServer = await serveIssuer();
+  issuerServer = await serveIssuer(() => broker);
   broker = new TokenBroker({ issuer: `http://127.0.0.1:${issuerServer.address().port}/spacetime`, audience: 'spacetimedb', keys: generateKeyPair() });
   gateway = await Gateway.connect({
     uri: url,
