@@ -8,7 +8,7 @@ import { getMigrations } from 'better-auth/db/migration';
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerSpacetimeClient, spacetimeOidcProvider } from '../examples/better-auth-idp/oidc-provider.mjs';
-import { decodeToken, deriveIdentity, diagnoseToken } from '../lib/index.js';
+import { decodeToken, deriveIdentity, diagnoseToken, verifyToken } from '../lib/index.js';
 import { runCli } from './helpers/auth.mjs';
 import { privateDatabase, serveAuth } from './helpers/better-auth.mjs';
 import { httpCall, serverEnv, sql, uniqueId } from './helpers/spacetimedb.mjs';
@@ -59,8 +59,8 @@ async function redirectOf(response) {
 
 /**
  * What an OAuth client does for a signed-in user: authorization code with PKCE, through the consent page,
- * then the token request. `resource` (if given) goes in both requests. Resolves the token response, or the
- * error the client's redirect URI received.
+ * then the token request. `resource` (if given) goes in both requests. Resolves the token response (and
+ * `consented`: the consent page was shown), or the error the client's redirect URI received.
  */
 async function authorizationCodeFlow({ cookie, clientId, resource }) {
   const verifier = crypto.randomBytes(32).toString('base64url');
@@ -76,7 +76,8 @@ async function authorizationCodeFlow({ cookie, clientId, resource }) {
   });
   if (resource) query.set('resource', resource);
   let next = await redirectOf(await fetch(`${web.url}/api/auth/oauth2/authorize?${query}`, { headers: { cookie }, redirect: 'manual' }));
-  if (next.pathname === '/consent') {
+  const consented = next.pathname === '/consent';
+  if (consented) {
     // The app's consent page posts the user's answer with the signed query it was opened with.
     const consent = await postAuth('/oauth2/consent', { accept: true, oauth_query: next.search.slice(1) }, { cookie });
     next = await redirectOf(consent);
@@ -88,7 +89,7 @@ async function authorizationCodeFlow({ cookie, clientId, resource }) {
   if (resource) form.set('resource', resource);
   const token = await fetch(`${web.url}/api/auth/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
   expect(token.status).toBe(200);
-  return token.json();
+  return { ...(await token.json()), consented };
 }
 
 beforeAll(async () => {
@@ -127,9 +128,10 @@ describe('discovery', () => {
 });
 
 describe('a client that requests the SpacetimeDB resource', () => {
-  it('gets an ES256 JWT that SpacetimeDB accepts directly, as the Identity deriveIdentity(iss, sub)', async () => {
+  it('gets an ES256 JWT that SpacetimeDB accepts directly, as the Identity deriveIdentity(iss, sub); only aud tells it from the ID token', async () => {
     const { user, cookie } = await signedInUser('ada');
     const tokens = await authorizationCodeFlow({ cookie, clientId: client.client_id, resource: RESOURCE });
+    expect(tokens.consented).toBe(true);
     const { header, payload } = decodeToken(tokens.access_token);
     expect(header).toMatchObject({ alg: 'ES256', kid: expect.any(String) });
     expect(payload).toMatchObject({ iss: issuer, sub: user.id, azp: client.client_id });
@@ -148,6 +150,16 @@ describe('a client that requests the SpacetimeDB resource', () => {
     expect(findings.filter((f) => f.severity === 'error')).toEqual([]);
     expect(findings.map((f) => f.code)).toEqual(expect.arrayContaining(['SIGNATURE_VALID', 'SERVER_ACCEPTED']));
     expect(findings.find((f) => f.code === 'IDENTITY').message).toContain(identity);
+    // The gateway checks what SpacetimeDB does not: the audience (keys found by discovery, like SpacetimeDB).
+    expect(await verifyToken(tokens.access_token, { issuer, audience: RESOURCE, discovery: true })).toMatchObject({ sub: user.id });
+    await expect(verifyToken(tokens.access_token, { issuer, audience: 'https://other.example.com', discovery: true })).rejects.toMatchObject({ code: 'TOKEN_AUDIENCE' });
+
+    // The ID token of the same response is a JWT of the same issuer and user, for the client (aud): not a
+    // SpacetimeDB access token. SpacetimeDB never checks aud, so only an audience check tells them apart.
+    const idFindings = await diagnoseToken(tokens.id_token, { expectedIssuer: issuer, expectedAudience: RESOURCE, network: false });
+    expect(idFindings.find((f) => f.code === 'AUDIENCE_MISMATCH')).toMatchObject({ severity: 'error' });
+    expect(decodeToken(tokens.id_token).payload).toMatchObject({ iss: issuer, sub: user.id, aud: client.client_id });
+    expect((await httpCall('create_tenant', [uniqueId('id-token'), 'An ID token'], tokens.id_token)).status).toBe(200);
   });
 
   it("the jwt plugin's own session JWT (/api/auth/token) is the same Identity to SpacetimeDB", async () => {

@@ -128,7 +128,7 @@ afterAll(async () => {
 });
 
 describe('SCIM provisioning into an organization', () => {
-  it('a Group membership makes the user a member (in Better Auth and in the module); a second Group raises the role', async () => {
+  it('a Group membership makes the user a member (in Better Auth and in the module); a second Group raises the role; a replay repairs the module', async () => {
     const email = `${uniqueId('erin')}@acme.test`;
     const created = await scimRequest('POST', '/Users', scimUser(uniqueId('emp'), email));
     expect(created.status).toBe(201);
@@ -148,6 +148,14 @@ describe('SCIM provisioning into an organization', () => {
     expect(added.status).toBeLessThan(300);
     expect(await memberRole(user.id)).toBe('admin,member');
     await until(() => moduleRole(user.id) === 'Admin', 'the Admin role in the module');
+
+    // The module out of step with Better Auth (as after a hook that failed once Better Auth had committed):
+    // replaying the provisioning domain repairs it.
+    await gateway.callReducer('sync_remove_member', [org.id, broker.identityFor(user.id)]);
+    expect(moduleRole(user.id)).toBeUndefined();
+    await auth.api.reconcileSCIMProjection({ body: { provisioningDomainId: org.id } });
+    await until(() => moduleRole(user.id) === 'Admin', 'the repaired membership');
+    expect(await memberRole(user.id)).toBe('admin,member');
   });
 
   it("deleting the user removes the membership and revokes the user's live SSE stream", async () => {

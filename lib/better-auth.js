@@ -245,7 +245,9 @@ function betterAuthGateway(options) {
   /**
    * One SCIM-linked user's complete state in a provisioning domain (= an organization) → Better Auth's
    * `member` row, written in the SCIM transaction; the organization hook of the change runs after commit,
-   * so SpacetimeDB never holds a membership that Better Auth rolled back.
+   * so SpacetimeDB never holds a membership that Better Auth rolled back. When Better Auth already agrees
+   * but the module does not (a hook that failed after commit), the hook runs again: replaying the domain
+   * (`auth.api.reconcileSCIMProjection`) repairs the module.
    */
   async function reconcileScimMember(state, database) {
     const organization = await scimOrganization(database, state.provisioningDomainId);
@@ -256,16 +258,19 @@ function betterAuthGateway(options) {
       { field: 'organizationId', value: organization.id },
     ];
     const member = await database.findOne({ model: 'member', where });
+    const synced = membershipRow(await gateway(), organization.id, identityOf(state.userId));
     let hook;
-    if (role === '' && member) {
-      await database.delete({ model: 'member', where: [{ field: 'id', value: member.id }] });
-      hook = () => organizationHooks.afterRemoveMember({ organization, member });
-    } else if (role !== '' && !member) {
+    if (role === '') {
+      if (member) await database.delete({ model: 'member', where: [{ field: 'id', value: member.id }] });
+      if (member || synced) hook = () => organizationHooks.afterRemoveMember({ organization, member: member ?? { userId: state.userId } });
+    } else if (!member) {
       const created = await database.create({ model: 'member', data: { organizationId: organization.id, userId: state.userId, role, createdAt: new Date() } });
       hook = () => organizationHooks.afterAddMember({ organization, member: created });
-    } else if (role !== '' && member.role !== role) {
+    } else if (member.role !== role) {
       await database.update({ model: 'member', where: [{ field: 'id', value: member.id }], update: { role } });
       hook = () => organizationHooks.afterUpdateMemberRole({ organization, member: { ...member, role } });
+    } else if (synced?.role !== o.roleOf(role)) {
+      hook = () => organizationHooks.afterUpdateMemberRole({ organization, member });
     }
     if (hook) {
       // Loaded here, not at the top: the package never loads Better Auth unless the app uses it.
