@@ -11,13 +11,11 @@ import { organization } from 'better-auth/plugins';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enableScim, scimProvisioning } from '../examples/better-auth-idp/scim.mjs';
 import { betterAuthGateway } from '../lib/better-auth.js';
-import { Gateway, generateKeyPair, TokenBroker } from '../lib/index.js';
-import { privateDatabase, serveAuth, serveIssuer, signUp } from './helpers/better-auth.mjs';
+import { privateDatabase, serveAuth, signUp, trustedGateway } from './helpers/better-auth.mjs';
 import { connectSse, label } from './helpers/sse.mjs';
-import { httpCall, serverEnv, uniqueId } from './helpers/spacetimedb.mjs';
+import { uniqueId } from './helpers/spacetimedb.mjs';
 import { until } from './helpers/wait.mjs';
 
-const { url, db, ownerToken } = serverEnv();
 const PASSWORD = 'correct horse battery';
 /** The directory's Groups (by their immutable externalId) and the Better Auth role each grants. */
 const GROUP_ROLES = { 'grp-staff': 'member', 'grp-admins': 'admin' };
@@ -26,7 +24,7 @@ const SCIM_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
 let database;
-let issuerServer;
+let closeGateway;
 let broker;
 let gateway;
 let web;
@@ -85,16 +83,10 @@ async function eventsRoute(req, res) {
 
 beforeAll(async () => {
   database = await privateDatabase('scim');
-  issuerServer = await serveIssuer(() => broker);
-  broker = new TokenBroker({ issuer: `http://127.0.0.1:${issuerServer.address().port}/spacetime`, audience: 'spacetimedb', keys: generateKeyPair() });
-  gateway = await Gateway.connect({
-    uri: url,
-    database: db,
-    token: () => broker.mintRobot({ id: 'gateway' }),
+  ({ broker, gateway, close: closeGateway } = await trustedGateway('scim suite', (issuer) => ({
     subscriptions: ['SELECT * FROM tenant', 'SELECT * FROM membership', 'SELECT * FROM document'],
-    userCalls: { verifier: broker },
-  });
-  expect((await httpCall('trust_gateway', [{ __identity__: `0x${gateway.identity}` }, 'scim suite'], ownerToken)).status).toBe(200);
+    userCalls: { verifier: issuer },
+  })));
   spacetime = betterAuthGateway({ auth: () => auth, gateway, broker });
 
   web = await serveAuth(() => auth, (req, res) => (req.url.startsWith('/api/events') ? eventsRoute(req, res) : res.writeHead(404).end()));
@@ -122,8 +114,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await web?.close();
-  await gateway?.close();
-  await new Promise((r) => (issuerServer ? issuerServer.close(r) : r()));
+  await closeGateway?.();
   await database?.drop();
 });
 

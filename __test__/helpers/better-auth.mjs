@@ -5,7 +5,8 @@
 import { toNodeHandler } from 'better-auth/node';
 import http from 'node:http';
 import pg from 'pg';
-import { uniqueId } from './spacetimedb.mjs';
+import { Gateway, generateKeyPair, TokenBroker } from '../../lib/index.js';
+import { httpCall, serverEnv, uniqueId } from './spacetimedb.mjs';
 
 /** Creates a fresh database; resolves `{ pool, drop }` (`drop()` ends the pool and removes the database). */
 export async function privateDatabase(prefix) {
@@ -57,7 +58,7 @@ export async function serveAuth(getAuth, otherRoutes = (req, res) => res.writeHe
 
 /** Serves a TokenBroker's discovery document and JWKS (`getBroker()`: built once the port is known), so
  * SpacetimeDB can validate the tokens it mints; resolves the `http.Server`. */
-export async function serveIssuer(getBroker) {
+async function serveIssuer(getBroker) {
   const server = http.createServer((req, res) => {
     const response = getBroker().handleWellKnown({ method: req.method, url: req.url });
     if (!response) return res.writeHead(404).end();
@@ -65,6 +66,27 @@ export async function serveIssuer(getBroker) {
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   return server;
+}
+
+/**
+ * The app's side of SpacetimeDB: a TokenBroker whose issuer is served over HTTP (SpacetimeDB validates
+ * every token it mints itself), and the service Gateway (`robot:gateway`) that the database owner trusts,
+ * the deploy-time step of docs/actors.md. `optionsOf(broker)`: more of Gateway.connect's options
+ * (subscriptions, userCalls). Resolves `{ broker, gateway, close }`.
+ */
+export async function trustedGateway(note, optionsOf) {
+  const { url, db, ownerToken } = serverEnv();
+  let broker;
+  const issuer = await serveIssuer(() => broker);
+  broker = new TokenBroker({ issuer: `http://127.0.0.1:${issuer.address().port}/spacetime`, audience: 'spacetimedb', keys: generateKeyPair() });
+  const gateway = await Gateway.connect({ uri: url, database: db, token: () => broker.mintRobot({ id: 'gateway' }), ...optionsOf(broker) });
+  const trusted = await httpCall('trust_gateway', [{ __identity__: `0x${gateway.identity}` }, note], ownerToken);
+  if (trusted.status !== 200) throw new Error(`trust_gateway: HTTP ${trusted.status}: ${trusted.text}`);
+  const close = async () => {
+    await gateway.close();
+    await new Promise((r) => issuer.close(r));
+  };
+  return { broker, gateway, close };
 }
 
 /** Signs a user up through the server API; resolves `{ user, headers }` (headers carry the session cookie). */
