@@ -6,45 +6,27 @@ import { apiKey } from '@better-auth/api-key';
 import { betterAuth } from 'better-auth';
 import { getMigrations } from 'better-auth/db/migration';
 import { organization } from 'better-auth/plugins';
-import http from 'node:http';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { betterAuthGateway } from '../lib/better-auth.js';
-import { decodeToken, Gateway, generateKeyPair, TokenBroker } from '../lib/index.js';
-import { httpCall, serverEnv, uniqueId } from './helpers/spacetimedb.mjs';
+import { decodeToken } from '../lib/index.js';
+import { signUp as signUpAs, trustedGateway } from './helpers/better-auth.mjs';
+import { uniqueId } from './helpers/spacetimedb.mjs';
 
-const { url, db, ownerToken } = serverEnv();
 const DATABASE_URL = process.env.DATABASE_URL;
 if (!DATABASE_URL) throw new Error('DATABASE_URL is not set: run the suite with `npm test` (scripts/test.sh starts PostgreSQL)');
 
 /** A key's allowance before Better Auth refuses it, kept small so the test reaches it. */
 const KEY_REQUESTS = 4;
 
-let issuerServer;
+let closeGateway;
 let broker;
 let gateway;
 let pool;
 let auth;
 let spacetime;
 
-/** Serves the broker's discovery document and JWKS, so SpacetimeDB can validate the tokens. */
-async function serveIssuer() {
-  const server = http.createServer((req, res) => {
-    const response = broker.handleWellKnown({ method: req.method, url: req.url });
-    if (!response) return res.writeHead(404).end();
-    response.text().then((body) => res.writeHead(response.status, Object.fromEntries(response.headers)).end(body));
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return server;
-}
-
-/** Signs a user up; resolves `{ user, headers }` (headers carry the session cookie). */
-async function signUp(name) {
-  const email = `${uniqueId(name)}@example.test`;
-  const { headers, response } = await auth.api.signUpEmail({ body: { email, password: 'correct horse battery', name }, returnHeaders: true });
-  const cookie = headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  return { user: response.user, headers: new Headers({ cookie }) };
-}
+const signUp = (name) => signUpAs(auth, name);
 
 /** The module's role of `identity` in `tenant`, as the gateway's projection of `membership` holds it. */
 const roleIn = (tenant, identity) => gateway.rows('membership', { tenant_id: tenant, member: identity })[0]?.role;
@@ -61,20 +43,12 @@ async function eventually(read, what) {
 const documentTitled = (title) => eventually(() => gateway.rows('document', { title })[0], `the document ${title}`);
 
 beforeAll(async () => {
-  issuerServer = await serveIssuer();
-  broker = new TokenBroker({ issuer: `http://127.0.0.1:${issuerServer.address().port}/spacetime`, audience: 'spacetimedb', keys: generateKeyPair() });
-  gateway = await Gateway.connect({
-    uri: url,
-    database: db,
-    token: () => broker.mintRobot({ id: 'gateway' }),
+  ({ broker, gateway, close: closeGateway } = await trustedGateway('better-auth suite', (issuer) => ({
     subscriptions: ['SELECT * FROM tenant', 'SELECT * FROM membership', 'SELECT * FROM document', 'SELECT * FROM audit_event'],
     // A user's key acts as the user on the reference module (docs/better-auth.md): accepted explicitly,
     // since the gateway refuses delegated tokens on per-user calls by default (docs/machine-actors.md).
-    userCalls: { verifier: broker, delegatedTokens: 'as-subject' },
-  });
-  // Deploy-time step (docs/actors.md): the database owner trusts this gateway's identity.
-  const trusted = await httpCall('trust_gateway', [{ __identity__: `0x${gateway.identity}` }, 'better-auth suite'], ownerToken);
-  expect(trusted.status).toBe(200);
+    userCalls: { verifier: issuer, delegatedTokens: 'as-subject' },
+  })));
 
   spacetime = betterAuthGateway({ auth: () => auth, gateway, broker });
   pool = new pg.Pool({ connectionString: DATABASE_URL });
@@ -98,9 +72,8 @@ beforeAll(async () => {
   auth = betterAuth(options);
 });
 afterAll(async () => {
-  await gateway?.close();
+  await closeGateway?.();
   await pool?.end();
-  await new Promise((r) => (issuerServer ? issuerServer.close(r) : r()));
 });
 
 describe('organization hooks', () => {

@@ -82,10 +82,50 @@ export interface SpacetimeOrganizationHooks {
   afterRemoveMember(data: { organization: { id: string }; member: { userId: string } }): Promise<void>;
 }
 
+/** A SCIM Group as @better-auth/scim hands it to a projection. */
+export interface ScimGroup {
+  type: 'group';
+  /** The SCIM Group's id (Better Auth's). */
+  id: string;
+  /** The directory's id of the Group: key role mappings on it. */
+  externalId?: string;
+  /** Renameable by directory admins: never a role by itself. */
+  displayName: string;
+}
+
+/** The transaction-bound database @better-auth/scim passes to projections (the parts used here). */
+export interface ScimTransactionContext {
+  database: {
+    findOne(input: { model: string; where: { field: string; value: unknown }[] }): Promise<any>;
+    create(input: { model: string; data: Record<string, unknown> }): Promise<any>;
+    update(input: { model: string; where: { field: string; value: unknown }[]; update: Record<string, unknown> }): Promise<any>;
+    delete(input: { model: string; where: { field: string; value: unknown }[] }): Promise<void>;
+  };
+}
+
+/** `scim({ projection })` of @better-auth/scim (its `SCIMProjection`). */
+export interface ScimMembershipProjection {
+  roles: {
+    map(input: { source: ScimGroup; provisioningDomainId: string; connectionId: string }, context: ScimTransactionContext): Promise<readonly string[]>;
+    exists(input: { provisioningDomainId: string; role: string }, context: ScimTransactionContext): Promise<boolean>;
+  };
+  reconcileUser(
+    state: { provisioningDomainId: string; userId: string; active: boolean; grants: readonly { role: string }[] },
+    context: ScimTransactionContext,
+  ): Promise<void>;
+}
+
 export interface BetterAuthGateway {
   /** Keeps the module's `tenant` and `membership` in step; a removal also revokes the user's streams of
    * that organization. Errors reject (the Better Auth call then fails after its own change). */
   organizationHooks: SpacetimeOrganizationHooks;
+  /** For `scim({ projection })`: SCIM Group memberships → Better Auth organization members (a connection's
+   * `provisioningDomainId` is the organization id), written in the SCIM transaction; the matching
+   * organization hook runs after commit (a removal revokes the user's streams of that organization).
+   * `roleOfGroup` names the Better Auth role a Group grants there, or `undefined` for none. */
+  scimProjection(options: {
+    roleOfGroup: (group: ScimGroup, where: { organizationId: string; connectionId: string }) => string | undefined | Promise<string | undefined>;
+  }): ScimMembershipProjection;
   /** Session (request headers) → the verified user in `organizationId` (default: the active organization),
    * checked against Better Auth's `member` table. Throws `UNAUTHENTICATED`, `NO_ORGANIZATION`,
    * `NOT_A_MEMBER`. */

@@ -233,8 +233,76 @@ function betterAuthGateway(options) {
     },
   };
 
+  /** The Better Auth organization a SCIM provisioning domain names, or a coded error (rolls the SCIM change back). */
+  async function scimOrganization(database, provisioningDomainId) {
+    const organization = await database.findOne({ model: 'organization', where: [{ field: 'id', value: provisioningDomainId }] });
+    if (!organization) {
+      throw invalid(`SCIM provisioning domain ${provisioningDomainId} is not a Better Auth organization: set the connection's provisioningDomainId to the organization id`);
+    }
+    return organization;
+  }
+
+  /**
+   * One SCIM-linked user's complete state in a provisioning domain (= an organization) → Better Auth's
+   * `member` row, written in the SCIM transaction; the organization hook of the change runs after commit,
+   * so SpacetimeDB never holds a membership that Better Auth rolled back. When Better Auth already agrees
+   * but the module does not (a hook that failed after commit), the hook runs again: replaying the domain
+   * (`auth.api.reconcileSCIMProjection`) repairs the module.
+   */
+  async function reconcileScimMember(state, database) {
+    const organization = await scimOrganization(database, state.provisioningDomainId);
+    // Inactive or in no mapped Group: no membership. Several Groups: Better Auth's comma-separated roles.
+    const role = state.active ? [...new Set(state.grants.map((g) => g.role))].sort().join(',') : '';
+    const where = [
+      { field: 'userId', value: state.userId },
+      { field: 'organizationId', value: organization.id },
+    ];
+    const member = await database.findOne({ model: 'member', where });
+    const synced = membershipRow(await gateway(), organization.id, identityOf(state.userId));
+    let hook;
+    if (role === '') {
+      if (member) await database.delete({ model: 'member', where: [{ field: 'id', value: member.id }] });
+      if (member || synced) hook = () => organizationHooks.afterRemoveMember({ organization, member: member ?? { userId: state.userId } });
+    } else if (!member) {
+      const created = await database.create({ model: 'member', data: { organizationId: organization.id, userId: state.userId, role, createdAt: new Date() } });
+      hook = () => organizationHooks.afterAddMember({ organization, member: created });
+    } else if (member.role !== role) {
+      await database.update({ model: 'member', where: [{ field: 'id', value: member.id }], update: { role } });
+      hook = () => organizationHooks.afterUpdateMemberRole({ organization, member: { ...member, role } });
+    } else if (synced?.role !== o.roleOf(role)) {
+      hook = () => organizationHooks.afterUpdateMemberRole({ organization, member });
+    }
+    if (hook) {
+      // Loaded here, not at the top: the package never loads Better Auth unless the app uses it.
+      const { queueAfterTransactionHook } = await import('@better-auth/core/context');
+      await queueAfterTransactionHook(hook);
+    }
+  }
+
+  /**
+   * `scim({ projection })` of @better-auth/scim: SCIM Groups → Better Auth organization members (the SCIM
+   * plugin itself never touches organizations). A connection's `provisioningDomainId` is the organization
+   * id; `roleOfGroup(group, { organizationId, connectionId })` names the Better Auth role a SCIM Group
+   * (`{ id, externalId, displayName }`) grants there (`undefined`: none). Membership then reaches the
+   * module through `organizationHooks`, a removal revoking the user's streams of that organization.
+   */
+  function scimProjection({ roleOfGroup } = {}) {
+    if (typeof roleOfGroup !== 'function') throw invalid('scimProjection needs roleOfGroup(group, { organizationId, connectionId }): the Better Auth role a SCIM Group grants, or undefined');
+    return {
+      roles: {
+        map: async ({ source, provisioningDomainId, connectionId }) => {
+          const role = await roleOfGroup(source, { organizationId: provisioningDomainId, connectionId });
+          return typeof role === 'string' && role !== '' ? [role] : [];
+        },
+        exists: async ({ provisioningDomainId }, { database }) => Boolean(await scimOrganization(database, provisioningDomainId)),
+      },
+      reconcileUser: (state, { database }) => reconcileScimMember(state, database),
+    };
+  }
+
   return {
     organizationHooks,
+    scimProjection,
     authorize,
     accessToken,
     apiKeyToken,

@@ -115,8 +115,8 @@ pub fn diagnose_offline(token: &str, options: &DiagnoseOptions) -> (Vec<Finding>
     if looks_opaque(token) {
         findings.push(Finding::error(
             "TOKEN_OPAQUE",
-            "this is an opaque access token, not a JWT: SpacetimeDB cannot verify it",
-            "with Better Auth's OAuth provider, request the token with a `resource` (audience) so it is issued as a JWT, or mint one with TokenBroker.mint",
+            "this is an opaque access token, not a JWT: SpacetimeDB cannot verify it (HTTP 401 InvalidToken); OAuth providers issue opaque access tokens when the client names no resource (audience)",
+            "request a `resource` (RFC 8707: the audience, e.g. your SpacetimeDB URL) from the OAuth provider in the authorization or token request, so it issues a JWT for that audience — Better Auth's oauthProvider: list it in `resources` and link the client to it — or mint the token with TokenBroker.mint",
         ));
         return (findings, None);
     }

@@ -143,7 +143,14 @@ fn issuer_findings() {
 fn opaque_and_malformed_tokens() {
     let f = offline("kLx3UAb0EJVpKmQuNxT9e2cV7hRpY4wZ", Default::default());
     assert_eq!(codes(&f), vec!["TOKEN_OPAQUE"]);
-    assert!(f[0].fix.as_deref().unwrap().contains("resource"));
+    assert_eq!(f[0].severity, Severity::Error);
+    assert!(f[0].message.contains("opaque access token"), "{}", f[0].message);
+    let fix = f[0].fix.as_deref().unwrap();
+    assert!(fix.contains("request a `resource`") && fix.contains("from the OAuth provider"), "{fix}");
+    // What Better Auth's oauthProvider returns without a resource (32 letters), and with a prefix.
+    for opaque in ["wkgUWyidCJpTpmhovZVFpXXiIFyMkBSi", "app_at_wkgUWyidCJpTpmhovZVFpXXiIFyMkBSi"] {
+        assert_eq!(codes(&offline(opaque, Default::default())), vec!["TOKEN_OPAQUE"], "{opaque}");
+    }
     for bad in ["a.b", "", "x.y.z", "Bearer a.b.c"] {
         assert_eq!(codes(&offline(bad, Default::default())), vec!["TOKEN_MALFORMED"], "{bad}");
     }
