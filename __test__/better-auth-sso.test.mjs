@@ -37,6 +37,8 @@ let idp;
 let auth;
 let spacetime;
 const orgs = {};
+/** Each organization's admin (the session that registered its provider). */
+const admins = {};
 
 /** Cookies per origin (the app's and each provider's), as a browser keeps them. */
 function browserJar() {
@@ -141,6 +143,7 @@ beforeAll(async () => {
     });
     expect(registered).toMatchObject({ providerId, organizationId: org.id, issuer: tenant.issuer, redirectURI: `${web.url}/api/auth/sso/callback/${providerId}` });
     orgs[providerId] = org;
+    admins[providerId] = admin;
   }
 }, 60_000);
 afterAll(async () => {
@@ -191,14 +194,21 @@ describe('SSO through the customer’s Entra tenant', () => {
     expect(gateway.rows('membership', { tenant_id: orgs.contoso.id, member: broker.identityFor(userId) })).toHaveLength(1);
   });
 
-  it('a user of another tenant (Fabrikam) lands in Fabrikam, never in Contoso, and cannot sign in through Contoso’s tenant', async () => {
+  it('a user of another tenant (Fabrikam) lands in Fabrikam (a pending invitation first: its acceptance), never in Contoso, and cannot sign in through Contoso’s tenant', async () => {
+    // A pending invitation for the e-mail address takes precedence over SSO provisioning.
+    const invitation = await auth.api.createInvitation({ body: { email: 'dan@fabrikam.example', role: 'member', organizationId: orgs.fabrikam.id }, headers: admins.fabrikam.headers });
     const signedIn = await ssoSignIn({ providerId: 'fabrikam', loginHint: 'dan' });
     expect(signedIn.landed?.pathname).toBe(SIGNED_IN);
+    const danHeaders = new Headers({ cookie: signedIn.cookie });
     const userId = (await sessionOf(signedIn.cookie)).user.id;
+    expect(await memberRole(userId, orgs.fabrikam)).toBeUndefined();
+    expect(moduleRole(userId, orgs.fabrikam)).toBeUndefined();
+    await auth.api.acceptInvitation({ body: { invitationId: invitation.id }, headers: danHeaders });
+    expect(await memberRole(userId, orgs.fabrikam)).toBe('member');
     await until(() => moduleRole(userId, orgs.fabrikam) === 'Member', "the module's Fabrikam membership");
     expect(await memberRole(userId, orgs.contoso)).toBeUndefined();
     expect(moduleRole(userId, orgs.contoso)).toBeUndefined();
-    await expect(spacetime.accessToken({ headers: new Headers({ cookie: signedIn.cookie }), organizationId: orgs.contoso.id })).rejects.toMatchObject({ code: 'NOT_A_MEMBER' });
+    await expect(spacetime.accessToken({ headers: danHeaders, organizationId: orgs.contoso.id })).rejects.toMatchObject({ code: 'NOT_A_MEMBER' });
 
     // Contoso's provider is Contoso's tenant: its login knows no Fabrikam user; Better Auth sends the
     // browser to the app's error page with the provider's error, and signs nobody in.
