@@ -115,6 +115,12 @@ export interface ScimMembershipProjection {
   ): Promise<void>;
 }
 
+/** The Better Auth plugin `ssoMembership()` returns (an after hook on the SSO sign-in endpoints). */
+export interface SsoMembershipPlugin {
+  id: 'spacetime-sso-membership';
+  hooks: { after: Array<{ matcher(context: { path?: string }): boolean; handler(context: unknown): Promise<unknown> }> };
+}
+
 export interface BetterAuthGateway {
   /** Keeps the module's `tenant` and `membership` in step; a removal also revokes the user's streams of
    * that organization. Errors reject (the Better Auth call then fails after its own change). */
@@ -126,6 +132,10 @@ export interface BetterAuthGateway {
   scimProjection(options: {
     roleOfGroup: (group: ScimGroup, where: { organizationId: string; connectionId: string }) => string | undefined | Promise<string | undefined>;
   }): ScimMembershipProjection;
+  /** A Better Auth plugin to list after `sso()` of `@better-auth/sso`: its organization provisioning
+   * writes members without the organization hooks, so after each SSO sign-in the user's memberships are
+   * brought into the module through `organizationHooks` (those the module lacks or holds with another role). */
+  ssoMembership(): SsoMembershipPlugin;
   /** Session (request headers) → the verified user in `organizationId` (default: the active organization),
    * checked against Better Auth's `member` table. Throws `UNAUTHENTICATED`, `NO_ORGANIZATION`,
    * `NOT_A_MEMBER`. */

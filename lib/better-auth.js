@@ -9,6 +9,8 @@ const { GatewayError, invalidArgument: invalid } = require('./errors.js');
 
 /** The module's roles (examples/module: `Role`), from most to least privileged. */
 const ROLES = ['Owner', 'Admin', 'Member', 'Viewer'];
+/** Better Auth endpoints that sign a user in through SSO (`@better-auth/sso`) and may add memberships. */
+const SSO_SIGN_IN_PATHS = ['/sso/callback', '/sso/saml2/sp/acs/', '/callback/'];
 const DEFAULT_REDUCERS = { syncTenant: 'sync_tenant', syncMember: 'sync_member', removeMember: 'sync_remove_member' };
 
 /**
@@ -300,9 +302,55 @@ function betterAuthGateway(options) {
     };
   }
 
+  /**
+   * One user's Better Auth memberships → the module: each one the module lacks, or holds with another
+   * role, goes through its organization hook again. Idempotent; a user in step costs one query.
+   */
+  async function reconcileUserMemberships(adapter, userId) {
+    const members = await adapter.findMany({ model: 'member', where: [{ field: 'userId', value: userId }] });
+    const g = await gateway();
+    for (const member of members) {
+      if (membershipRow(g, member.organizationId, identityOf(userId))?.role === o.roleOf(member.role)) continue;
+      const organization = await adapter.findOne({ model: 'organization', where: [{ field: 'id', value: member.organizationId }] });
+      if (organization) await organizationHooks.afterAddMember({ organization, member });
+    }
+  }
+
+  /**
+   * A Better Auth plugin for `@better-auth/sso`: its organization provisioning writes the `member` row
+   * itself (the adapter, not the organization plugin), so no organization hook runs. After each SSO
+   * sign-in (OIDC callback, SAML ACS; `/callback/` too, where sso's domain-verified assignment runs on
+   * social sign-in, so list this plugin after `sso()`), the signed-in user's memberships are brought
+   * into the module through `organizationHooks`. A failure fails that sign-in (as a hook failure fails
+   * its Better Auth call); the next sign-in repairs it.
+   */
+  function ssoMembership() {
+    let middleware;
+    const reconcile = async (ctx) => {
+      const user = ctx.context.newSession?.user;
+      if (user) await reconcileUserMemberships(ctx.context.adapter, user.id);
+    };
+    return {
+      id: 'spacetime-sso-membership',
+      hooks: {
+        after: [
+          {
+            matcher: (ctx) => SSO_SIGN_IN_PATHS.some((path) => ctx.path?.startsWith(path)),
+            handler: async (ctx) => {
+              // Loaded on first use: the package never loads Better Auth unless the app uses it.
+              middleware ??= (await import('better-auth/api')).createAuthMiddleware(reconcile);
+              return middleware(ctx);
+            },
+          },
+        ],
+      },
+    };
+  }
+
   return {
     organizationHooks,
     scimProjection,
+    ssoMembership,
     authorize,
     accessToken,
     apiKeyToken,

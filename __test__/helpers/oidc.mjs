@@ -11,11 +11,12 @@ import { ROOT } from './auth.mjs';
 const CLI = join(ROOT, 'tools', 'oidc-standins', 'cli.mjs');
 
 /**
- * Starts the stand-ins (default all four) on free ports: `{ providers, pid, signIn(name, user), stop() }`.
- * `providers[name]` is `{ issuer, discoveryUrl, alg, clientId, clientSecret, redirectUri, users }`.
+ * Starts the stand-ins (default the four of each kind) on free ports, their clients accepting
+ * `redirectUris` instead of the default one: `{ providers, pid, signIn(name, user), stop() }`. `providers[name]` is `{ issuer,
+ * discoveryUrl, alg, clientId, clientSecret, redirectUri, users }`.
  */
-export async function startStandIns(names = []) {
-  const args = ['serve', ...names.flatMap((n) => ['--provider', n])];
+export async function startStandIns(names = [], { redirectUris = [] } = {}) {
+  const args = ['serve', ...names.flatMap((n) => ['--provider', n]), ...redirectUris.flatMap((u) => ['--redirect-uri', u])];
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));

@@ -1,9 +1,11 @@
 // A real Better Auth instance (organization + apiKey plugins, as the example app has them) fits
 // betterAuthGateway's `auth` as it is: Better Auth types its endpoints as overloads, which an exact
-// result type in BetterAuthLike would not match. And scimProjection fits @better-auth/scim's `projection`.
+// result type in BetterAuthLike would not match. And scimProjection fits @better-auth/scim's `projection`,
+// ssoMembership() fits `betterAuth({ plugins })` beside @better-auth/sso.
 import type { apiKey } from '@better-auth/api-key';
 import { scim } from '@better-auth/scim';
-import type { betterAuth } from 'better-auth';
+import { sso } from '@better-auth/sso';
+import { betterAuth } from 'better-auth';
 import type { organization } from 'better-auth/plugins';
 import type { Gateway, TokenBroker } from 'spacetime-gateway';
 import { betterAuthGateway } from 'spacetime-gateway/better-auth';
@@ -21,4 +23,8 @@ export function scimPlugin(spacetime: ReturnType<typeof betterAuthGateway>) {
     managedConnections: { credentialHashSecret: 'a credential hash secret of at least 32 characters' },
     projection: spacetime.scimProjection({ roleOfGroup: (group, { organizationId }) => (group.externalId === `${organizationId}-admins` ? 'admin' : undefined) }),
   });
+}
+
+export function ssoAuth(spacetime: ReturnType<typeof betterAuthGateway>) {
+  return betterAuth({ plugins: [sso({ organizationProvisioning: { defaultRole: 'member' } }), spacetime.ssoMembership()] });
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Stand-in enterprise identity providers for local development and tests (scripts/oidc.sh runs this).
 //
-//   serve [--provider NAME]... [--port NAME=PORT]... [--host 127.0.0.1] [--state-out FILE]
+//   serve [--provider NAME]... [--port NAME=PORT]... [--redirect-uri URI]... [--host 127.0.0.1] [--state-out FILE]
 //       Runs the stand-ins in the foreground until SIGINT/SIGTERM; prints one JSON line describing them
-//       when ready (and writes it to FILE).
+//       when ready (and writes it to FILE). --redirect-uri: a callback their clients accept instead of
+//       the default (an app's, e.g. Better Auth SSO's <baseURL>/sso/callback/<providerId>; all on one host).
 //   up [serve options]
 //       Starts `serve` in the background; its pid and description go to .oidc/<pid>/standins.json,
 //       whose path is printed (OIDC_STANDINS=…), with each issuer (OIDC_<NAME>_ISSUER=…).
@@ -14,14 +15,15 @@
 //       Signs USER in at PROVIDER (authorization-code flow over HTTP) and prints the ID token
 //       (--json: { idToken, header, claims }).
 //
-// NAME: keycloak, entra, google, workos (default: all). Users: `serve` lists them per provider.
+// NAME: keycloak, entra, google, workos (the default), entra-fabrikam (a second Entra tenant). Users:
+// `serve` lists them per provider.
 
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cmdline, isAlive } from '../spacetimedb-dev/instance.mjs';
-import { SHAPES } from './shapes.mjs';
+import { DEFAULT_NAMES, SHAPES } from './shapes.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = resolve(dirname(SELF), '../..');
@@ -34,13 +36,14 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 class UsageError extends Error {}
 
 function usage() {
-  return readFileSync(SELF, 'utf8').split('\n').slice(1, 18).map((l) => l.replace(/^\/\/ ?/, '')).join('\n');
+  return readFileSync(SELF, 'utf8').split('\n').slice(1, 20).map((l) => l.replace(/^\/\/ ?/, '')).join('\n');
 }
 
 /** Parses `serve`'s options into startStandIns' options. */
 function serveOptions(args) {
   const names = [];
   const ports = {};
+  const redirectUris = [];
   let host = '127.0.0.1';
   let stateOut;
   for (let i = 0; i < args.length; i += 1) {
@@ -51,9 +54,12 @@ function serveOptions(args) {
       if (!SHAPES[value]) throw new UsageError(`unknown provider ${value} (known: ${Object.keys(SHAPES).join(', ')})`);
       names.push(value);
     } else if (flag === '--port') {
-      const m = /^([a-z]+)=(\d+)$/.exec(value);
+      const m = /^([a-z-]+)=(\d+)$/.exec(value);
       if (!m || !SHAPES[m[1]] || Number(m[2]) > 65535) throw new UsageError(`--port takes NAME=PORT, got ${value}`);
       ports[m[1]] = Number(m[2]);
+    } else if (flag === '--redirect-uri') {
+      if (!URL.canParse(value)) throw new UsageError(`--redirect-uri takes an absolute URL, got ${value}`);
+      redirectUris.push(value);
     } else if (flag === '--host') {
       host = value;
     } else if (flag === '--state-out') {
@@ -62,7 +68,7 @@ function serveOptions(args) {
       throw new UsageError(`unknown option ${flag}`);
     }
   }
-  return { names: names.length ? names : Object.keys(SHAPES), ports, host, stateOut };
+  return { names: names.length ? names : DEFAULT_NAMES, ports, redirectUris: redirectUris.length ? redirectUris : undefined, host, stateOut };
 }
 
 async function serve(args) {
@@ -112,7 +118,7 @@ async function up(args) {
   const state = join(dir, 'standins.json');
   const { providers } = JSON.parse(readFileSync(state, 'utf8'));
   console.log(`OIDC_STANDINS=${state}`);
-  for (const [name, p] of Object.entries(providers)) console.log(`OIDC_${name.toUpperCase()}_ISSUER=${p.issuer}`);
+  for (const [name, p] of Object.entries(providers)) console.log(`OIDC_${name.toUpperCase().replaceAll('-', '_')}_ISSUER=${p.issuer}`);
 }
 
 /** The state files of live instances, newest first. */

@@ -6,7 +6,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import Provider from 'oidc-provider';
-import { REDIRECT_URI, SHAPES, pairwiseSubject } from './shapes.mjs';
+import { DEFAULT_NAMES, REDIRECT_URI, SHAPES, pairwiseSubject } from './shapes.mjs';
 
 /** ID token lifetime: as long as Keycloak's default access token would be short, long enough for a test. */
 const ID_TOKEN_TTL_SECONDS = 600;
@@ -20,14 +20,14 @@ function signingJwk(alg, name) {
 }
 
 /** The oidc-provider configuration of one shape. */
-function configuration(shape, { clientSecret, salt, interactionPath }) {
+function configuration(shape, { clientSecret, salt, interactionPath, redirectUris }) {
   const accounts = new Map(shape.users.map((u) => [u.accountId, u]));
   return {
     clients: [
       {
         client_id: shape.clientId,
         client_secret: clientSecret,
-        redirect_uris: [REDIRECT_URI],
+        redirect_uris: redirectUris,
         grant_types: ['authorization_code'],
         response_types: ['code'],
         id_token_signed_response_alg: shape.alg,
@@ -83,8 +83,13 @@ async function interaction(provider, shape, req, res) {
   return provider.interactionFinished(req, res, { login: { accountId: user.accountId } }, { mergeWithLastSubmission: false });
 }
 
-/** Starts one stand-in on `host:port` (0: any free port). Resolves `{ name, issuer, …, stop() }`. */
-export async function startProvider(shape, { host = '127.0.0.1', port = 0 } = {}) {
+/**
+ * Starts one stand-in on `host:port` (0: any free port). Its client accepts `redirectUris` (default the
+ * never-contacted REDIRECT_URI; an app's callbacks, e.g. Better Auth SSO's, as a customer's admin would
+ * register them — on one host: pairwise subjects allow one sector without a sector_identifier_uri).
+ * Resolves `{ name, issuer, …, redirectUri (the first), stop() }`.
+ */
+export async function startProvider(shape, { host = '127.0.0.1', port = 0, redirectUris = [REDIRECT_URI] } = {}) {
   const server = http.createServer();
   await new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -94,7 +99,7 @@ export async function startProvider(shape, { host = '127.0.0.1', port = 0 } = {}
   const issuer = `${base}${shape.path}`;
   const interactionPath = `${shape.path}/interaction`;
   const clientSecret = randomBytes(24).toString('base64url');
-  const provider = new Provider(issuer, configuration(shape, { clientSecret, salt: randomBytes(16).toString('hex'), interactionPath }));
+  const provider = new Provider(issuer, configuration(shape, { clientSecret, salt: randomBytes(16).toString('hex'), interactionPath, redirectUris }));
   const handle = provider.callback();
   server.on('request', (req, res) => {
     const path = req.url.split('?')[0];
@@ -121,7 +126,8 @@ export async function startProvider(shape, { host = '127.0.0.1', port = 0 } = {}
     alg: shape.alg,
     clientId: shape.clientId,
     clientSecret,
-    redirectUri: REDIRECT_URI,
+    redirectUri: redirectUris[0],
+    redirectUris,
     users: shape.users.map((u) => u.username),
     ...(shape.tenantId ? { tenantId: shape.tenantId } : {}),
     stop: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
@@ -129,16 +135,17 @@ export async function startProvider(shape, { host = '127.0.0.1', port = 0 } = {}
 }
 
 /**
- * Starts the named stand-ins (default: all four), each on its own port (`ports[name]`, default any free
- * one). Resolves `{ providers: { name: {...} }, stop() }`.
+ * Starts the named stand-ins (default: the four of DEFAULT_NAMES), each on its own port (`ports[name]`,
+ * default any free one), their clients accepting `redirectUris` (see startProvider). Resolves
+ * `{ providers: { name: {...} }, stop() }`.
  */
-export async function startStandIns({ names = Object.keys(SHAPES), host = '127.0.0.1', ports = {} } = {}) {
+export async function startStandIns({ names = DEFAULT_NAMES, host = '127.0.0.1', ports = {}, redirectUris } = {}) {
   const providers = {};
   try {
     for (const name of names) {
       const shape = SHAPES[name];
       if (!shape) throw new Error(`no stand-in named ${JSON.stringify(name)} (known: ${Object.keys(SHAPES).join(', ')})`);
-      providers[name] = await startProvider(shape, { host, port: ports[name] ?? 0 });
+      providers[name] = await startProvider(shape, { host, port: ports[name] ?? 0, redirectUris });
     }
   } catch (e) {
     await Promise.all(Object.values(providers).map((p) => p.stop()));

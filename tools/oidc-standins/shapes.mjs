@@ -38,27 +38,45 @@ const keycloak = {
   scopes: { openid: [], email: ['email', 'email_verified'], profile: ['preferred_username', 'name', 'given_name', 'family_name'] },
 };
 
-const ENTRA_TENANT = '3c9a5e14-6f2b-4d8a-b0e7-91d4c2f8a653';
-
 /**
- * Entra ID (v2.0 endpoint): issuer `<base>/<tenant id>/v2.0`, RS256, `sub` pairwise per application,
- * `oid` the user's object id (stable across applications), `tid` the tenant, `ver: "2.0"`,
+ * Entra ID (v2.0 endpoint) for one tenant: issuer `<base>/<tenant id>/v2.0`, RS256, `sub` pairwise per
+ * application, `oid` the user's object id (stable across applications), `tid` the tenant, `ver: "2.0"`,
  * `preferred_username` (the sign-in name, mutable), `name`, `email` (optional claim).
  */
-const entra = {
+function entraTenant({ name, tenantId, clientId, users }) {
+  return {
+    name,
+    path: `/${tenantId}/v2.0`,
+    alg: 'RS256',
+    clientId,
+    pairwise: true,
+    tenantId,
+    users,
+    claims: (u) => ({ oid: u.accountId, tid: tenantId, ver: '2.0', preferred_username: u.upn, name: u.name, email: u.upn }),
+    scopes: { openid: ['oid', 'tid', 'ver'], email: ['email'], profile: ['preferred_username', 'name'] },
+  };
+}
+
+/** The Entra stand-in: the Contoso tenant. */
+const entra = entraTenant({
   name: 'entra',
-  path: `/${ENTRA_TENANT}/v2.0`,
-  alg: 'RS256',
+  tenantId: '3c9a5e14-6f2b-4d8a-b0e7-91d4c2f8a653',
   clientId: '0a7e3c58-91d4-4b2f-8e6a-5c1d9f7b2e40',
-  pairwise: true,
-  tenantId: ENTRA_TENANT,
   users: [
     { username: 'alice', accountId: '9e1d4b7a-3c52-4f08-b6e9-2a7d5c0f8e13', name: 'Alice Archer', upn: 'alice@contoso.example' },
     { username: 'carol', accountId: 'f4c8a2e6-5d1b-4a97-8c3e-6b0d2f9a1e57', name: 'Carol Chen', upn: 'carol@contoso.example' },
   ],
-  claims: (u) => ({ oid: u.accountId, tid: ENTRA_TENANT, ver: '2.0', preferred_username: u.upn, name: u.name, email: u.upn }),
-  scopes: { openid: ['oid', 'tid', 'ver'], email: ['email'], profile: ['preferred_username', 'name'] },
-};
+});
+
+/** A second Entra tenant (Fabrikam), another customer's directory: its own `tid`, issuer and users. Not
+ * started by default; customer-SSO tests use it to show one tenant's users stay out of another's
+ * organization. */
+const entraFabrikam = entraTenant({
+  name: 'entra-fabrikam',
+  tenantId: '8d2f6b90-1e4c-4a7b-9c35-e0a1b7d4f286',
+  clientId: '5f1b8d27-6c3e-4e90-a2d4-7b9e0c3f1a68',
+  users: [{ username: 'dan', accountId: '2b7e9c14-0d6a-4f35-8e21-c4a9f7b3d560', name: 'Dan Dorsey', upn: 'dan@fabrikam.example' }],
+});
 
 /**
  * Google Workspace: issuer at the host's root (like `https://accounts.google.com`), RS256, `sub` a
@@ -103,5 +121,8 @@ const workos = {
 };
 
 /** Every shape, by name. */
-export const SHAPES = { keycloak, entra, google, workos };
+export const SHAPES = { keycloak, entra, google, workos, 'entra-fabrikam': entraFabrikam };
+
+/** The stand-ins started when none are named: one of each provider. */
+export const DEFAULT_NAMES = ['keycloak', 'entra', 'google', 'workos'];
 
