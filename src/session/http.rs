@@ -4,6 +4,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use super::uri::ServerAddress;
+use crate::codec::{ModuleDefVersion, Schema};
 use crate::error::{ErrorCode, GatewayError, Result};
 
 /// One HTTP client per process: it pools connections and holds the TLS configuration.
@@ -17,14 +18,44 @@ pub fn http_client() -> &'static reqwest::Client {
     })
 }
 
-/// `GET /v1/database/:db/schema?version=9`, as JSON text.
+/// The module schema and its JSON text (`Schema::from_json` reads it; so does the HTTP call route's
+/// argument converter).
+///
+/// Asks for `GET /v1/database/:db/schema?version=10` first: a 2.x server serves both V10 and V9, and only
+/// V10 says which tables are event tables (`SchemaVersion` in `crates/client-api/src/routes/database.rs`,
+/// v2.8.3). A 1.x server knows only `9` and refuses `10` with HTTP 400 (axum's query rejection: "unknown
+/// variant `10`, expected `9`", 1.3.0 `routes/database.rs:187-196`); then — or if a V10 answer does not
+/// read, e.g. a newer server's changed section — it asks for `?version=9`, which every server serves.
 pub async fn fetch_schema(
     address: &ServerAddress,
     database: &str,
     token: Option<&str>,
     timeout: Duration,
-) -> Result<String> {
-    let url = address.database_url(database, "/schema?version=9");
+) -> Result<(String, Schema)> {
+    if let Some(json) = fetch_schema_version(address, database, token, timeout, ModuleDefVersion::V10).await? {
+        match Schema::from_json(&json) {
+            Ok(schema) => return Ok((json, schema)),
+            Err(e) => {
+                tracing::warn!(error = %e, "the V10 module definition does not read; reading V9 (no event-table facts)")
+            }
+        }
+    }
+    let json = fetch_schema_version(address, database, token, timeout, ModuleDefVersion::V9)
+        .await?
+        .expect("an HTTP 400 to version 9 is an error");
+    Schema::from_json(&json).map(|schema| (json, schema))
+}
+
+/// `GET /v1/database/:db/schema?version=<version>`: the JSON text, or `None` if the server answers V10
+/// with HTTP 400 (it does not serve that version).
+async fn fetch_schema_version(
+    address: &ServerAddress,
+    database: &str,
+    token: Option<&str>,
+    timeout: Duration,
+    version: ModuleDefVersion,
+) -> Result<Option<String>> {
+    let url = address.database_url(database, &format!("/schema?version={}", version.query_value()));
     let mut request = http_client().get(&url).timeout(timeout);
     if let Some(token) = token {
         request = request.bearer_auth(token);
@@ -39,7 +70,8 @@ pub async fn fetch_schema(
     let status = response.status();
     let body = response.text().await.unwrap_or_default();
     match status.as_u16() {
-        200 => Ok(body),
+        200 => Ok(Some(body)),
+        400 if version == ModuleDefVersion::V10 => Ok(None),
         404 => Err(GatewayError::new(
             ErrorCode::NoSuchDatabase,
             format!("SpacetimeDB at {} has no database '{database}'", address.http_base),
