@@ -105,3 +105,78 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    const V10_JSON: &str = include_str!("../../tests/fixtures/module-2x.v10.json");
+    const V9_JSON: &str = include_str!("../../tests/fixtures/module-2x.v9.json");
+
+    /// A schema route answering `?version=10` and `?version=9` with the given status and body; records the
+    /// request lines it was sent.
+    async fn schema_route(
+        v10: (u16, &'static str),
+        v9: (u16, &'static str),
+    ) -> (ServerAddress, Arc<Mutex<Vec<String>>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = ServerAddress::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+        let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+        let record = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buf = vec![0u8; 4096];
+                let n = socket.read(&mut buf).await.unwrap_or(0);
+                let line = String::from_utf8_lossy(&buf[..n]).lines().next().unwrap_or_default().to_string();
+                let (status, body) = if line.contains("version=10 ") { v10 } else { v9 };
+                record.lock().unwrap().push(line);
+                let response =
+                    format!("HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+                let _ = socket.write_all(response.as_bytes()).await;
+            }
+        });
+        (address, seen)
+    }
+
+    async fn fetch(address: &ServerAddress) -> Result<(String, Schema)> {
+        fetch_schema(address, "chat", None, Duration::from_secs(5)).await
+    }
+
+    #[tokio::test]
+    async fn a_2x_server_is_read_at_version_10() {
+        let (address, seen) = schema_route((200, V10_JSON), (200, V9_JSON)).await;
+        let (json, schema) = fetch(&address).await.unwrap();
+        assert_eq!((json.as_str(), schema.version), (V10_JSON, ModuleDefVersion::V10));
+        assert_eq!(*seen.lock().unwrap(), ["GET /v1/database/chat/schema?version=10 HTTP/1.1"]);
+    }
+
+    /// 1.3.0 refuses `version=10` with HTTP 400 (checked live by every gateway connect in the vitest suites).
+    #[tokio::test]
+    async fn a_1x_server_is_read_at_version_9_after_refusing_10() {
+        let refusal = "Failed to deserialize query string: version: unknown variant `10`, expected `9`";
+        let (address, seen) = schema_route((400, refusal), (200, V9_JSON)).await;
+        let (json, schema) = fetch(&address).await.unwrap();
+        assert_eq!((json.as_str(), schema.version), (V9_JSON, ModuleDefVersion::V9));
+        assert_eq!(seen.lock().unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_v10_falls_back_to_v9_and_other_failures_do_not() {
+        let (address, _) = schema_route((200, r#"{"sections": [{"Tables": 1}]}"#), (200, V9_JSON)).await;
+        assert_eq!(fetch(&address).await.unwrap().1.version, ModuleDefVersion::V9);
+
+        let (address, _) = schema_route((400, "no"), (400, "bad request")).await;
+        let e = fetch(&address).await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::ConnectFailed);
+        assert!(e.message.contains("HTTP 400 Bad Request: bad request"), "{e}");
+
+        let (address, seen) = schema_route((404, ""), (200, V9_JSON)).await;
+        assert_eq!(fetch(&address).await.unwrap_err().code, ErrorCode::NoSuchDatabase);
+        assert_eq!(seen.lock().unwrap().len(), 1, "a missing database is not retried at version 9");
+    }
+}
