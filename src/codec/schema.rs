@@ -7,7 +7,6 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use spacetimedb_lib::db::raw_def::v9::RawModuleDefV9;
 
 use super::module_def::{ModuleDef, ModuleDefVersion, RawTable, RawView};
 use super::value::decode::bsatn_to_json;
@@ -129,7 +128,7 @@ impl Schema {
 
     /// A schema from SpacetimeDB's own V9 type (tests build modules with its builder).
     #[cfg(test)]
-    pub(crate) fn from_raw(raw: &RawModuleDefV9) -> Result<Schema, String> {
+    pub(crate) fn from_raw(raw: &spacetimedb_lib::db::raw_def::v9::RawModuleDefV9) -> Result<Schema, String> {
         Schema::from_def(ModuleDef::from_v9(raw.clone()))
     }
 
