@@ -12,16 +12,15 @@ use spacetimedb_lib::{bsatn, Identity, Timestamp};
 use spacetimedb_sats::product;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
-use tokio_tungstenite::tungstenite::http::{header, HeaderValue};
 use tokio_tungstenite::tungstenite::Message;
 
 use super::token::TokenSource;
 use super::websocket::ConnectParams;
+use super::websocket_loopback::accept_v3;
 use super::{Session, SessionOptions};
 use crate::codec::inbound::Protocol;
 use crate::codec::tests::row_list;
-use crate::codec::tests::v2_frames::{frame, initial_connection, me, persistent, query_rows, query_set, v2_bsatn};
+use crate::codec::tests::v2_frames::{frame, me, persistent, query_rows, query_set, v2_bsatn};
 use crate::codec::{Schema, TableKind};
 use crate::projection::{ChangeSink, RowChange, Transaction};
 
@@ -42,15 +41,7 @@ async fn peer(seen: Arc<Mutex<Vec<String>>>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
-        let (stream, _) = listener.accept().await.unwrap();
-        #[allow(clippy::result_large_err)]
-        let callback = |_: &Request, mut response: Response| {
-            let v3 = HeaderValue::from_static("v3.bsatn.spacetimedb");
-            response.headers_mut().insert(header::SEC_WEBSOCKET_PROTOCOL, v3);
-            Ok(response)
-        };
-        let mut socket = tokio_tungstenite::accept_hdr_async(stream, callback).await.unwrap();
-        socket.send(Message::Binary(frame(&v2_bsatn(&[initial_connection(me())])).into())).await.unwrap();
+        let mut socket = accept_v3(&listener).await;
         while let Some(Ok(message_in)) = socket.next().await {
             let Message::Binary(bytes) = message_in else { continue };
             let Ok(ws2::ClientMessage::Subscribe(subscribe)) = bsatn::from_slice(&bytes) else { continue };
