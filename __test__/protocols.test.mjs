@@ -1,6 +1,6 @@
 // The websocket protocols offered at connect (#18, docs/protocol-2x.md) against the real SpacetimeDB 1.3.0:
 // it speaks only v1, picks from its own list whatever the offer, and accepts the `confirmed=true` connect
-// parameter every connect sends.
+// parameter every connect sends; it serves the module definition only as V9.
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -79,6 +79,20 @@ describe('protocols', () => {
       });
     expect(await upgrade('confirmed=true')).toEqual({ opened: true, protocol: 'v1.bsatn.spacetimedb' });
     expect(await upgrade('confirmed=not-a-bool')).toEqual({ opened: true, protocol: 'v1.bsatn.spacetimedb' });
+  });
+
+  it('1.3.0 serves the module definition only as V9: version=10 is HTTP 400, which makes the gateway read version=9', async () => {
+    const schemaAt = (version) => fetch(`${url}/v1/database/${db}/schema?version=${version}`);
+    const v10 = await schemaAt(10);
+    expect(v10.status).toBe(400);
+    expect(await v10.text()).toContain('unknown variant `10`');
+    const v9 = await schemaAt(9);
+    expect(v9.status).toBe(200);
+    expect(Object.keys(await v9.json())).toContain('typespace');
+    const g = await Gateway.connect({ uri: url, database: db });
+    expect(g.schema()).toMatchObject({ version: 9, views: [] });
+    expect(g.schema().tables.every((t) => t.event === false)).toBe(true);
+    await g.close();
   });
 
   it('refuses unknown values, an empty list and duplicates with INVALID_ARGUMENT', async () => {

@@ -433,6 +433,35 @@ export interface TableSchema {
   primaryKey: string | null;
   /** Private tables are visible only to the database owner. */
   public: boolean;
+  /**
+   * An event table (SpacetimeDB 2.x): its rows exist only in the transaction that inserted them and reach
+   * `onChange` as `op: 'event'` changes, never `rows()`. Subscribing to one needs protocol `v2`/`v3`. Known
+   * only from a 2.x server's V10 module definition (`version: 10`); always false from a V9 one.
+   */
+  event: boolean;
+}
+
+/**
+ * A view of the module (SpacetimeDB 2.x): subscribed to like a table (`SELECT * FROM <name>`), its rows
+ * projected under its name.
+ */
+export interface ViewSchema {
+  name: string;
+  /** The columns of its rows (the view returns `T`, `Option<T>` or `Vec<T>` of a product type `T`). */
+  columns: ColumnSchema[];
+  /** A procedural view's declared primary key, or null (rows are then keyed by their whole content). */
+  primaryKey: string | null;
+  public: boolean;
+  /**
+   * Computed for each subscriber's identity (the module reads `ctx.sender`), not once for everyone. The
+   * gateway subscribes with its own connection, so it sees the view as computed for the gateway's identity
+   * (its token), not for each of its users.
+   */
+  perCaller: boolean;
+  /** Its parameters (views declared by today's 2.x bindings have none). */
+  params: ColumnSchema[];
+  /** Whether a subscription can select it: public and without parameters. */
+  subscribable: boolean;
 }
 
 export interface ReducerSchema {
@@ -449,7 +478,14 @@ export interface ProcedureSchema {
 }
 
 export interface Schema {
+  /**
+   * The module-definition version the schema was read from: `10` from a SpacetimeDB 2.x server
+   * (`/schema?version=10`), `9` from 1.x (which serves only that one).
+   */
+  version: 9 | 10;
   tables: TableSchema[];
+  /** Empty for 1.x modules (views arrived with 2.x). */
+  views: ViewSchema[];
   reducers: ReducerSchema[];
   /** Empty for 1.x modules (procedures arrived with 2.x). */
   procedures: ProcedureSchema[];

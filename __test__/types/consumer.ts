@@ -88,6 +88,9 @@ async function client(): Promise<void> {
   const gateway: Gateway = await Gateway.connect({ uri: 'http://127.0.0.1:3000', database: 'db', token, subscriptions: ['SELECT * FROM document'], compression: 'gzip', timeoutMs: 5000 });
   const schema: Schema = gateway.schema();
   const firstColumn: string = schema.tables[0].columns[0].type;
+  const version: 9 | 10 = schema.version;
+  const isEvent: boolean = schema.tables[0].event;
+  const perCaller: boolean[] = schema.views.filter((v) => v.subscribable).map((v) => v.perCaller);
   await gateway.subscribe(['SELECT * FROM tenant']);
   type Doc = { id: string; title: string };
   const docs: Doc[] = gateway.rows<Doc & Row>('document', { tenant_id: 't1', id: 5n });
@@ -119,7 +122,7 @@ async function client(): Promise<void> {
     },
   });
   await gateway.close({ deadlineMs: 1000 });
-  void [firstColumn, docs, at, state];
+  void [firstColumn, version, isEvent, perCaller, docs, at, state];
 }
 void client;
 

@@ -9,12 +9,11 @@
 
 use std::collections::HashMap;
 
-use spacetimedb_lib::db::raw_def::v9::RawModuleDefV9;
-use spacetimedb_sats::de::serde::DeserializeWrapper;
 use spacetimedb_sats::de::DeserializeSeed;
 use spacetimedb_sats::serde::SerdeWrapper;
 use spacetimedb_sats::{bsatn, ProductType, Typespace, ValueWithType, WithTypespace};
 
+use crate::codec::module_def::ModuleDef;
 use crate::error::{ErrorCode, GatewayError, Result};
 
 /// The reducers' parameter types, as SpacetimeDB declares them.
@@ -24,12 +23,12 @@ pub struct SatsArgs {
 }
 
 impl SatsArgs {
-    /// Reads the schema JSON (`GET /v1/database/:db/schema?version=9`).
+    /// Reads the schema JSON (`GET /v1/database/:db/schema?version=10` or `?version=9`).
     pub fn from_schema_json(text: &str) -> Result<SatsArgs> {
-        let DeserializeWrapper(raw) = serde_json::from_str::<DeserializeWrapper<RawModuleDefV9>>(text)
-            .map_err(|e| GatewayError::protocol(format!("malformed module schema: {e}")))?;
-        let params = raw.reducers.iter().map(|r| (r.name.to_string(), r.params.clone())).collect();
-        Ok(SatsArgs { typespace: raw.typespace, params })
+        let raw =
+            ModuleDef::from_json(text).map_err(|e| GatewayError::protocol(format!("malformed module schema: {e}")))?;
+        let params = raw.reducers.into_iter().map(|r| (r.name, r.params)).collect();
+        Ok(SatsArgs { typespace: Typespace::new(raw.types), params })
     }
 
     /// The SATS-JSON object (keyed by parameter name) of a call's BSATN-encoded arguments.

@@ -9,13 +9,15 @@
 
 pub mod inbound;
 pub mod json_io;
+pub mod module_def;
 pub mod protocol;
 pub mod schema;
 pub mod v2;
 pub mod v2_requests;
 pub mod value;
 
-pub use schema::{ColumnDef, ReducerDef, Schema, TableDef};
+pub use module_def::ModuleDefVersion;
+pub use schema::{ColumnDef, ReducerDef, Schema, TableDef, TableKind, ViewFacts};
 pub use value::{DecodeError, DecodeErrorKind, ValueType};
 
 #[cfg(test)]

@@ -1,16 +1,14 @@
-//! A module's schema, read at run time from `GET /v1/database/:db/schema?version=9`: its tables
-//! (with the codec for their rows) and its reducers (with the encoder for their arguments), for
-//! any module, without generated code.
+//! A module's schema, read at run time from `GET /v1/database/:db/schema?version=10` (2.x) or
+//! `?version=9` (1.x, see [`super::module_def`]): its tables, event tables and views (with the codec for
+//! their rows), its reducers and procedures (with the encoders for their arguments), for any module,
+//! without generated code.
 
 use std::ops::Range;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use spacetimedb_lib::db::raw_def::v9::{
-    RawMiscModuleExportV9, RawModuleDefV9, RawTableDefV9, RawViewDefV9, TableAccess,
-};
-use spacetimedb_sats::de::serde::DeserializeWrapper;
 
+use super::module_def::{ModuleDef, ModuleDefVersion, RawTable, RawView};
 use super::value::decode::bsatn_to_json;
 use super::value::encode::json_to_bsatn;
 use super::value::encode_error::Subject;
@@ -20,16 +18,19 @@ use super::value::types::{TypeGraph, TypeGraphBuilder, TypeNode};
 use super::value::{DecodeError, ValueType};
 use crate::error::GatewayError;
 
-/// A module's tables and reducers. Cheap to share: clone it or put it in an `Arc`; every table and
-/// reducer refers to one compiled type graph.
+/// A module's tables, views, reducers and procedures. Cheap to share: clone it or put it in an `Arc`;
+/// every table and reducer refers to one compiled type graph.
 #[derive(Clone, Debug)]
 pub struct Schema {
+    /// The module-definition version it was read from: only a V10 says which tables are event tables.
+    pub version: ModuleDefVersion,
     /// The tables, in the schema's order (including private ones: visibility is decided by the
-    /// server when subscribing), then the module's views (SpacetimeDB 2.x).
+    /// server when subscribing), then the module's views (SpacetimeDB 2.x): both are subscribed to by
+    /// name and their rows decoded alike; [`TableDef::kind`] tells them apart.
     pub tables: Vec<TableDef>,
     /// The reducers, in the schema's order (including lifecycle reducers, which are not callable).
     pub reducers: Vec<ReducerDef>,
-    /// The procedures (SpacetimeDB 2.x; `RawMiscModuleExportV9::Procedure`), in the schema's order.
+    /// The procedures (SpacetimeDB 2.x), in the schema's order.
     pub procedures: Vec<ProcedureDef>,
 }
 
@@ -47,7 +48,32 @@ pub struct ProcedureDef {
     types: Arc<TypeGraph>,
 }
 
-/// A table: its columns, in BSATN row order, and the row codec.
+/// What a [`TableDef`] stands for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TableKind {
+    /// A table: its rows are state (the projection keeps them).
+    Table,
+    /// An event table (SpacetimeDB 2.x, known from a V10 definition): its rows exist only in the
+    /// transaction that inserted them and reach `v2`/`v3` subscribers as events, never as state; a `v1`
+    /// connection may not subscribe to it ("Subscribing to event tables requires WebSocket v2",
+    /// `crates/core/src/subscription/module_subscription_actor.rs`, v2.8.3).
+    Event,
+    /// A view (SpacetimeDB 2.x): subscribed to like a table; its rows are the view's return rows.
+    View(ViewFacts),
+}
+
+/// The facts of a view beyond its rows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ViewFacts {
+    /// Computed for each subscriber's identity (`ViewContext::sender`), not once for everyone
+    /// (`AnonymousViewContext`). A gateway's service connection sees it as computed for the service's
+    /// own identity.
+    pub per_caller: bool,
+    /// The view's parameters (none for views the 2.x bindings can declare today).
+    pub params: Vec<ColumnDef>,
+}
+
+/// A table or view: its columns, in BSATN row order, and the row codec.
 #[derive(Clone, Debug)]
 pub struct TableDef {
     /// The table name used in SQL and in row updates.
@@ -58,14 +84,14 @@ pub struct TableDef {
     pub primary_key: Option<usize>,
     /// Whether clients other than the owner can read the table.
     pub public: bool,
-    /// A view (SpacetimeDB 2.x), subscribed to like a table; its rows are the view's return rows.
-    pub is_view: bool,
+    /// A table, an event table or a view.
+    pub kind: TableKind,
     row: ValueType,
     types: Arc<TypeGraph>,
 }
 
 /// A column of a table or a parameter of a reducer.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ColumnDef {
     /// The column or parameter name (its index, for an unnamed element).
     pub name: String,
@@ -82,77 +108,65 @@ pub struct ReducerDef {
     pub name: String,
     /// The parameters, in call order.
     pub params: Vec<ColumnDef>,
-    /// An `init`, client-connected or client-disconnected reducer: run by the server, not callable.
+    /// An `init`, client-connected or client-disconnected reducer (or, in a V10 definition, one not
+    /// `ClientCallable`): run by the server, not callable by clients.
     pub lifecycle: bool,
     params_type: ValueType,
     types: Arc<TypeGraph>,
 }
 
 impl Schema {
-    /// Reads the JSON of `GET /v1/database/:db/schema?version=9` (SATS-JSON of `RawModuleDefV9`).
+    /// Reads the JSON of `GET /v1/database/:db/schema?version=10` or `?version=9` (SATS-JSON of
+    /// `RawModuleDefV10` or `RawModuleDefV9`, told apart by shape).
     ///
     /// Fails with `PROTOCOL` if the text is not such a schema or its types are inconsistent
     /// (dangling type references, a table row type that is not a product, composite primary keys).
     pub fn from_json(text: &str) -> Result<Schema, GatewayError> {
-        let DeserializeWrapper(raw) = serde_json::from_str::<DeserializeWrapper<RawModuleDefV9>>(text)
-            .map_err(|e| GatewayError::protocol(format!("malformed module schema: {e}")))?;
-        Schema::from_raw(&raw).map_err(|e| GatewayError::protocol(format!("malformed module schema: {e}")))
+        let malformed = |e: String| GatewayError::protocol(format!("malformed module schema: {e}"));
+        Schema::from_def(ModuleDef::from_json(text).map_err(malformed)?).map_err(malformed)
     }
 
-    pub(crate) fn from_raw(raw: &RawModuleDefV9) -> Result<Schema, String> {
-        let mut builder = TypeGraphBuilder::new(&raw.typespace.types)?;
-        let table_rows = raw
-            .tables
+    /// A schema from SpacetimeDB's own V9 type (tests build modules with its builder).
+    #[cfg(test)]
+    pub(crate) fn from_raw(raw: &spacetimedb_lib::db::raw_def::v9::RawModuleDefV9) -> Result<Schema, String> {
+        Schema::from_def(ModuleDef::from_v9(raw.clone()))
+    }
+
+    pub(crate) fn from_def(def: ModuleDef) -> Result<Schema, String> {
+        let mut builder = TypeGraphBuilder::new(&def.types)?;
+        let table_rows =
+            def.tables.iter().map(|table| builder.resolve_ref(table.row.idx())).collect::<Result<Vec<_>, _>>()?;
+        let views = def
+            .views
             .iter()
-            .map(|table| builder.resolve_ref(table.product_type_ref.idx()))
-            .collect::<Result<Vec<_>, _>>()?;
-        let views = raw
-            .misc_exports
-            .iter()
-            .filter_map(|export| match export {
-                RawMiscModuleExportV9::View(view) => Some(view),
-                _ => None,
-            })
-            .map(|view| Ok((view, builder.add(&view.return_type)?)))
+            .map(|view| Ok((view, builder.add(&view.return_type)?, builder.add_product(&view.params)?)))
             .collect::<Result<Vec<_>, String>>()?;
         let reducer_params =
-            raw.reducers.iter().map(|reducer| builder.add_product(&reducer.params)).collect::<Result<Vec<_>, _>>()?;
-        let procedures = raw
-            .misc_exports
+            def.reducers.iter().map(|reducer| builder.add_product(&reducer.params)).collect::<Result<Vec<_>, _>>()?;
+        let procedures = def
+            .procedures
             .iter()
-            .filter_map(|export| match export {
-                RawMiscModuleExportV9::Procedure(procedure) => Some(procedure),
-                _ => None,
-            })
             .map(|p| Ok((p, builder.add_product(&p.params)?, builder.add(&p.return_type)?)))
             .collect::<Result<Vec<_>, String>>()?;
-        let names: Vec<(usize, String)> = raw
-            .types
-            .iter()
-            .map(|def| {
-                let scoped = def.name.scope.iter().map(|s| &**s).chain([&*def.name.name]);
-                (def.ty.idx(), scoped.collect::<Vec<_>>().join("::"))
-            })
-            .collect();
-        let types = Arc::new(builder.finish(&names)?);
+        let types = Arc::new(builder.finish(&def.type_names)?);
 
-        let mut tables = raw
+        let mut tables = def
             .tables
             .iter()
             .zip(table_rows)
             .map(|(table, row)| TableDef::new(table, row, &types))
             .collect::<Result<Vec<_>, _>>()?;
-        for (view, return_type) in views {
-            tables.push(TableDef::for_view(view, return_type, &types)?);
+        for (view, return_type, params) in views {
+            tables.push(TableDef::for_view(view, return_type, params, &types)?);
         }
-        let reducers = raw
+        let reducers = def
             .reducers
             .iter()
             .zip(reducer_params)
             .map(|(reducer, params_type)| ReducerDef {
-                name: reducer.name.to_string(),
+                name: reducer.name.clone(),
                 params: columns_of(&types, params_type).unwrap_or_default(),
-                lifecycle: reducer.lifecycle.is_some(),
+                lifecycle: !reducer.callable,
                 params_type,
                 types: Arc::clone(&types),
             })
@@ -160,7 +174,7 @@ impl Schema {
         let procedures = procedures
             .into_iter()
             .map(|(procedure, params_type, return_type)| ProcedureDef {
-                name: procedure.name.to_string(),
+                name: procedure.name.clone(),
                 params: columns_of(&types, params_type).unwrap_or_default(),
                 returns: type_name(&types, return_type),
                 params_type,
@@ -168,7 +182,7 @@ impl Schema {
                 types: Arc::clone(&types),
             })
             .collect();
-        Ok(Schema { tables, reducers, procedures })
+        Ok(Schema { version: def.version, tables, reducers, procedures })
     }
 
     /// The table named `name`.
@@ -186,27 +200,37 @@ impl Schema {
         self.procedures.iter().find(|p| p.name == name)
     }
 
-    /// The schema as `gateway.schema()` shows it:
-    /// `{ tables: [{ name, columns: [{ name, type }], primaryKey, public }], reducers: [{ name, params: [{ name, type }] }],
-    /// procedures: [{ name, params, returns }] }`.
+    /// The schema as `gateway.schema()` shows it (typed as `Schema` in `lib/index.d.ts`):
+    /// `{ version, tables: [{ name, columns: [{ name, type }], primaryKey, public, event }],
+    /// views: [{ name, columns, primaryKey, public, perCaller, params, subscribable }],
+    /// reducers: [{ name, params: [{ name, type }] }], procedures: [{ name, params, returns }] }`.
     ///
     /// Lifecycle reducers are left out: clients cannot call them.
     pub fn describe(&self) -> Value {
         let columns = |columns: &[ColumnDef]| -> Vec<Value> {
             columns.iter().map(|c| json!({ "name": c.name, "type": c.type_name })).collect()
         };
-        let tables: Vec<Value> = self
-            .tables
-            .iter()
-            .map(|t| {
-                json!({
-                    "name": t.name,
-                    "columns": columns(&t.columns),
-                    "primaryKey": t.primary_key.map(|i| t.columns[i].name.clone()),
-                    "public": t.public,
-                })
-            })
-            .collect();
+        let (mut tables, mut views) = (Vec::new(), Vec::new());
+        for t in &self.tables {
+            let mut described = json!({
+                "name": t.name,
+                "columns": columns(&t.columns),
+                "primaryKey": t.primary_key.map(|i| t.columns[i].name.clone()),
+                "public": t.public,
+            });
+            match &t.kind {
+                TableKind::View(view) => {
+                    described["perCaller"] = json!(view.per_caller);
+                    described["params"] = json!(columns(&view.params));
+                    described["subscribable"] = json!(t.subscribable());
+                    views.push(described);
+                }
+                kind => {
+                    described["event"] = json!(*kind == TableKind::Event);
+                    tables.push(described);
+                }
+            }
+        }
         let reducers: Vec<Value> = self
             .reducers
             .iter()
@@ -218,7 +242,11 @@ impl Schema {
             .iter()
             .map(|p| json!({ "name": p.name, "params": columns(&p.params), "returns": p.returns }))
             .collect();
-        json!({ "tables": tables, "reducers": reducers, "procedures": procedures })
+        let version: u8 = match self.version {
+            ModuleDefVersion::V9 => 9,
+            ModuleDefVersion::V10 => 10,
+        };
+        json!({ "version": version, "tables": tables, "views": views, "reducers": reducers, "procedures": procedures })
     }
 }
 
@@ -234,32 +262,32 @@ fn columns_of(types: &TypeGraph, ty: ValueType) -> Option<Vec<ColumnDef>> {
 }
 
 impl TableDef {
-    fn new(raw: &RawTableDefV9, row: ValueType, types: &Arc<TypeGraph>) -> Result<TableDef, String> {
-        let name = raw.name.to_string();
+    fn new(raw: &RawTable, row: ValueType, types: &Arc<TypeGraph>) -> Result<TableDef, String> {
+        let name = raw.name.clone();
         let columns = columns_of(types, row)
             .ok_or_else(|| format!("table {name}: the row type is {}, not a product", type_name(types, row)))?;
-        let primary_key = match raw.primary_key.len() {
-            0 => None,
-            1 => raw.primary_key.iter().next().map(|col| usize::from(col.0)),
-            n => return Err(format!("table {name}: composite primary keys ({n} columns) are not supported")),
+        let primary_key = match raw.primary_key[..] {
+            [] => None,
+            [column] => Some(column),
+            ref key => {
+                return Err(format!("table {name}: composite primary keys ({} columns) are not supported", key.len()))
+            }
         };
         if let Some(index) = primary_key.filter(|&i| i >= columns.len()) {
             return Err(format!("table {name}: primary key column {index} does not exist"));
         }
-        Ok(TableDef {
-            name,
-            columns,
-            primary_key,
-            public: matches!(raw.table_access, TableAccess::Public),
-            is_view: false,
-            row,
-            types: Arc::clone(types),
-        })
+        let kind = if raw.is_event { TableKind::Event } else { TableKind::Table };
+        Ok(TableDef { name, columns, primary_key, public: raw.public, kind, row, types: Arc::clone(types) })
     }
 
     /// A view returns `T`, `Option<T>` or `Vec<T>` for a product `T`; its rows are `T`s.
-    fn for_view(raw: &RawViewDefV9, return_type: ValueType, types: &Arc<TypeGraph>) -> Result<TableDef, String> {
-        let name = raw.name.to_string();
+    fn for_view(
+        raw: &RawView,
+        return_type: ValueType,
+        params: ValueType,
+        types: &Arc<TypeGraph>,
+    ) -> Result<TableDef, String> {
+        let name = raw.name.clone();
         let row = match types.node(return_type) {
             TypeNode::Option(inner) | TypeNode::Array(inner) => *inner,
             _ => return_type,
@@ -267,15 +295,35 @@ impl TableDef {
         let columns = columns_of(types, row).ok_or_else(|| {
             format!("view {name}: returns {}, not rows of a product type", type_name(types, return_type))
         })?;
+        let primary_key = match &raw.primary_key {
+            None => None,
+            Some(key) => Some(
+                columns
+                    .iter()
+                    .position(|c| c.name == *key)
+                    .ok_or_else(|| format!("view {name}: primary key column {key} does not exist"))?,
+            ),
+        };
+        let facts = ViewFacts { per_caller: !raw.anonymous, params: columns_of(types, params).unwrap_or_default() };
         Ok(TableDef {
             name,
             columns,
-            primary_key: None,
-            public: raw.is_public,
-            is_view: true,
+            primary_key,
+            public: raw.public,
+            kind: TableKind::View(facts),
             row,
             types: Arc::clone(types),
         })
+    }
+
+    /// Whether `SELECT * FROM <name>` can subscribe to it: a table (a private one only as the database
+    /// owner, which the server decides), an event table on `v2`/`v3` only (see [`TableKind::Event`]), a
+    /// view if it is public (the only kind 2.x supports) and takes no parameters (SQL cannot pass any).
+    pub fn subscribable(&self) -> bool {
+        match &self.kind {
+            TableKind::Table | TableKind::Event => true,
+            TableKind::View(view) => self.public && view.params.is_empty(),
+        }
     }
 
     /// The index of the column named `name`.

@@ -11,7 +11,6 @@ use tracing::Dispatch;
 use super::options::ConnectOptions;
 use crate::actors::token_check::CallVerifier;
 use crate::actors::{PoolStats, UserCalls};
-use crate::codec::schema::Schema;
 use crate::diagnostics::{Collector, LogOutput};
 use crate::error::{ErrorCode, GatewayError, Result};
 use crate::relay::tables::RelayTables;
@@ -165,9 +164,9 @@ async fn open(
         TokenSource::Anonymous => None,
     };
     at("fetching the module schema");
-    let schema_json =
+    let (schema_json, schema) =
         fetch_schema(&options.address, &options.database, schema_token.as_deref(), options.timeout).await?;
-    let schema = Arc::new(Schema::from_json(&schema_json)?);
+    let schema = Arc::new(schema);
     // Before the websocket opens: relay options that do not fit the schema fail the connect.
     RelayTables::new(&schema, &options.relay.tenant_columns, &options.relay.shared_tables)?;
     let connect = ConnectParams {

@@ -24,6 +24,8 @@ pub mod query_table;
 pub mod state;
 pub mod token;
 pub mod uri;
+#[cfg(test)]
+mod views_loopback;
 pub mod websocket;
 #[cfg(test)]
 mod websocket_loopback;

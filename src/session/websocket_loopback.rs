@@ -7,10 +7,11 @@ use std::sync::{Arc, Mutex};
 use futures_util::{SinkExt, StreamExt};
 use spacetimedb_client_api_messages::websocket::{v1 as ws1, v2 as ws2};
 use spacetimedb_lib::{bsatn, ConnectionId};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::http::{header, HeaderValue};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
 
 use super::connector::LinkEvent;
 use super::websocket::{open, ConnectParams};
@@ -134,6 +135,19 @@ fn procedure_schema() -> crate::codec::schema::Schema {
     crate::codec::schema::Schema::from_raw(&module.finish()).unwrap()
 }
 
+/// Accepts one websocket connection as a 2.x server choosing `v3`, and sends it `InitialConnection`.
+pub(super) async fn accept_v3(listener: &TcpListener) -> WebSocketStream<TcpStream> {
+    let (stream, _) = listener.accept().await.unwrap();
+    #[allow(clippy::result_large_err)]
+    let callback = |_: &Request, mut response: Response| {
+        response.headers_mut().insert(header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static("v3.bsatn.spacetimedb"));
+        Ok(response)
+    };
+    let mut socket = tokio_tungstenite::accept_hdr_async(stream, callback).await.unwrap();
+    socket.send(Message::Binary(frame(&v2_bsatn(&[initial_connection(me())])).into())).await.unwrap();
+    socket
+}
+
 /// Serves one v3 connection: `InitialConnection`, then answers each `CallProcedure` — `add` with the
 /// sum as a string (in the return type's BSATN, in a v3 frame that also carries an unrelated update
 /// first), anything else with an internal error, as a 2.x host does for an unknown procedure.
@@ -141,16 +155,7 @@ async fn procedure_peer() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
-        let (stream, _) = listener.accept().await.unwrap();
-        #[allow(clippy::result_large_err)]
-        let callback = |_: &Request, mut response: Response| {
-            response
-                .headers_mut()
-                .insert(header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static("v3.bsatn.spacetimedb"));
-            Ok(response)
-        };
-        let mut socket = tokio_tungstenite::accept_hdr_async(stream, callback).await.unwrap();
-        socket.send(Message::Binary(frame(&v2_bsatn(&[initial_connection(me())])).into())).await.unwrap();
+        let mut socket = accept_v3(&listener).await;
         while let Some(Ok(message)) = socket.next().await {
             let Message::Binary(bytes) = message else { continue };
             let ws2::ClientMessage::CallProcedure(call) = bsatn::from_slice(&bytes).unwrap() else { continue };

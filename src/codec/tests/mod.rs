@@ -9,6 +9,7 @@ mod known_answers;
 mod recursive_types;
 mod reference;
 mod round_trip;
+mod schema_2x;
 mod schema_model;
 pub(crate) mod v2_frames;
 

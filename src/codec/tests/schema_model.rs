@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::{reference_schema, REFERENCE_SCHEMA_JSON};
-use crate::codec::Schema;
+use crate::codec::{Schema, TableKind, ViewFacts};
 use crate::error::ErrorCode;
 
 #[test]
@@ -105,8 +105,10 @@ fn describe_lists_tables_and_callable_reducers() {
             ],
             "primaryKey": "id",
             "public": true,
+            "event": false,
         })
     );
+    assert_eq!((&described["version"], &described["views"]), (&json!(9), &json!([])));
     assert_eq!(
         described["reducers"][0],
         json!({ "name": "create_document", "params": [
@@ -167,16 +169,20 @@ fn views_of_2x_modules_are_read_as_tables() {
     })
     .unwrap();
     let document = schema.table("document").unwrap();
-    assert!(!document.is_view);
+    assert_eq!(document.kind, TableKind::Table);
     for name in ["my_documents", "latest_document"] {
         let view = schema.table(name).unwrap();
-        assert!(view.is_view && view.public);
+        assert_eq!(view.kind, TableKind::View(ViewFacts { per_caller: true, params: vec![] }));
+        assert!(view.public && view.subscribable());
         assert_eq!(view.primary_key, None);
         let columns: Vec<_> = view.columns.iter().map(|c| (&c.name, &c.type_name)).collect();
         let document_columns: Vec<_> = document.columns.iter().map(|c| (&c.name, &c.type_name)).collect();
         assert_eq!(columns, document_columns);
     }
-    assert_eq!(schema.describe()["tables"][5]["name"], json!("my_documents"));
+    let described = schema.describe();
+    assert_eq!(described["tables"].as_array().unwrap().len(), 5, "views are listed apart from tables");
+    assert_eq!(described["views"][0]["name"], json!("my_documents"));
+    assert_eq!(described["views"][0]["perCaller"], json!(true));
     let mut row = 7u64.to_le_bytes().to_vec();
     for text in ["t", "title", "body"] {
         row.extend((text.len() as u32).to_le_bytes());
