@@ -1,0 +1,165 @@
+// Resume storm on a surviving replica: `clients` SSE clients (spread over `tenants`) reconnect at once to
+// one replica — the recipe's own app, examples/replicas/replica.mjs, in its own process so /proc charges
+// it alone — after each tenant had `missed` changes (updates of its `rows` documents of ~`bodyBytes`)
+// since their last event. Two variants of the same storm, alternated in each repeat:
+//   resume     every client sends its Last-Event-ID: the replica replays the missed changes from its log
+//   snapshot   no usable Last-Event-ID: the replica answers with a snapshot of the tenant's rows (what a
+//              resync costs; what every failover costs while ids name a process)
+// Reported per run: time until every client has caught up (resume: all missed changes; snapshot: the
+// snapshot's end), the replica's CPU seconds over the storm, resyncs, wrong counts.
+//
+// The Last-Event-IDs are those the measured replica itself issued (read once per tenant just before the
+// missed changes): what database-derived ids (issue #17) let a client bring from any other replica.
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Gateway } from '../../lib/index.js';
+import { deleteDatabase, freePort, publish } from '../../tools/spacetimedb-dev/instance.mjs';
+import { cpuSeconds, memory, resetPeak } from '../fanout/proc.mjs';
+import { forkAsk } from '../lib/ipc.mjs';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const REPLICAS_STORM_DEFAULTS = { clients: 1000, tenants: 20, rows: 500, bodyBytes: 500, missed: 10, repeats: 5, capSeconds: 120 };
+export const REPLICAS_STORM_VARIANTS = [
+  { key: 'resume', label: 'resume (Last-Event-ID in the log)' },
+  { key: 'snapshot', label: 'snapshot (no usable Last-Event-ID)' },
+];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (...a) => console.error('[replicas-storm]', ...a);
+
+/** Reads `GET url` until `done(text)`; resolves the text. */
+function readSse(url, headers, done, timeoutMs = 30_000) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => {
+        text += chunk;
+        if (done(text)) {
+          req.destroy();
+          resolve(text);
+        }
+      });
+    });
+    req.on('error', (e) => (e.code === 'ECONNRESET' ? null : reject(e)));
+    setTimeout(() => {
+      req.destroy();
+      reject(new Error(`${url}: not done within ${timeoutMs} ms`));
+    }, timeoutMs).unref();
+  });
+}
+
+/** The replica app on a free port; resolves `{ pid, port, stop }` once /healthz answers 200. */
+async function startReplica(env) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(ROOT, 'examples/replicas/replica.mjs')], {
+    env: { ...process.env, ...env, PORT: String(port), REPLICA_NAME: 'bench-replica' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  for (let waited = 0; ; waited += 100) {
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (child.exitCode !== null || waited > 30_000) throw new Error('the replica did not become healthy');
+    await sleep(100);
+  }
+  return {
+    pid: child.pid,
+    port,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export async function replicasStorm(config) {
+  const { uri, module } = config;
+  const database = `replicas-storm-${Date.now().toString(36)}`;
+  const owner = await publish(uri, database, module);
+  const tenants = Array.from({ length: config.tenants }, (_, i) => `rs-${i}`);
+  const writer = await Gateway.connect({ uri, database, subscriptions: ['SELECT * FROM document'], callTimeoutMs: 60_000 });
+  for (const t of tenants) {
+    await writer.callReducer('create_tenant', [t, t]);
+    await writer.callReducer('seed_documents', [t, config.rows, config.bodyBytes]);
+  }
+  const replica = await startReplica({ SPACETIMEDB_URL: uri, SPACETIMEDB_DB: database });
+  const clients = forkAsk(join(ROOT, 'bench/replicas/clients.mjs'));
+  const base = `http://127.0.0.1:${replica.port}/events?tenant=`;
+  const runs = [];
+  let round = 0;
+
+  /** Each tenant's id of the moment (its snapshot's end), then `missed` updates per tenant, all reached the replica. */
+  async function missChanges() {
+    const ids = {};
+    for (const t of tenants) ids[t] = /id: (\S+)\nevent: snapshot\ndata: [^\n]*"phase":"end"/.exec(await readSse(base + t, {}, (x) => x.includes('"phase":"end"')))[1];
+    round++;
+    const calls = tenants.flatMap((t) => writer.rows('document', { tenant_id: t }).slice(0, config.missed).map((doc) => [Number(doc.id), `r${round}`, 'x'.repeat(config.bodyBytes)]));
+    for (let i = 0; i < calls.length; i += 20) await Promise.all(calls.slice(i, i + 20).map((args) => writer.callReducer('update_document', args)));
+    // Every tenant's missed changes are in the replica's log (read through a resume of its own).
+    for (const t of tenants) await readSse(base + t, { 'last-event-id': ids[t] }, (x) => x.split('\nevent: document.').length - 1 >= config.missed);
+    return ids;
+  }
+
+  async function run(variant) {
+    const ids = await missChanges();
+    const list = Array.from({ length: config.clients }, (_, i) => {
+      const tenant = tenants[i % tenants.length];
+      return { tenant, lastEventId: variant.key === 'resume' ? ids[tenant] : null };
+    });
+    const want = variant.key === 'resume' ? { events: config.missed } : { snapshot: true };
+    resetPeak(replica.pid);
+    const cpu0 = cpuSeconds(replica.pid);
+    const opened = await clients.ask({ cmd: 'storm', port: replica.port, clients: list, want }, 120_000);
+    const deadline = performance.now() + config.capSeconds * 1000;
+    for (;;) {
+      const { done } = await clients.ask({ cmd: 'status' });
+      if (done >= config.clients || performance.now() > deadline) break;
+      await sleep(20);
+    }
+    const cpu = cpuSeconds(replica.pid) - cpu0;
+    const report = await clients.ask({ cmd: 'report' });
+    await clients.ask({ cmd: 'close' });
+    const r = {
+      variant: variant.key,
+      clients: config.clients,
+      opened: opened.opened,
+      openMs: opened.openMs,
+      caughtUp: report.done,
+      caughtUpSeconds: report.lastMs / 1000,
+      firstCaughtUpSeconds: report.firstMs / 1000,
+      cpuSeconds: cpu,
+      peakRssBytes: memory(replica.pid).hwm,
+      resyncs: report.resyncs,
+      disconnects: report.disconnects,
+      changesPerClient: report.changes,
+      rowsPerClient: report.rows,
+    };
+    // Exactly what each variant must deliver: the missed changes and no resync, or the whole snapshot.
+    const exact = variant.key === 'resume' ? r.resyncs === 0 && report.changes.min === config.missed && report.changes.max === config.missed : report.rows.min === config.rows && report.rows.max === config.rows;
+    r.wrong = !exact || r.caughtUp < config.clients;
+    log(`${variant.key}: ${r.caughtUp}/${r.clients} caught up in ${r.caughtUpSeconds.toFixed(2)} s, replica CPU ${cpu.toFixed(2)} s, resyncs ${r.resyncs}, changes ${report.changes.min}–${report.changes.max}, rows ${report.rows.min}–${report.rows.max}${r.wrong ? ' — WRONG' : ''}`);
+    return r;
+  }
+
+  try {
+    for (let rep = 0; rep < config.repeats; rep++) {
+      // Alternate which variant goes first: neither always meets a warmer (or more loaded) replica.
+      const order = rep % 2 === 0 ? REPLICAS_STORM_VARIANTS : [...REPLICAS_STORM_VARIANTS].reverse();
+      for (const v of order) runs.push(await run(v));
+    }
+  } finally {
+    clients.child.kill();
+    await replica.stop();
+    await writer.close();
+    await deleteDatabase(uri, database, owner.token).catch(() => {});
+  }
+  return { config: { ...config, uri: undefined, module: undefined, variants: REPLICAS_STORM_VARIANTS }, runs };
+}
+
+// Stand-alone: `node bench/replicas/run.mjs` against SPACETIMEDB_URL, publishing SPACETIMEDB_MODULE.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const out = await replicasStorm({ ...REPLICAS_STORM_DEFAULTS, uri: process.env.SPACETIMEDB_URL, module: process.env.SPACETIMEDB_MODULE, repeats: Number(process.env.REPEATS ?? 1) });
+  console.log(JSON.stringify(out.runs.map((r) => ({ variant: r.variant, s: r.caughtUpSeconds, cpu: r.cpuSeconds, wrong: r.wrong }))));
+}
