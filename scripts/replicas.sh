@@ -18,6 +18,8 @@
 #       `restart` of every replica in turn: a rolling deploy.
 #   scripts/replicas.sh down [ENV_FILE|INSTANCE_DIR]
 #       Stops exactly the processes that `up` started (by pid, checked) and removes the instance.
+#   scripts/replicas.sh install
+#       Only installs Debian's nginx when missing (scripts/test.sh runs it before the suites).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=lib/cache.sh
@@ -120,6 +122,11 @@ stop_pid() {
   fi
 }
 
+install() {
+  [[ -x $NGINX ]] || SG_LOG_PREFIX=replicas.sh sg_apt_install nginx
+  [[ -x $NGINX ]] || fail "Debian's nginx is installed but $NGINX is missing"
+}
+
 instance_of() {
   local target=${1:-$default_env}
   if [[ -f $target ]]; then
@@ -142,8 +149,7 @@ up() {
   [[ $n =~ ^[1-9][0-9]*$ ]] || fail "--replicas takes a positive number, got $n"
   [[ -n ${SPACETIMEDB_URL:-} && -n ${SPACETIMEDB_DB:-} ]] ||
     fail 'SPACETIMEDB_URL and SPACETIMEDB_DB must be set (start a server with scripts/spacetimedb.sh up and source its env)'
-  [[ -x $NGINX ]] || SG_LOG_PREFIX=replicas.sh sg_apt_install nginx
-  [[ -x $NGINX ]] || fail "Debian's nginx is installed but $NGINX is missing"
+  install
 
   local inst
   inst=$(mktemp -d "${TMPDIR:-/tmp}/spacetime-gateway-replicas.XXXXXX")
@@ -253,8 +259,9 @@ case "$cmd" in
   restart) restart "$@" ;;
   roll) roll "$@" ;;
   down) down "$@" ;;
+  install) install ;;
   *)
-    sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac
