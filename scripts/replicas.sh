@@ -246,7 +246,9 @@ down() {
   # nginx first (QUIT: graceful), so no client is sent to a replica that is going away.
   stop_pid "$inst" "$(env_get "$inst" NGINX_PID)" QUIT 5
   n=$(env_get "$inst" REPLICAS_COUNT)
-  for ((i = 1; i <= n; i++)); do stop_pid "$inst" "$(env_get "$inst" "REPLICA_${i}_PID")" TERM 10; done
+  # The replicas all at once: each takes a moment to close its SpacetimeDB connection.
+  for ((i = 1; i <= n; i++)); do stop_pid "$inst" "$(env_get "$inst" "REPLICA_${i}_PID")" TERM 10 & done
+  wait
   rm -rf "$inst"
   [[ -n $env_file ]] && rm -f "$env_file"
   log "stopped $inst"

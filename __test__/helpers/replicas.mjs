@@ -4,6 +4,7 @@
 // each rebuild their tenant's rows from the frames and record anything applied twice or lost.
 
 import { execFile } from 'node:child_process';
+import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,7 +21,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const parseEnv = (text) => Object.fromEntries(text.split('\n').flatMap((line) => { const m = /^([A-Z0-9_]+)=(.*)$/.exec(line); return m ? [[m[1], m[2]]] : []; }));
 
 /** Runs scripts/replicas.sh with `args`; resolves its stdout parsed as KEY=value lines. */
-async function replicasScript(args, env) {
+export async function replicasScript(args, env) {
   const { stdout } = await run('bash', [join(ROOT, 'scripts/replicas.sh'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 1 << 20 });
   return parseEnv(stdout);
 }
@@ -46,6 +47,7 @@ export async function startCluster(n = 3) {
     ownerToken: owner.token,
     url: env.REPLICAS_URL,
     instance: env.REPLICAS_INSTANCE,
+    nginxPid: Number(env.NGINX_PID),
     replica: (i) => ({ url: env[`REPLICA_${i}_URL`], pid: Number(env[`REPLICA_${i}_PID`]), name: `replica-${i}` }),
     /** kill -9: no farewell, sockets reset, as a crashed machine (minus the network timeout). */
     kill9(i) {
@@ -209,9 +211,20 @@ export class SseClient {
   refusals = []; // non-200 answers: EventSource gives up on them for good
   closedByUs = false;
 
-  constructor(url, tenant) {
+  lastEventId = undefined;
+
+  /**
+   * `from` continues another client's stream, as a page whose EventSource is created anew: its rows, and
+   * its last id as `?after=` (EventSource cannot send Last-Event-ID on its first request).
+   */
+  constructor(url, tenant, from) {
     this.tenant = tenant;
-    this.source = new EventSource(`${url}/events?tenant=${encodeURIComponent(tenant)}`, {
+    if (from) {
+      this.view.rows = new Map(from.view.rows);
+      this.view.snapshots = 1;
+    }
+    const after = from?.lastEventId ? `&after=${encodeURIComponent(from.lastEventId)}` : '';
+    this.source = new EventSource(`${url}/events?tenant=${encodeURIComponent(tenant)}${after}`, {
       fetch: async (input, init) => {
         const res = await fetch(input, init);
         if (res.status === 200) {
@@ -224,6 +237,7 @@ export class SseClient {
     const on = (type, handler) =>
       this.source.addEventListener(type, (e) => {
         try {
+          if (e.lastEventId) this.lastEventId = e.lastEventId;
           handler(JSON.parse(e.data).payload);
         } catch (err) {
           this.problems.push(`${type}: ${err.message}`);
@@ -281,4 +295,42 @@ export async function waitFor(check, what, timeoutMs = 30_000) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(50);
   }
+}
+
+/**
+ * A TCP proxy to `target` (an http:// URL) on a free port: `cut()` drops every connection through it and
+ * refuses new ones (a replica behind it loses SpacetimeDB), `restore()` lets them through again.
+ */
+export async function tcpProxy(target) {
+  const { hostname, port } = new URL(target);
+  const sockets = new Set();
+  let open = true;
+  const server = net.createServer((client) => {
+    if (!open) return client.destroy();
+    const upstream = net.connect(Number(port), hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    cut() {
+      open = false;
+      for (const s of sockets) s.destroy();
+    },
+    restore() {
+      open = true;
+    },
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise((r) => server.close(r));
+    },
+  };
 }

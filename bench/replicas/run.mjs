@@ -10,12 +10,12 @@
 //
 // The Last-Event-IDs are those the measured replica itself issued (read once per tenant just before the
 // missed changes): what database-derived ids (issue #17) let a client bring from any other replica.
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Gateway } from '../../lib/index.js';
-import { deleteDatabase, freePort, publish } from '../../tools/spacetimedb-dev/instance.mjs';
+import { startReplica } from '../../tools/replicas/replica.mjs';
+import { deleteDatabase, publish } from '../../tools/spacetimedb-dev/instance.mjs';
 import { cpuSeconds, memory, resetPeak } from '../fanout/proc.mjs';
 import { forkAsk } from '../lib/ipc.mjs';
 
@@ -50,30 +50,6 @@ function readSse(url, headers, done, timeoutMs = 30_000) {
   });
 }
 
-/** The replica app on a free port; resolves `{ pid, port, stop }` once /healthz answers 200. */
-async function startReplica(env) {
-  const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, 'examples/replicas/replica.mjs')], {
-    env: { ...process.env, ...env, PORT: String(port), REPLICA_NAME: 'bench-replica' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const exited = new Promise((r) => child.once('exit', r));
-  for (let waited = 0; ; waited += 100) {
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (child.exitCode !== null || waited > 30_000) throw new Error('the replica did not become healthy');
-    await sleep(100);
-  }
-  return {
-    pid: child.pid,
-    port,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
 export async function replicasStorm(config) {
   const { uri, module } = config;
   const database = `replicas-storm-${Date.now().toString(36)}`;
@@ -84,7 +60,7 @@ export async function replicasStorm(config) {
     await writer.callReducer('create_tenant', [t, t]);
     await writer.callReducer('seed_documents', [t, config.rows, config.bodyBytes]);
   }
-  const replica = await startReplica({ SPACETIMEDB_URL: uri, SPACETIMEDB_DB: database });
+  const replica = await startReplica({ SPACETIMEDB_URL: uri, SPACETIMEDB_DB: database, REPLICA_NAME: 'bench-replica' });
   const clients = forkAsk(join(ROOT, 'bench/replicas/clients.mjs'));
   const base = `http://127.0.0.1:${replica.port}/events?tenant=`;
   const runs = [];
