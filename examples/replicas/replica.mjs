@@ -35,6 +35,12 @@ const server = http.createServer((req, res) => {
     res.writeHead(live ? 200 : 503, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ replica: REPLICA_NAME, status: draining ? 'draining' : gateway.state.status }));
   } else if (url.pathname === '/events' && req.method === 'GET') {
+    if (draining) {
+      // A request that reached us while shutting down: 503, which nginx retries on another replica
+      // (`proxy_next_upstream … http_503`), so the browser never sees it.
+      res.writeHead(503, { 'retry-after': '1' }).end();
+      return;
+    }
     // A real app takes the tenant (and `principal`) from the verified session, never from the URL:
     // this recipe has no login so that the balancing is all there is to read.
     const tenantId = url.searchParams.get('tenant');
@@ -45,12 +51,6 @@ const server = http.createServer((req, res) => {
     // The header (EventSource sends it on every reconnect) wins over ?after= (a server-rendered page's
     // gateway.snapshot() id, for the first request).
     const lastEventId = req.headers['last-event-id'] ?? url.searchParams.get('after') ?? undefined;
-    if (draining) {
-      // A request that reached us while shutting down: 503, which nginx retries on another replica
-      // (`proxy_next_upstream … http_503`), so the browser never sees it.
-      res.writeHead(503, { 'retry-after': '1' }).end();
-      return;
-    }
     gateway.stream({ tenantId, tables: ['document'], lastEventId }).pipe(res);
   } else {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
