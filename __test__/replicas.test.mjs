@@ -14,6 +14,7 @@ import { startReplica } from '../tools/replicas/replica.mjs';
 import { existsSync } from 'node:fs';
 import { SseClient, TenantView, openClients, replicasScript, rowKey, startCluster, startWriter, tcpProxy, waitFor } from './helpers/replicas.mjs';
 import { serverEnv, uniqueId } from './helpers/spacetimedb.mjs';
+import { isRunning } from './helpers/wait.mjs';
 
 const CLIENTS = Number(process.env.SSE_CLIENTS ?? 1000);
 const TENANTS = 20;
@@ -199,17 +200,9 @@ describe(`3 replicas behind nginx, ${CLIENTS} EventSource clients`, () => {
 
   it('scripts/replicas.sh down stops nginx and every replica it started, and removes its instance', async () => {
     const pids = [cluster.nginxPid, ...[1, 2, 3].map((i) => cluster.replica(i).pid)];
-    const alive = (pid) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    expect(pids.map(alive)).toEqual([true, true, true, true]);
+    expect(pids.map(isRunning)).toEqual([true, true, true, true]);
     await cluster.stop();
-    expect(pids.map(alive)).toEqual([false, false, false, false]);
+    expect(pids.map(isRunning)).toEqual([false, false, false, false]);
     expect(existsSync(cluster.instance)).toBe(false);
     cluster = undefined;
   });

@@ -24,6 +24,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=lib/cache.sh
 source "$root/scripts/lib/cache.sh"
+# shellcheck source=lib/process.sh
+source "$root/scripts/lib/process.sh"
 default_env="$root/.replicas/env"
 NGINX=/usr/sbin/nginx
 
@@ -109,14 +111,10 @@ start_replica() {
 
 # Sends $3 to pid $2 of instance $1 and waits up to $4 seconds for it to exit; then SIGKILL.
 stop_pid() {
-  local inst=$1 pid=$2 signal=$3 seconds=$4 waited=0
+  local inst=$1 pid=$2 signal=$3 seconds=$4
   ours "$inst" "$pid" || return 0
   kill "-$signal" "$pid" 2>/dev/null || true
-  while kill -0 "$pid" 2>/dev/null && ((waited < seconds * 10)); do
-    sleep 0.1
-    waited=$((waited + 1))
-  done
-  if kill -0 "$pid" 2>/dev/null; then
+  if ! sg_wait_exit "$pid" "$seconds"; then
     log "pid $pid did not exit within $seconds s of SIG$signal: SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
   fi
