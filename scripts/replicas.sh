@@ -35,6 +35,16 @@ fail() {
   exit 1
 }
 
+# Runs "$@" (exec'd: the pid stays the command's) without root: as root, as `nobody` (setpriv, from
+# util-linux); nginx then has no privilege to drop and needs none (it binds a high port on 127.0.0.1).
+unprivileged() {
+  if [[ $(id -u) -eq 0 ]]; then
+    exec setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups -- "$@"
+  else
+    exec "$@"
+  fi
+}
+
 free_port() { node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
 
 # Polls $1 until it answers 200 (or $2 seconds pass); with $3 (a pid), fails as soon as that process exits.
@@ -151,8 +161,10 @@ up() {
 
   local inst
   inst=$(mktemp -d "${TMPDIR:-/tmp}/spacetime-gateway-replicas.XXXXXX")
-  chmod 755 "$inst"
   mkdir -p "$inst/tmp"
+  # nginx writes its pid, logs and temp files here as its own unprivileged user.
+  chmod 755 "$inst"
+  [[ $(id -u) -eq 0 ]] && chown -R nobody: "$inst"
   {
     printf 'REPLICAS_INSTANCE=%s\n' "$inst"
     printf 'REPLICAS_COUNT=%s\n' "$n"
@@ -178,7 +190,7 @@ up() {
   for attempt in 1 2 3; do
     nginx_port=$(free_port)
     printf 'listen 127.0.0.1:%s;\n' "$nginx_port" >"$inst/listen.conf"
-    "$NGINX" -p "$inst/" -c "$inst/nginx.conf" -e "$inst/error.log" -g 'daemon off;' >>"$inst/nginx.log" 2>&1 </dev/null &
+    (unprivileged "$NGINX" -p "$inst/" -c "$inst/nginx.conf" -e "$inst/error.log" -g 'daemon off;') >>"$inst/nginx.log" 2>&1 </dev/null &
     pid=$!
     if wait_http "http://127.0.0.1:$nginx_port/healthz" 10 "$pid" 2>/dev/null; then
       started=1
