@@ -86,7 +86,8 @@ if (only.includes('framework-sse')) {
 }
 if (only.includes('replicas-storm')) {
   step('resume storm on a surviving replica (resume vs snapshot)');
-  results.replicasStorm = await replicasStorm({ uri, module: process.env.SPACETIMEDB_MODULE, ...REPLICAS_STORM_DEFAULTS, ...CONFIG.replicasStorm });
+  const idsFrom = process.env.BENCH_REPLICAS_IDS_FROM ?? REPLICAS_STORM_DEFAULTS.idsFrom;
+  results.replicasStorm = await replicasStorm({ uri, module: process.env.SPACETIMEDB_MODULE, ...REPLICAS_STORM_DEFAULTS, ...CONFIG.replicasStorm, idsFrom });
 }
 if (only.includes('tokens')) {
   step('tokens');

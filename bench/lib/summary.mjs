@@ -252,7 +252,7 @@ function replicasStormSection(storm) {
   const vs = (key, k) => (key === 'resume' ? '' : ` (${ratio(figures[key][k].median / figures.resume[k].median)})`);
   return (
     `**Resume storm on a surviving replica** (${fmt(c.clients)} SSE clients over ${c.tenants} tenants reconnect at once to one replica of examples/replicas, ` +
-    `each tenant ${c.missed} changes behind, ${fmt(c.rows)} rows of ~${fmt(c.bodyBytes)} bytes per tenant; ${c.repeats} repeats, variants alternated)\n\n` +
+    `each tenant ${c.missed} changes behind, ${fmt(c.rows)} rows of ~${fmt(c.bodyBytes)} bytes per tenant; Last-Event-IDs issued by ${c.idsFrom === 'other' ? 'another replica' : 'the same replica'}; ${c.repeats} repeats, variants alternated)\n\n` +
     table([
       ['variant', 'all caught up, s', 'replica CPU s', 'peak RSS MiB', 'wrong runs'],
       ...c.variants.map(({ key, label }) => [label, cell(figures[key].seconds) + vs(key, 'seconds'), cell(figures[key].cpu) + vs(key, 'cpu'), cell(figures[key].rss), fmt(figures[key].wrong)]),

@@ -1,7 +1,8 @@
 // The resume storm's SSE clients, in their own process: N plain TCP connections to one replica opened at
 // once (waves of 500, so the accept queue never overflows), `GET /events?tenant=<t>` with or without a
 // `Last-Event-ID`. No SSE parser, markers counted in the bytes (split markers found with a carry-over):
-//   resume     done after `events` change frames (`\nevent: document.`); a `resync` frame is counted
+//   resume     done after `events` change frames (`\nevent: document.`); after a `resync` (counted),
+//              at the end of the snapshot that follows it
 //   snapshot   done at the snapshot's end frame (`"phase":"end"`); its rows (`"updated_at":"`) counted
 import { closeAll, count, openInWaves, openRaw } from '../lib/raw-sse.mjs';
 
@@ -29,7 +30,8 @@ function open(port, tenant, lastEventId, want) {
       if (end !== -1) conn.doneMs = performance.now() - t0;
     } else {
       conn.changes += count(buf, MARK.change, from);
-      if (conn.changes >= want.events) conn.doneMs = performance.now() - t0;
+      // A resync instead of a resume: caught up once its snapshot is complete.
+      if (conn.changes >= want.events || (conn.resyncs > 0 && buf.includes(MARK.end))) conn.doneMs = performance.now() - t0;
     }
   });
 }

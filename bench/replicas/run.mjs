@@ -8,8 +8,9 @@
 // Reported per run: time until every client has caught up (resume: all missed changes; snapshot: the
 // snapshot's end), the replica's CPU seconds over the storm, resyncs, wrong counts.
 //
-// The Last-Event-IDs are those the measured replica itself issued (read once per tenant just before the
-// missed changes): what database-derived ids (issue #17) let a client bring from any other replica.
+// The Last-Event-IDs are read once per tenant just before the missed changes, from the measured replica
+// itself (idsFrom 'same', the default: what database-derived ids, issue #17, let a client bring from any
+// replica) or from a second replica (idsFrom 'other', BENCH_REPLICAS_IDS_FROM=other: the failover as it is).
 import http from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +21,7 @@ import { cpuSeconds, memory, resetPeak } from '../fanout/proc.mjs';
 import { forkAsk } from '../lib/ipc.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const REPLICAS_STORM_DEFAULTS = { clients: 1000, tenants: 20, rows: 500, bodyBytes: 500, missed: 10, repeats: 5, capSeconds: 120 };
+export const REPLICAS_STORM_DEFAULTS = { clients: 1000, tenants: 20, rows: 500, bodyBytes: 500, missed: 10, repeats: 5, capSeconds: 120, idsFrom: 'same' };
 export const REPLICAS_STORM_VARIANTS = [
   { key: 'resume', label: 'resume (Last-Event-ID in the log)' },
   { key: 'snapshot', label: 'snapshot (no usable Last-Event-ID)' },
@@ -61,20 +62,30 @@ export async function replicasStorm(config) {
     await writer.callReducer('seed_documents', [t, config.rows, config.bodyBytes]);
   }
   const replica = await startReplica({ SPACETIMEDB_URL: uri, SPACETIMEDB_DB: database, REPLICA_NAME: 'bench-replica' });
+  // With idsFrom 'other', the storm's ids come from a second replica: the failover itself (ids that name
+  // the database's transactions, issue #17; ids that name a process make every one of them resync).
+  const source = config.idsFrom === 'other' ? await startReplica({ SPACETIMEDB_URL: uri, SPACETIMEDB_DB: database, REPLICA_NAME: 'bench-source' }) : replica;
   const clients = forkAsk(join(ROOT, 'bench/replicas/clients.mjs'));
-  const base = `http://127.0.0.1:${replica.port}/events?tenant=`;
+  const events = (r, t) => `${r.url}/events?tenant=${t}`;
   const runs = [];
   let round = 0;
 
-  /** Each tenant's id of the moment (its snapshot's end), then `missed` updates per tenant, all reached the replica. */
-  async function missChanges() {
+  /** Each tenant's id of the moment at `r` (its snapshot's end). */
+  async function idsAt(r) {
     const ids = {};
-    for (const t of tenants) ids[t] = /id: (\S+)\nevent: snapshot\ndata: [^\n]*"phase":"end"/.exec(await readSse(base + t, {}, (x) => x.includes('"phase":"end"')))[1];
+    for (const t of tenants) ids[t] = /id: (\S+)\nevent: snapshot\ndata: [^\n]*"phase":"end"/.exec(await readSse(events(r, t), {}, (x) => x.includes('"phase":"end"')))[1];
+    return ids;
+  }
+
+  /** The ids of the moment (at the replica the storm's ids come from), then `missed` updates per tenant, all reached the measured replica. */
+  async function missChanges() {
+    const own = await idsAt(replica);
+    const ids = source === replica ? own : await idsAt(source);
     round++;
     const calls = tenants.flatMap((t) => writer.rows('document', { tenant_id: t }).slice(0, config.missed).map((doc) => [Number(doc.id), `r${round}`, 'x'.repeat(config.bodyBytes)]));
     for (let i = 0; i < calls.length; i += 20) await Promise.all(calls.slice(i, i + 20).map((args) => writer.callReducer('update_document', args)));
-    // Every tenant's missed changes are in the replica's log (read through a resume of its own).
-    for (const t of tenants) await readSse(base + t, { 'last-event-id': ids[t] }, (x) => x.split('\nevent: document.').length - 1 >= config.missed);
+    // Every tenant's missed changes are in the measured replica's log (read through a resume of its own).
+    for (const t of tenants) await readSse(events(replica, t), { 'last-event-id': own[t] }, (x) => x.split('\nevent: document.').length - 1 >= config.missed);
     return ids;
   }
 
@@ -127,6 +138,7 @@ export async function replicasStorm(config) {
     }
   } finally {
     clients.child.kill();
+    if (source !== replica) await source.stop();
     await replica.stop();
     await writer.close();
     await deleteDatabase(uri, database, owner.token).catch(() => {});
@@ -136,6 +148,6 @@ export async function replicasStorm(config) {
 
 // Stand-alone: `node bench/replicas/run.mjs` against SPACETIMEDB_URL, publishing SPACETIMEDB_MODULE.
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const out = await replicasStorm({ ...REPLICAS_STORM_DEFAULTS, uri: process.env.SPACETIMEDB_URL, module: process.env.SPACETIMEDB_MODULE, repeats: Number(process.env.REPEATS ?? 1) });
+  const out = await replicasStorm({ ...REPLICAS_STORM_DEFAULTS, uri: process.env.SPACETIMEDB_URL, module: process.env.SPACETIMEDB_MODULE, repeats: Number(process.env.REPEATS ?? 1), idsFrom: process.env.BENCH_REPLICAS_IDS_FROM ?? 'same' });
   console.log(JSON.stringify(out.runs.map((r) => ({ variant: r.variant, s: r.caughtUpSeconds, cpu: r.cpuSeconds, wrong: r.wrong }))));
 }
