@@ -9,9 +9,9 @@
 //
 // SSE_CLIENTS (default 1000) sets the client count.
 
+import { existsSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startReplica } from '../tools/replicas/replica.mjs';
-import { existsSync } from 'node:fs';
 import { SseClient, TenantView, openClients, replicasScript, rowKey, startCluster, startWriter, tcpProxy, waitFor } from './helpers/replicas.mjs';
 import { serverEnv, uniqueId } from './helpers/spacetimedb.mjs';
 import { isRunning } from './helpers/wait.mjs';

@@ -18,7 +18,13 @@ const run = promisify(execFile);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** KEY=value lines as an object. */
-const parseEnv = (text) => Object.fromEntries(text.split('\n').flatMap((line) => { const m = /^([A-Z0-9_]+)=(.*)$/.exec(line); return m ? [[m[1], m[2]]] : []; }));
+const parseEnv = (text) =>
+  Object.fromEntries(
+    text.split('\n').flatMap((line) => {
+      const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
+      return m ? [[m[1], m[2]]] : [];
+    }),
+  );
 
 /** Runs scripts/replicas.sh with `args`; resolves its stdout parsed as KEY=value lines. */
 export async function replicasScript(args, env) {
