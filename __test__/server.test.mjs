@@ -20,9 +20,9 @@ describe('the local SpacetimeDB server', () => {
 
     const schema = await fetch(`${url}/v1/database/${db}/schema?version=9`).then((r) => r.json());
     const tables = schema.tables.map((t) => t.name).sort();
-    expect(tables).toEqual(['actor_identity_map', 'all_types', 'audit_event', 'config', 'document', 'membership', 'once_marker', 'tenant', 'trusted_gateway']);
+    expect(tables).toEqual(['actor_identity_map', 'all_types', 'audit_event', 'config', 'document', 'membership', 'once_marker', 'stream_revocation', 'tenant', 'trusted_gateway']);
     const reducers = schema.reducers.map((r) => r.name);
-    for (const name of ['create_tenant', 'set_member', 'create_document', 'update_document', 'delete_document', 'insert_all_types', 'set_scalars', 'create_document_as', 'trust_gateway', 'distrust_gateway', 'map_actor', 'record_once']) {
+    for (const name of ['create_tenant', 'set_member', 'create_document', 'update_document', 'delete_document', 'insert_all_types', 'set_scalars', 'create_document_as', 'trust_gateway', 'distrust_gateway', 'map_actor', 'record_once', 'revoke_streams']) {
       expect(reducers).toContain(name);
     }
   });

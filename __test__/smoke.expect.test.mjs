@@ -16,22 +16,30 @@ describe('envelopes', () => {
     expect(envelopeProblems(frames)).toEqual([]);
   });
 
-  it('names missing members, mismatched ids and events, and ids that do not increase', () => {
+  it('names missing members, mismatched ids and events, and ids that repeat or go back', () => {
     const { payload, ...noPayload } = frame('e-3', 'x.insert').data;
     const problems = envelopeProblems([
       { id: 'e-3', event: 'x.insert', data: noPayload },
       frame('e-6', 'x.update', { id: 'e-7' }),
       frame('e-9', 'x.delete', { event: 'x.insert' }),
       frame('e-9', 'x.insert'),
+      frame('e-8', 'x.insert'),
       frame('e-12', 'x.insert', { schema_version: '1' }),
     ]);
     expect(problems).toEqual([
       'frame 0 (x.insert): the envelope lacks payload',
       'frame 1 (x.update): envelope id "e-7" differs from the SSE id "e-6"',
       'frame 2 (x.delete): envelope event "x.insert" differs from the SSE event',
-      'frame 3 (x.insert): id e-9 does not increase (after position 9)',
-      'frame 4 (x.insert): schema_version is not an integer',
+      'frame 3 (x.insert): id e-9 repeats',
+      'frame 4 (x.insert): id e-8 does not increase (after position 9)',
+      'frame 5 (x.insert): schema_version is not an integer',
     ]);
+  });
+
+  it('takes database ids, which count within their transaction', () => {
+    const ids = ['e-301', 'e-302', 'tab-0', 'tab-3', 'tcd-0', 'tcd-2'];
+    expect(envelopeProblems(ids.map((id) => frame(id, 'x.insert')))).toEqual([]);
+    expect(envelopeProblems(['tab-3', 'tab-0'].map((id) => frame(id, 'x.insert')))).toEqual(['frame 1 (x.insert): id tab-0 does not increase (after position 3)']);
   });
 });
 

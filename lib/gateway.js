@@ -93,7 +93,19 @@ class Gateway {
     const handle = await awaitNative(() => native.connectGateway(optionsJson, tokenFunction, logFunctionOf(onLog)));
     if (verifier instanceof native.NativeTokenBroker) handle.setUserCallBroker(verifier);
     else if (verifier instanceof native.NativeTokenVerifier) handle.setUserCallVerifier(verifier);
-    return new Gateway(handle);
+    const gateway = new Gateway(handle);
+    // With relay options the relay starts now, not at the first stream: its log then holds every
+    // transaction since connect, so a stream another replica served resumes here (docs/scaling.md), and
+    // a bad option (e.g. `revocations`) fails the connect instead of the first stream.
+    if (options.relay !== undefined) {
+      try {
+        gateway.#hub();
+      } catch (e) {
+        await gateway.close();
+        throw e;
+      }
+    }
+    return gateway;
   }
 
   /** This connection's SpacetimeDB identity, 64 hex characters (as SpacetimeDB prints it). */

@@ -179,6 +179,9 @@ export interface StreamLimits {
   overflow?: 'resync' | 'close';
 }
 
+/** The `relay` options of `Gateway.connect`. Giving them (even `{}`) starts the relay at connect instead of at
+ * the first `stream()` / `snapshot()`: its log then covers every transaction since connect, which a gateway
+ * replica needs to resume streams another replica served. */
 export interface RelayOptions extends StreamLimits {
   /** Events kept for resuming after `Last-Event-ID` (and after `snapshot()`'s `lastEventId`). Default 10000. */
   logCapacity?: number;
@@ -194,6 +197,27 @@ export interface RelayOptions extends StreamLimits {
    * snapshots are under way. Default 262144.
    */
   snapshotBytesPerTake?: number;
+  /**
+   * A module table of revoke requests that every gateway replica subscribed to it applies: when a row
+   * arrives, each replica ends its own matching streams with `revoked` (before any change of the same
+   * transaction reaches them), so one `revoke` reaches the streams on every replica. Values are column
+   * names; a row matches like a `revoke` selector (every non-empty column must match; a row naming nobody
+   * ends nothing). Subscribe to the table. See docs/scaling.md.
+   */
+  revocations?: RevocationTable;
+}
+
+/** The `revocations` relay option: a table and which of its columns say what (column names). */
+export interface RevocationTable {
+  table: string;
+  /** The column holding the user (`principal.sub`). */
+  sub?: string;
+  /** The column holding the lowercase hex SHA-256 of the session id (`principal.sid`) — never the id itself. */
+  sidSha256?: string;
+  /** The column holding the tenant. */
+  tenantId?: string;
+  /** The column holding the `revoked` frame's reason (default `'revoked'`). */
+  reason?: string;
 }
 
 /** Column equalities per table: `{ document: { owner: '…' } }`. */

@@ -20,6 +20,8 @@ export function label(frame) {
 
 /** `k` of an id `<epoch>-<k>`. */
 export const idK = (id) => BigInt(id.slice(id.lastIndexOf('-') + 1));
+/** What an id's position counts from: its transaction (database ids, `t…`) or its process (local ids). */
+export const idPrefix = (id) => id.slice(0, id.lastIndexOf('-'));
 
 /**
  * Connects to an SSE endpoint. `client.frames` fills as frames arrive (each with `at`, the arrival time
@@ -114,6 +116,8 @@ export class StreamModel {
   pending = null;
   resyncing = false;
   lastK = -1n;
+  lastPrefix = undefined;
+  lastId = undefined;
   seen = 0;
   ended = undefined;
 
@@ -126,9 +130,12 @@ export class StreamModel {
   #one(f) {
     if (this.ended) throw new Error(`a frame after the end: ${label(f)}`);
     if (f.id !== undefined) {
+      // Ids of one transaction (database ids) or one process (local ids) count up; others only differ.
       const k = idK(f.id);
-      if (k <= this.lastK) throw new Error(`ids went back: ${this.lastK} then ${k}`);
-      this.lastK = k;
+      const prefix = idPrefix(f.id);
+      if (f.id === this.lastId) throw new Error(`an id twice: ${f.id}`);
+      if (prefix === this.lastPrefix && k <= this.lastK) throw new Error(`ids went back: ${this.lastId} then ${f.id}`);
+      [this.lastK, this.lastPrefix, this.lastId] = [k, prefix, f.id];
     }
     if (f.data === undefined) return;
     const p = f.data.payload;

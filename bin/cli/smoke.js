@@ -96,7 +96,7 @@ async function runSteps(plan, steps, report, closers) {
     const ended = sse.frames.find((f) => f.event === 'revoked' || f.event === 'closed');
     if (ended) problems.push(`the stream ended: ${ended.event} (${ended.data.payload.reason})`);
     if (problems.length) throw expectationFailure('envelopes', problems);
-    return Steps.detail(null, `${sse.frames.filter((f) => f.data).length} frames, ids increasing`);
+    return Steps.detail(null, `${sse.frames.filter((f) => f.data).length} frames, ids in order`);
   });
 }
 

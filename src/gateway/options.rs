@@ -50,8 +50,9 @@ const RECONNECT_KEYS: [&str; 7] =
 /// `verifier` is a handle the JS layer takes out before the options cross; it is named here so the list
 /// of known options is the one users see.
 const USER_CALL_KEYS: [&str; 5] = ["via", "maxConnections", "idleTimeoutMs", "verifier", "delegatedTokens"];
-const RELAY_KEYS: [&str; 8] = [
+const RELAY_KEYS: [&str; 9] = [
     "logCapacity",
+    "revocations",
     "maxSnapshotsPerPrincipal",
     "snapshotBytesPerTake",
     "heartbeatMs",

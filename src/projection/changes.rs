@@ -19,6 +19,19 @@ pub struct TransactionMeta {
     /// The batch is not one transaction but the difference between what the gateway held and what a new
     /// connection found (after a reconnect): everything that changed while it was away.
     pub rehydrated: bool,
+    /// The batch is one committed transaction of the database (not a subscription change or a
+    /// rehydration): see [`Commit`].
+    pub commit: Option<Commit>,
+}
+
+/// A committed transaction as every connection subscribed to the same queries receives it: the same row
+/// changes, in the same order relative to the database's other transactions. What lets gateway replicas
+/// name it the same way (the SSE relay's database positions).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Commit {
+    /// The transaction's timestamp when every such connection receives it (v1 full updates). `None` on
+    /// v2/v3, where only the caller's own result carries one.
+    pub shared_timestamp_micros: Option<i64>,
 }
 
 /// The changes one table saw in one transaction.
@@ -48,4 +61,9 @@ pub struct Transaction {
 /// for writing: it must not block, and must not read the projection through the session.
 pub trait ChangeSink: Send + Sync {
     fn on_transaction(&self, tx: &Transaction);
+
+    /// The gateway may have missed transactions: a new connection replaced a lost one, and the batch that
+    /// follows (`rehydrated`, possibly empty and then not told) is a difference, not the transactions.
+    /// Called on the session task, before that batch.
+    fn on_gap(&self) {}
 }

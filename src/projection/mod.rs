@@ -253,7 +253,7 @@ mod index;
 #[cfg(test)]
 mod ingest_bench;
 
-pub use changes::{ChangeSink, TableChanges, TableEvents, Transaction, TransactionMeta};
+pub use changes::{ChangeSink, Commit, TableChanges, TableEvents, Transaction, TransactionMeta};
 
 #[cfg(test)]
 pub(crate) mod tests;

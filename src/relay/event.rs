@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use bytes::Bytes;
 
 use super::frame::{json_field, write_frame, Envelope};
-use super::ids::{event_k, IdPrefix};
+use super::ids::{event_k, Anchor, IdPrefix};
 use super::snapshot::Voice;
 use super::tables::{RelayTable, TenantScope};
 use crate::codec::schema::TableDef;
@@ -97,6 +97,8 @@ impl FrameKey {
 
 pub struct Event {
     pub seq: u64,
+    /// The committed transaction the event belongs to (its ids are database ids), if any.
+    pub anchor: Option<Anchor>,
     pub table: Arc<RelayTable>,
     /// The row before the change (updates and deletes).
     pub old: Option<RowImage>,
@@ -107,14 +109,14 @@ pub struct Event {
 }
 
 impl Event {
-    pub fn new(seq: u64, table: Arc<RelayTable>, change: &RowChange) -> Event {
+    pub fn new(seq: u64, anchor: Option<Anchor>, table: Arc<RelayTable>, change: &RowChange) -> Event {
         let image = |row: &Row| Some(RowImage::new(&table.def, row.clone()));
         let (old, new) = match change {
             RowChange::Insert { row } => (None, image(row)),
             RowChange::Update { old, new } => (image(old), image(new)),
             RowChange::Delete { row } => (image(row), None),
         };
-        Event { seq, table, old, new, frames: Mutex::new(Vec::new()) }
+        Event { seq, anchor, table, old, new, frames: Mutex::new(Vec::new()) }
     }
 
     /// The tenant column bytes of the old and new rows (for finding candidate streams).
@@ -157,7 +159,7 @@ impl Event {
             TenantScope::Column(c) => json_field(row_json, &def.columns[c].name).unwrap_or(b"null"),
             _ => b"null",
         };
-        let id = voice.prefix.id(event_k(self.seq));
+        let id = voice.prefix.id_at(event_k(self.seq), self.anchor);
         let event = format!("{}.{}", def.name, view.op());
         let mut out = Vec::with_capacity(row_json.len() * 2 + 200);
         let envelope = Envelope {

@@ -3,7 +3,8 @@
 //! queues with an explicit slow-client policy, revocation and narrowing, heartbeats, and the SSE bytes
 //! themselves. Everything here is plain Rust; `bindings::relay` only converts.
 //!
-//! - [`ids`]: event ids and what a `Last-Event-ID` means;
+//! - [`ids`]: event ids and what a `Last-Event-ID` means; [`positions`]: database ids, the same on
+//!   every replica;
 //! - [`log`]: the ring of recent events;
 //! - [`tables`]: which tables have a tenant column, which are shared;
 //! - [`selection`]: what one stream may see;
@@ -13,7 +14,8 @@
 //!   parsing; [`read`]: rows and a resume id for server rendering;
 //! - [`take`]: the layout of a take's buffer (what `lib/stream.js` reads);
 //! - [`source`]: where the projection is read; [`timer`]: the heartbeat task;
-//! - [`watch`]: `revokeOn`, streams that end in commit order when their authorization rows change.
+//! - [`watch`]: `revokeOn`, streams that end in commit order when their authorization rows change;
+//!   [`revocations`]: revoke requests published through a module table, applied by every replica.
 
 pub mod admission;
 pub mod event;
@@ -21,9 +23,11 @@ pub mod frame;
 pub mod ids;
 pub mod log;
 pub mod options;
+pub mod positions;
 pub mod read;
 #[allow(clippy::module_inception)]
 pub mod relay;
+pub mod revocations;
 pub mod selection;
 pub mod shared;
 pub mod snapshot;

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::admission::SnapshotLimits;
 use super::relay::{RelayConfig, Selector, StreamDefaults};
+use super::revocations::RevocationOptions;
 use super::selection::{SelectionRequest, Tenant};
 use super::stream::{OverflowPolicy, Principal, QueueLimits, StreamSettings};
 use super::tables::TenantColumns;
@@ -111,8 +112,14 @@ fn defaults_from(map: &Map<String, Value>, defaults: &StreamDefaults) -> Result<
 /// maxSnapshotsPerPrincipal?, snapshotBytesPerTake?, heartbeatMs?, retryMs?, maxQueueEvents?,
 /// maxQueueBytes?, overflow? }`.
 pub fn parse_relay_config(text: &str) -> Result<RelayConfig> {
-    let mut known =
-        vec!["tenantColumn", "sharedTables", "logCapacity", "maxSnapshotsPerPrincipal", "snapshotBytesPerTake"];
+    let mut known = vec![
+        "tenantColumn",
+        "sharedTables",
+        "logCapacity",
+        "maxSnapshotsPerPrincipal",
+        "snapshotBytesPerTake",
+        "revocations",
+    ];
     known.extend(LIMIT_KEYS);
     relay_config_from(&object(text, "relay options", &known)?)
 }
@@ -154,6 +161,7 @@ pub fn relay_config_from(map: &Map<String, Value>) -> Result<RelayConfig> {
             bytes_per_take: integer(map, "snapshotBytesPerTake", 64 << 10, 1 << 32)?
                 .map_or(base.snapshots.bytes_per_take, |n| n as usize),
         },
+        revocations: get(map, "revocations").map(RevocationOptions::parse).transpose()?,
     })
 }
 
@@ -269,6 +277,7 @@ pub fn parse_selector(text: &str) -> Result<Selector> {
         sub: string(&map, "sub")?,
         sid: string(&map, "sid")?,
         tenant: get(&map, "tenantId").map(Tenant::key_of).transpose()?,
+        sid_sha256: None,
     };
     if selector == Selector::default() {
         return Err(invalid("the selector must name a stream: { streamId }, { sub }, { sid } or { tenantId }"));

@@ -19,8 +19,10 @@ use serde_json::{Map, Value};
 
 use super::admission::SnapshotLimits;
 use super::event::Event;
-use super::ids::{event_k, id_k, parse_last_event_id, ResumePoint, ResyncReason};
+use super::ids::{event_k, read_id, resume_point, Anchor, ResumePoint, ResyncReason};
 use super::ids::{snapshot_complete_k, Epoch};
+use super::positions::{change_digest, content_digest, tx_key};
+use super::revocations::{sid_sha256, RevocationOptions, Revocations};
 use super::selection::{Selection, SelectionRequest};
 use super::shared::SnapshotCounters;
 use super::snapshot::collect_rows;
@@ -68,6 +70,8 @@ pub struct RelayConfig {
     pub log_capacity: usize,
     pub defaults: StreamDefaults,
     pub snapshots: SnapshotLimits,
+    /// A table of revoke requests every replica applies (see [`super::revocations`]).
+    pub revocations: Option<RevocationOptions>,
 }
 
 impl Default for RelayConfig {
@@ -78,6 +82,7 @@ impl Default for RelayConfig {
             log_capacity: 10_000,
             defaults: StreamDefaults::default(),
             snapshots: SnapshotLimits::default(),
+            revocations: None,
         }
     }
 }
@@ -88,13 +93,15 @@ pub struct Selector {
     pub stream_id: Option<u32>,
     pub sub: Option<String>,
     pub sid: Option<String>,
+    /// The lowercase hex SHA-256 of a session id (revocation rows: [`super::revocations`]).
+    pub sid_sha256: Option<String>,
     /// A tenant as [`super::selection::Tenant::key`].
     pub tenant: Option<String>,
 }
 
 impl Selector {
     fn is_empty(&self) -> bool {
-        self.stream_id.is_none() && self.sub.is_none() && self.sid.is_none() && self.tenant.is_none()
+        self == &Selector::default()
     }
 
     pub(super) fn matches(&self, stream: &Stream) -> bool {
@@ -102,6 +109,10 @@ impl Selector {
         self.stream_id.is_none_or(|id| id == stream.id)
             && self.sub.as_ref().is_none_or(|sub| principal.sub.as_ref() == Some(sub))
             && self.sid.as_ref().is_none_or(|sid| principal.sid.as_ref() == Some(sid))
+            && self
+                .sid_sha256
+                .as_ref()
+                .is_none_or(|digest| principal.sid.as_deref().map(sid_sha256).as_ref() == Some(digest))
             && self.tenant.as_ref().is_none_or(|key| stream.selection().tenant().is_some_and(|t| &t.key == key))
     }
 }
@@ -143,6 +154,7 @@ pub struct ViewRows {
 pub struct Relay {
     epoch: Epoch,
     tables: RelayTables,
+    revocations: Option<Revocations>,
     defaults: StreamDefaults,
     limits: SnapshotLimits,
     source: Arc<dyn ProjectionSource>,
@@ -169,9 +181,11 @@ impl Relay {
             }
         });
         indexed?;
+        let revocations = config.revocations.as_ref().map(|r| Revocations::resolve(&tables, r)).transpose()?;
         Ok(Relay {
             epoch: Epoch::random(),
             tables,
+            revocations,
             defaults: config.defaults,
             limits: config.snapshots,
             source,
@@ -236,11 +250,17 @@ impl Relay {
         let id = st.next_id;
         st.next_id += 1;
         let mut stream = Stream::new(id, selection, settings, &self.epoch, Instant::now());
-        let resume = last_event_id.map(|text| parse_last_event_id(text, stream.prefix(), &self.epoch));
-        // Ids of this epoch up to the head were really issued: the stream continues above them.
-        if let Some(k) = last_event_id.and_then(|text| id_k(text, &self.epoch)).filter(|k| k / 3 <= st.log.head()) {
-            stream.last_k = k;
-        }
+        let resume = last_event_id.map(|text| match read_id(text, &self.epoch) {
+            None => ResumePoint::Resync(ResyncReason::UnknownEventId),
+            Some((position, fingerprint)) => {
+                let local_k = st.local_k(position);
+                // Positions up to the head were really issued: the stream continues above them.
+                if let Some(&k) = local_k.as_ref().ok().filter(|k| **k / 3 <= st.log.head()) {
+                    stream.last_k = k;
+                }
+                resume_point(fingerprint, stream.prefix(), local_k)
+            }
+        });
         // In a block: the replay iterator borrows the log until it is dropped.
         let owed = {
             let replay = match resume {
@@ -372,11 +392,12 @@ impl Relay {
         self.source.read(&mut |projection| {
             let st = self.state.lock().unwrap();
             if !st.closed {
-                read = Ok((st.log.head(), collect_rows(projection, &self.tables, &selection)));
+                let head = st.log.head();
+                read = Ok((head, st.positions.anchor_of(head), collect_rows(projection, &self.tables, &selection)));
             }
         });
-        let (position, tables) = read?;
-        let last_event_id = prefix_of(&self.epoch, &selection, principal).id(snapshot_complete_k(position));
+        let (position, anchor, tables) = read?;
+        let last_event_id = prefix_of(&self.epoch, &selection, principal).id_at(snapshot_complete_k(position), anchor);
         Ok(ViewRows { tables, selection, last_event_id })
     }
 
@@ -529,7 +550,55 @@ impl Relay {
     }
 }
 
+impl Relay {
+    /// Logs the relayed changes of `tx` as events. A committed transaction's events get its key (see
+    /// [`super::positions`]) and are logged in the order of their digests, so that every replica holds
+    /// them in the same order.
+    fn log_transaction(&self, st: &mut State, tx: &Transaction) -> Vec<Arc<Event>> {
+        let mut changes: Vec<_> = tx
+            .tables
+            .iter()
+            .filter_map(|t| self.tables.get(&t.table.name).map(|table| (table, &t.changes)))
+            .flat_map(|(table, changes)| changes.iter().map(move |change| (table, change)))
+            .collect();
+        let first = st.log.next_seq();
+        let mut keyed = None;
+        if let (Some(commit), false) = (&tx.meta.commit, changes.is_empty()) {
+            let mut digested: Vec<_> = changes
+                .into_iter()
+                .map(|(table, change)| (change_digest(table.name(), change), table, change))
+                .collect();
+            digested.sort_unstable_by_key(|d| d.0);
+            let digests: Vec<_> = digested.iter().map(|d| d.0).collect();
+            let content = content_digest(&digests);
+            keyed = Some((tx_key(st.positions.previous(), commit, &content), content));
+            changes = digested.into_iter().map(|(_, table, change)| (table, change)).collect();
+        }
+        let anchor = keyed.map(|(key, _)| Anchor { key, first });
+        let events: Vec<_> = changes
+            .into_iter()
+            .map(|(table, change)| {
+                let event = Arc::new(Event::new(st.log.next_seq(), anchor, table.clone(), change));
+                st.log.push(Some(event.clone()));
+                event
+            })
+            .collect();
+        if let Some((key, content)) = keyed {
+            st.positions.record(key, first, st.log.head(), content);
+        }
+        // Keys are kept beyond the log's reach (twice as far, and at least 1,024 events), so that a
+        // position that just left the log is a `gap`, not an unknown id.
+        let reach = 2 * st.log.len() as u64 + 1024;
+        st.positions.evict_before(st.log.head().saturating_sub(reach));
+        events
+    }
+}
+
 impl ChangeSink for Relay {
+    fn on_gap(&self) {
+        self.state.lock().unwrap().positions.forget();
+    }
+
     fn on_transaction(&self, tx: &Transaction) {
         // Event-table rows (v2/v3) arrive in batches without changes: not relayed to SSE streams (yet).
         if tx.tables.is_empty() {
@@ -539,17 +608,17 @@ impl ChangeSink for Relay {
         if st.closed {
             return;
         }
-        let mut events = Vec::new();
-        for table_changes in &tx.tables {
-            let Some(table) = self.tables.get(&table_changes.table.name) else { continue };
-            for change in &table_changes.changes {
-                let event = Arc::new(Event::new(st.log.next_seq(), table.clone(), change));
-                st.log.push(Some(event.clone()));
-                events.push(event);
+        let events = self.log_transaction(&mut st, tx);
+        // Authorization first: a stream revoked, or whose authorization rows changed, by this transaction
+        // gets none of it.
+        let mut woke = false;
+        for (selector, reason) in self.revocations.iter().flat_map(|r| r.requests(&events)) {
+            for id in st.matching(&selector) {
+                st.end_revoked(id, &reason);
+                woke = true;
             }
         }
-        // Authorization first: a stream whose authorization rows this transaction changed gets none of it.
-        let mut woke = st.fire_watches(&events);
+        woke |= st.fire_watches(&events);
         for event in events {
             for id in st.candidates(&event) {
                 let stream = st.streams.get_mut(&id).expect("candidates are open streams");

@@ -222,13 +222,9 @@ impl Selection {
         Ok(next)
     }
 
-    /// A fingerprint of the selection, the same for equal selections (within one process).
+    /// A fingerprint of the selection, the same for equal selections (in every gateway process).
     pub fn fingerprint(&self) -> u32 {
-        use std::hash::{Hash, Hasher};
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        self.hash(&mut hasher);
-        let h = hasher.finish();
-        (h ^ (h >> 32)) as u32
+        super::ids::fingerprint(self)
     }
 
     pub fn tenant(&self) -> Option<&Tenant> {

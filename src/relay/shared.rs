@@ -25,7 +25,7 @@ use bytes::Bytes;
 
 use super::event::Event;
 use super::frame::{write_frame, Envelope};
-use super::ids::snapshot_started_k;
+use super::ids::{snapshot_started_k, Anchor};
 use super::log::EventLog;
 use super::selection::Selection;
 use super::snapshot::{collect_rows, write_rows, CHUNK_BYTES, CHUNK_ROWS};
@@ -89,6 +89,8 @@ struct Kept {
 /// The rows of one view at one log position, and their rows frames as far as they are kept.
 pub struct SnapshotRows {
     position: u64,
+    /// The committed transaction that ends at `position`, if any: the `end` frame's id names it.
+    anchor: Option<Anchor>,
     selection: Selection,
     schema_version: u32,
     /// The envelope's `act` member of the streams of this view (`principal.act`).
@@ -106,12 +108,13 @@ impl SnapshotRows {
         tables: &RelayTables,
         view: (Selection, u32, Option<&[u8]>),
         position: u64,
+        anchor: Option<Anchor>,
         counters: Arc<SnapshotCounters>,
     ) -> SnapshotRows {
         let (selection, schema_version, act_json) = view;
         let tables = collect_rows(projection, tables, &selection);
         let act_json = act_json.map(Box::from);
-        SnapshotRows { position, selection, schema_version, act_json, tables, kept: Mutex::default(), counters }
+        SnapshotRows { position, anchor, selection, schema_version, act_json, tables, kept: Mutex::default(), counters }
     }
 
     /// Whether this is the snapshot of the view of `selection` written with `act_json`.
@@ -121,6 +124,10 @@ impl SnapshotRows {
 
     pub fn position(&self) -> u64 {
         self.position
+    }
+
+    pub fn anchor(&self) -> Option<Anchor> {
+        self.anchor
     }
 
     pub fn table_names(&self) -> impl Iterator<Item = &str> {

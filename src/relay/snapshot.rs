@@ -194,7 +194,7 @@ impl Snapshot {
                 }
                 Stage::End => {
                     self.stage = Stage::Done;
-                    let id = voice.prefix.id(snapshot_complete_k(position));
+                    let id = voice.prefix.id_at(snapshot_complete_k(position), self.rows.anchor());
                     return Some(voice.snapshot(Some(&id), |out| out.extend_from_slice(b"{\"phase\":\"end\"}")));
                 }
                 Stage::Done => return None,

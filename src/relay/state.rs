@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use super::admission::{Slots, SnapshotLimits};
 use super::event::Event;
-use super::ids::{snapshot_started_k, ResyncReason};
+use super::ids::{snapshot_started_k, IdPosition, ResyncReason};
 use super::log::EventLog;
+use super::positions::Positions;
 use super::shared::{SharedSnapshots, SnapshotCounters, SnapshotRows};
 use super::stream::Stream;
 use super::tables::{RelayTables, TenantScope};
@@ -18,6 +19,8 @@ use crate::projection::Projection;
 pub(super) struct State {
     /// `None` entries are barriers (see [`snapshot_position`]).
     pub log: EventLog<Option<Arc<Event>>>,
+    /// The committed transactions of the log, by key (database ids).
+    pub positions: Positions,
     pub streams: HashMap<u32, Stream>,
     /// Tenant streams by each encoding of their tenant (see [`super::selection::Selection::tenant_encodings`]).
     by_tenant: HashMap<Box<[u8]>, Vec<u32>>,
@@ -47,9 +50,22 @@ pub(super) fn snapshot_position(log: &mut EventLog<Option<Arc<Event>>>, last_k: 
 }
 
 impl State {
+    /// The local position of an id's position: database ids through the keys of the log.
+    pub fn local_k(&self, position: IdPosition) -> Result<u64, ResyncReason> {
+        match position {
+            IdPosition::Local(k) => Ok(k),
+            IdPosition::Database { key, k } => {
+                let (first, last) = self.positions.resolve(key)?;
+                let n = first.checked_add(k / 3).filter(|&n| n <= last).ok_or(ResyncReason::UnknownEventId)?;
+                Ok(3 * n + k % 3)
+            }
+        }
+    }
+
     pub fn new(log_capacity: usize) -> State {
         State {
             log: EventLog::new(log_capacity),
+            positions: Positions::default(),
             streams: HashMap::new(),
             by_tenant: HashMap::new(),
             all_tenants: Vec::new(),
@@ -238,7 +254,8 @@ impl State {
                 None => {
                     let position = snapshot_position(&mut self.log, last_k);
                     let view = (selection.clone(), version, stream.act_json());
-                    let rows = SnapshotRows::collect(projection, tables, view, position, counters.clone());
+                    let anchor = self.positions.anchor_of(position);
+                    let rows = SnapshotRows::collect(projection, tables, view, position, anchor, counters.clone());
                     let rows = Arc::new(rows);
                     self.shared.insert(rows.clone());
                     rows

@@ -71,13 +71,7 @@ impl Principal {
 pub(super) fn prefix_of(epoch: &Epoch, selection: &Selection, principal: &Principal) -> IdPrefix {
     let fingerprint = match &principal.act {
         None => selection.fingerprint(),
-        Some(act) => {
-            use std::hash::{Hash, Hasher};
-            let mut hasher = std::collections::hash_map::DefaultHasher::new();
-            (selection.fingerprint(), act).hash(&mut hasher);
-            let h = hasher.finish();
-            (h ^ (h >> 32)) as u32
-        }
+        Some(act) => super::ids::fingerprint(&(selection.fingerprint(), act)),
     };
     IdPrefix::new(epoch, fingerprint)
 }

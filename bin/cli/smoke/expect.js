@@ -1,20 +1,24 @@
 'use strict';
-// What `smoke` asserts about SSE frames: the envelope of every frame, ids strictly increasing, the
+// What `smoke` asserts about SSE frames: the envelope of every frame, ids in order and never repeated, the
 // expected event of a call, and — for `--simulate` — that every call's event arrived exactly once.
 // Pure functions: each returns problems as strings (empty: all good).
 
 const ENVELOPE_KEYS = ['event', 'id', 'tenant_id', 'schema_version', 'payload'];
 
-/** `k` of an event id `<prefix>-<k>`, or null. */
+/** An event id `<prefix>-<k>` as `{ prefix, k }`, or null. */
 function positionOf(id) {
-  const m = /-(\d+)$/.exec(id ?? '');
-  return m ? BigInt(m[1]) : null;
+  const m = /^(.*)-(\d+)$/.exec(id ?? '');
+  return m ? { prefix: m[1], k: BigInt(m[2]) } : null;
 }
 
-/** Problems with the envelopes of `frames`: missing members, `id` unlike the SSE id, ids not increasing. */
+/**
+ * Problems with the envelopes of `frames`: missing members, `id` unlike the SSE id, ids out of order. Ids
+ * count up within one prefix (a transaction's database ids, or a process's local ids) and never repeat.
+ */
 function envelopeProblems(frames) {
   const problems = [];
-  let last = -1n;
+  let last = null;
+  const seen = new Set();
   for (const [i, frame] of frames.entries()) {
     if (frame.data === undefined) continue;
     const where = `frame ${i} (${frame.event})`;
@@ -24,10 +28,13 @@ function envelopeProblems(frames) {
     if ((frame.data.id ?? undefined) !== frame.id) problems.push(`${where}: envelope id ${JSON.stringify(frame.data.id)} differs from the SSE id ${JSON.stringify(frame.id)}`);
     if (!Number.isInteger(frame.data.schema_version)) problems.push(`${where}: schema_version is not an integer`);
     if (frame.id !== undefined) {
-      const k = positionOf(frame.id);
-      if (k === null) problems.push(`${where}: id ${frame.id} has no position`);
-      else if (k <= last) problems.push(`${where}: id ${frame.id} does not increase (after position ${last})`);
-      else last = k;
+      const position = positionOf(frame.id);
+      if (position === null) problems.push(`${where}: id ${frame.id} has no position`);
+      else if (seen.has(frame.id)) problems.push(`${where}: id ${frame.id} repeats`);
+      else if (last !== null && position.prefix === last.prefix && position.k <= last.k) {
+        problems.push(`${where}: id ${frame.id} does not increase (after position ${last.k})`);
+      } else last = position;
+      seen.add(frame.id);
     }
   }
   return problems;

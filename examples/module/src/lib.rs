@@ -446,6 +446,68 @@ pub fn map_actor(ctx: &ReducerContext, actor: String, identity: Identity) -> Res
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Revoking SSE streams on every gateway replica (docs/scaling.md): the gateways subscribe to this table
+// (relay option `revocations`) and each ends its own matching streams when a row arrives.
+// ---------------------------------------------------------------------------------------------------
+
+/// A revoke request. Empty strings match anything; at least one of user, session, tenant is given.
+/// Private: only the owner reads it — the gateways must connect as the owner — and it holds no session
+/// id, only its SHA-256.
+#[table(name = stream_revocation)]
+pub struct StreamRevocation {
+    #[primary_key]
+    #[auto_inc]
+    pub id: u64,
+    /// The app user (token `sub`) whose streams end.
+    pub user_id: String,
+    /// Lowercase hex SHA-256 of the app session id whose streams end.
+    pub session_sha256: String,
+    pub tenant_id: String,
+    /// The `revoked` frame's reason.
+    pub reason: String,
+    pub at: Timestamp,
+}
+
+/// How long requests stay: a gateway that reconnects within this time still applies what it missed.
+const REVOCATION_KEEP_MICROS: i64 = 10 * 60 * 1_000_000;
+
+/// Publishes a revoke request to every gateway (the owner or a trusted gateway), and drops requests older
+/// than ten minutes.
+#[reducer]
+pub fn revoke_streams(
+    ctx: &ReducerContext,
+    user_id: String,
+    session_sha256: String,
+    tenant_id: String,
+    reason: String,
+) -> Result<(), String> {
+    if require_owner(ctx, "revoke streams").is_err() && !is_trusted_gateway(ctx, ctx.sender) {
+        return Err("only the database owner or a trusted gateway may revoke streams".into());
+    }
+    if user_id.is_empty() && session_sha256.is_empty() && tenant_id.is_empty() {
+        return Err("name a user, a session or a tenant: an empty request would end every stream".into());
+    }
+    let digest_ok = session_sha256.is_empty()
+        || (session_sha256.len() == 64 && session_sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+    if !digest_ok {
+        return Err("session_sha256 must be 64 lowercase hex digits (the SHA-256 of the session id)".into());
+    }
+    let now = ctx.timestamp.to_micros_since_unix_epoch();
+    let expired: Vec<u64> = ctx
+        .db
+        .stream_revocation()
+        .iter()
+        .filter(|r| now - r.at.to_micros_since_unix_epoch() > REVOCATION_KEEP_MICROS)
+        .map(|r| r.id)
+        .collect();
+    for id in expired {
+        ctx.db.stream_revocation().id().delete(id);
+    }
+    ctx.db.stream_revocation().insert(StreamRevocation { id: 0, user_id, session_sha256, tenant_id, reason, at: ctx.timestamp });
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Mirroring an app's organizations (e.g. Better Auth's): the app owns tenants and memberships, a trusted
 // gateway keeps these tables in step from the app's hooks (spacetime-gateway/better-auth).
 // ---------------------------------------------------------------------------------------------------

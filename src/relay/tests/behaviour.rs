@@ -103,7 +103,7 @@ fn event_frames_are_encoded_once_per_view_and_shared() {
 
     let table = h.relay.tables().get("document").unwrap().clone();
     let change = RowChange::Insert { row: Row::from(&doc(&h.schema, 9, "a", "x")[..]) };
-    let event = Event::new(7, table, &change);
+    let event = Event::new(7, None, table, &change);
     let prefix = IdPrefix::new(h.relay.epoch(), 1);
     let voice = |prefix, schema_version, act_json| Voice { prefix, tenant_json: b"\"a\"", schema_version, act_json };
     let (first, again) =

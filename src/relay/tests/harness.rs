@@ -1,5 +1,6 @@
 //! The test harness: a projection, a relay over it, transactions, and a client model per stream.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
@@ -9,7 +10,7 @@ use serde_json::{json, Value};
 use crate::codec::schema::Schema;
 use crate::codec::tests::reference_schema;
 use crate::projection::Projection;
-use crate::projection::{ChangeSink, TableChanges, Transaction, TransactionMeta};
+use crate::projection::{ChangeSink, Commit, TableChanges, Transaction, TransactionMeta};
 use crate::relay::ids::Epoch;
 use crate::relay::options::{parse_relay_config, parse_stream_options};
 use crate::relay::{Relay, RelayConfig, Wake};
@@ -30,6 +31,9 @@ pub struct Harness {
     pub projection: Arc<RwLock<Projection>>,
     pub relay: Relay,
     pub wakes: Arc<CountingWaker>,
+    /// What [`Harness::tx`] says of its transactions: `None`, a subscription change (local ids);
+    /// `Some`, a committed transaction (database ids).
+    pub commit: Cell<Option<Commit>>,
 }
 
 /// A `document` row: id, tenant, title (the other columns fixed).
@@ -44,7 +48,7 @@ pub fn tenant_row(schema: &Schema, id: &str, name: &str) -> Vec<u8> {
     encode_row(schema, "tenant", &values)
 }
 
-fn encode_row(schema: &Schema, table: &str, values: &[Value]) -> Vec<u8> {
+pub fn encode_row(schema: &Schema, table: &str, values: &[Value]) -> Vec<u8> {
     let def = schema.table(table).unwrap();
     values.iter().enumerate().flat_map(|(i, v)| def.encode_column_value(i, v).unwrap()).collect()
 }
@@ -67,7 +71,7 @@ impl Harness {
         let relay = Relay::new(&schema, config, projection.clone()).unwrap().with_epoch(Epoch::fixed("0000000e90c1"));
         let wakes = Arc::new(CountingWaker(AtomicUsize::new(0)));
         relay.set_waker(Some(wakes.clone()));
-        Harness { schema, projection, relay, wakes }
+        Harness { schema, projection, relay, wakes, commit: Cell::new(None) }
     }
 
     /// Applies one transaction like the session: projection and relay under the write lock.
@@ -82,7 +86,8 @@ impl Harness {
             }
         }
         if !tables.is_empty() {
-            self.relay.on_transaction(&Transaction { meta: TransactionMeta::default(), tables, events: Vec::new() });
+            let meta = TransactionMeta { commit: self.commit.get(), ..Default::default() };
+            self.relay.on_transaction(&Transaction { meta, tables, events: Vec::new() });
         }
     }
 
@@ -253,7 +258,7 @@ pub fn parse_frames(bytes: &[u8]) -> Vec<Frame> {
     frames
 }
 
-/// `k` of an id (`<epoch>-<k>`).
+/// `k` of an id (`<prefix>-<k>`).
 pub fn id_k(id: &str) -> u64 {
     id.rsplit_once('-').unwrap().1.parse().unwrap()
 }
@@ -283,7 +288,10 @@ impl Client {
         self.frames_seen += 1;
         if let Some(id) = frame.id() {
             if let Some(last) = &self.last_id {
-                assert!(id_k(id) > id_k(last), "ids must increase: {last} then {id}");
+                // Ids of one transaction (or of the local form) count up; across transactions they differ.
+                let prefix = |id: &str| id.rsplit_once('-').unwrap().0.to_string();
+                assert!(prefix(id) != prefix(last) || id_k(id) > id_k(last), "ids must increase: {last} then {id}");
+                assert_ne!(id, last, "an id twice");
             }
             self.last_id = Some(id.to_string());
         }

@@ -6,5 +6,7 @@ mod authorization;
 mod behaviour;
 mod harness;
 mod isolation;
+mod replicas;
+mod revocations;
 mod seam;
 mod snapshots;

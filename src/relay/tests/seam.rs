@@ -13,7 +13,7 @@ fn labels(frames: &[Frame]) -> Vec<String> {
 }
 
 /// `gateway.snapshot(options)` as the page sees it: the parsed JSON.
-fn render(h: &Harness, options: &str) -> Value {
+pub(super) fn render(h: &Harness, options: &str) -> Value {
     let options = parse_view_options(options).unwrap();
     let principal = options.principal().unwrap();
     serde_json::from_str(&view_json(&h.relay.read(&options.selection().unwrap(), &principal).unwrap())).unwrap()

@@ -120,7 +120,14 @@ fn a_shared_rows_frame_is_one_buffer() {
     let counters = Arc::new(SnapshotCounters::default());
     let rows = {
         let p = h.projection.read().unwrap();
-        Arc::new(SnapshotRows::collect(&p, tables, (selection.clone(), 1, None), h.relay.head(), counters.clone()))
+        Arc::new(SnapshotRows::collect(
+            &p,
+            tables,
+            (selection.clone(), 1, None),
+            h.relay.head(),
+            None,
+            counters.clone(),
+        ))
     };
     let slots = Slots::default();
     let prefix = IdPrefix::new(h.relay.epoch(), selection.fingerprint());

@@ -5,9 +5,10 @@ use spacetimedb_client_api_messages::websocket::v1 as ws;
 
 use super::Driver;
 use crate::codec::inbound::EventRows;
+use crate::codec::inbound::Protocol;
 use crate::codec::protocol::{self, DatabaseUpdate, ServerMessage};
 use crate::error::{ErrorCode, GatewayError, Result};
-use crate::projection::{Projection, Row, TableChanges, TableEvents, Transaction, TransactionMeta};
+use crate::projection::{Commit, Projection, Row, TableChanges, TableEvents, Transaction, TransactionMeta};
 use crate::session::alignment::TxKey;
 use crate::session::calls::CallOutcome;
 use crate::session::link::LinkId;
@@ -25,15 +26,24 @@ pub(super) fn tx_key(tx: &ws::TransactionUpdate<ws::BsatnFormat>) -> TxKey {
     }
 }
 
-pub(super) fn tx_meta(tx: &ws::TransactionUpdate<ws::BsatnFormat>) -> TransactionMeta {
+/// The facts of a committed transaction received on a link speaking `protocol`.
+pub(super) fn tx_meta(tx: &ws::TransactionUpdate<ws::BsatnFormat>, protocol: Protocol) -> TransactionMeta {
+    let timestamp_micros = tx.timestamp.to_micros_since_unix_epoch();
     TransactionMeta {
-        timestamp_micros: Some(tx.timestamp.to_micros_since_unix_epoch()),
+        timestamp_micros: Some(timestamp_micros),
         // v2/v3 reducer results do not name the reducer (`codec::v2` leaves the name empty).
         reducer: Some(&*tx.reducer_call.reducer_name).filter(|name| !name.is_empty()).map(Into::into),
         caller_identity: Some(tx.caller_identity),
         caller_connection_id: tx.caller_connection_id.none_if_zero(),
         rehydrated: false,
+        // On v2/v3 a full update is the caller's own result; everyone else gets it light, without time.
+        commit: Some(Commit { shared_timestamp_micros: (protocol == Protocol::V1).then_some(timestamp_micros) }),
     }
+}
+
+/// The facts of a light update: a committed transaction, nothing more known.
+pub(super) fn light_meta() -> TransactionMeta {
+    TransactionMeta { commit: Some(Commit::default()), ..Default::default() }
 }
 
 pub(super) fn outcome_of(tx: &ws::TransactionUpdate<ws::BsatnFormat>) -> Result<CallOutcome> {
@@ -160,7 +170,7 @@ impl Driver {
                 let key = tx_key(&tx);
                 if let ws::UpdateStatus::Committed(update) = &tx.status {
                     // Apply first: when a caller's `callReducer` resolves, the projection already holds its writes.
-                    let meta = tx_meta(&tx);
+                    let meta = tx_meta(&tx, self.link_protocol(id));
                     self.apply_and_notify(update, meta.clone());
                     self.events_meta = meta;
                     self.note_applied(Some(key));
@@ -172,7 +182,7 @@ impl Driver {
                 self.evaluate();
             }
             ServerMessage::TransactionUpdateLight(tx) => {
-                self.apply_and_notify(&tx.update, TransactionMeta::default());
+                self.apply_and_notify(&tx.update, light_meta());
                 if let Some(p) = &mut self.preparing {
                     p.alignment.active_applied(None);
                 }

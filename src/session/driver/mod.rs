@@ -29,6 +29,7 @@ use super::connector::{LinkEvent, OpenLink};
 use super::handle::Shared;
 use super::link::LinkId;
 use super::token::TokenSource;
+use crate::codec::inbound::Protocol;
 use crate::error::Result;
 use crate::projection::TransactionMeta;
 
@@ -202,6 +203,11 @@ impl Driver {
             self.close_link(id, reason);
             self.on_link_closed(id, reason);
         }
+    }
+
+    /// The protocol link `id` speaks (v1 for a link already gone: its messages are not applied).
+    fn link_protocol(&self, id: LinkId) -> Protocol {
+        self.shared.links.lock().unwrap().all.get(&id).map_or(Protocol::V1, |link| link.protocol)
     }
 
     fn close_link(&self, id: LinkId, reason: &str) {

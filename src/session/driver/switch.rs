@@ -6,7 +6,7 @@ use std::time::Duration;
 use spacetimedb_client_api_messages::websocket::v1 as ws;
 use tokio::time::Instant;
 
-use super::apply::{apply_update, tx_key, tx_meta};
+use super::apply::{apply_update, light_meta, tx_key, tx_meta};
 use super::{Driver, Purpose};
 use crate::codec::protocol::{DatabaseUpdate, ServerMessage};
 use crate::projection::{Projection, TableChanges, Transaction, TransactionMeta};
@@ -39,8 +39,9 @@ pub(super) struct Preparing {
 
 impl Driver {
     pub(super) fn on_preparing_message(&mut self, message: ServerMessage) {
+        let Some(link) = self.preparing.as_ref().map(|p| p.link) else { return };
+        let protocol = self.link_protocol(link);
         let Some(p) = &mut self.preparing else { return };
-        let link = p.link;
         let snapshot_complete = p.alignment.is_snapshot_complete();
         match message {
             ServerMessage::SubscribeMultiApplied(applied) => {
@@ -59,7 +60,7 @@ impl Driver {
                 }
             },
             ServerMessage::TransactionUpdate(tx) => {
-                let (key, meta) = (tx_key(&tx), tx_meta(&tx));
+                let (key, meta) = (tx_key(&tx), tx_meta(&tx, protocol));
                 if let ws::UpdateStatus::Committed(update) = tx.status {
                     if snapshot_complete {
                         p.alignment.buffer(Some(key), Buffered { meta, update });
@@ -71,7 +72,7 @@ impl Driver {
             }
             ServerMessage::TransactionUpdateLight(tx) => {
                 if snapshot_complete {
-                    p.alignment.buffer(None, Buffered { meta: TransactionMeta::default(), update: tx.update });
+                    p.alignment.buffer(None, Buffered { meta: light_meta(), update: tx.update });
                 } else {
                     apply_update(&mut p.staging, &tx.update);
                 }
@@ -122,6 +123,9 @@ impl Driver {
         {
             let mut projection = self.shared.projection.write().unwrap();
             if rehydrate {
+                for sink in self.shared.sinks.read().unwrap().iter() {
+                    sink.on_gap();
+                }
                 p.staging.copy_indexes_from(&projection);
                 let tables = projection
                     .changes_to(&p.staging)
