@@ -3,9 +3,9 @@
 // itself with Last-Event-ID) and a writer driving reducer calls across tenants. A replica is killed
 // with kill -9 under the write load, or all three are restarted one after the other (SIGTERM: the
 // farewell); every client must end up holding exactly its tenant's rows as the database has them, with
-// no event applied twice or lost on the way. Resyncs are counted per client: on ids that name a process
-// (this branch) every reconnect to another replica resyncs; issue #17's database-derived ids make them
-// resume instead — the separate test at the end asserts that.
+// no event applied twice or lost on the way. Resyncs are counted per client: with the database-derived
+// ids of issue #17 a reconnect to another replica resumes instead of resyncing — the separate test at
+// the end asserts that; the scenarios themselves hold either way (a resync is never wrong, only costly).
 //
 // SSE_CLIENTS (default 1000) sets the client count.
 
@@ -86,7 +86,8 @@ async function settleAndCheck(scenario) {
   console.log(
     `${scenario}: ${CLIENTS} clients, ${stats.committed} transactions (${stats.failed} refused races), ${record.reduce((s, r) => s + r.events, 0)} events applied; ` +
       `${reconnected.length} clients reconnected (${reconnected.reduce((s, r) => s + r.reconnects, 0)} reconnects), ` +
-      `resyncs: ${record.reduce((s, r) => s + r.resyncs.length, 0)} (${[...new Set(record.flatMap((r) => r.resyncs))].join(', ') || 'none'})`,
+      `resyncs: ${record.reduce((s, r) => s + r.resyncs.length, 0)} (${[...new Set(record.flatMap((r) => r.resyncs))].join(', ') || 'none'}; ` +
+      `by replica: ${JSON.stringify(clients.flatMap((c) => c.resyncsAt).reduce((n, name) => ({ ...n, [name]: (n[name] ?? 0) + 1 }), {}))})`,
   );
   return record;
 }
@@ -217,10 +218,10 @@ describe('scripts/replicas.sh', () => {
 });
 
 // Issue #17's database-derived event ids: a client that reconnects to another replica whose log covers
-// its Last-Event-ID resumes there exactly, with no resync. Skipped: on this branch ids still carry a
-// random per-process epoch, which no other replica knows, so every such reconnect resyncs
-// (`unknown_event_id`); branch h17-ids changes that. Needs the scenarios above in the same run.
-describe.skip('resume on any replica (database-derived ids, issue #17)', () => {
+// its Last-Event-ID resumes there exactly, with no resync — after a kill -9, through a rolling restart
+// (each replica's ids come from after the previous one was back: `untilAllLive` between restarts), and
+// on a replica whose gap is older than the id. Needs the scenarios above in the same run.
+describe('resume on any replica (database-derived ids, issue #17)', () => {
   it('no client resynced when it reconnected after a kill -9, during a rolling restart, or to a replica whose gap is older than its id', () => {
     for (const scenario of ['kill', 'rolling', 'afterGap']) {
       expect(outcomes[scenario], `the ${scenario} scenario ran`).toBeDefined();

@@ -210,6 +210,7 @@ export class SseClient {
   problems = [];
   opens = 0; // HTTP responses that opened the stream: 1 + reconnects
   resyncs = [];
+  resyncsAt = []; // the replica that sent each resync
   events = 0;
   lastEventAt = 0;
   replicas = []; // the replica that served each open, from its x-replica header
@@ -252,6 +253,7 @@ export class SseClient {
     on('snapshot', (p) => this.view.snapshot(p));
     on('resync', (p) => {
       this.resyncs.push(p.reason);
+      this.resyncsAt.push(this.replicas.at(-1));
       this.view.resync();
     });
     on('closed', (p) => {

@@ -24,6 +24,10 @@ const gateway = await Gateway.connect({
   database: SPACETIMEDB_DB,
   subscriptions: ['SELECT * FROM document'],
   tenantColumn: 'tenant_id',
+  // Relay options start the relay now rather than at the first stream: its log holds every transaction
+  // from connect on, so the streams of a replica that goes away resume here, even on a replica that has
+  // served nobody yet (one just restarted by a rolling deploy).
+  relay: { logCapacity: 10_000 },
 });
 
 let draining = false;
