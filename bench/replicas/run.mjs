@@ -8,9 +8,10 @@
 // Reported per run: time until every client has caught up (resume: all missed changes; snapshot: the
 // snapshot's end), the replica's CPU seconds over the storm, resyncs, wrong counts.
 //
-// The Last-Event-IDs are read once per tenant just before the missed changes, from the measured replica
-// itself (idsFrom 'same', the default: what database-derived ids, issue #17, let a client bring from any
-// replica) or from a second replica (idsFrom 'other', BENCH_REPLICAS_IDS_FROM=other: the failover as it is).
+// The Last-Event-IDs are the ids of one change per tenant just before the missed ones, as a second
+// replica wrote them (idsFrom 'other', the default: the failover itself — database ids, issue #17, let
+// the measured replica place them) or as the measured replica wrote them (idsFrom 'same',
+// BENCH_REPLICAS_IDS_FROM=same: a resume that needs no database ids, for comparison).
 import http from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +22,7 @@ import { cpuSeconds, memory, resetPeak } from '../fanout/proc.mjs';
 import { forkAsk } from '../lib/ipc.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const REPLICAS_STORM_DEFAULTS = { clients: 1000, tenants: 20, rows: 500, bodyBytes: 500, missed: 10, repeats: 5, capSeconds: 120, idsFrom: 'same' };
+export const REPLICAS_STORM_DEFAULTS = { clients: 1000, tenants: 20, rows: 500, bodyBytes: 500, missed: 10, repeats: 5, capSeconds: 120, idsFrom: 'other' };
 export const REPLICAS_STORM_VARIANTS = [
   { key: 'resume', label: 'resume (Last-Event-ID in the log)' },
   { key: 'snapshot', label: 'snapshot (no usable Last-Event-ID)' },
@@ -29,27 +30,42 @@ export const REPLICAS_STORM_VARIANTS = [
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => console.error('[replicas-storm]', ...a);
 
-/** Reads `GET url` until `done(text)`; resolves the text. */
-function readSse(url, headers, done, timeoutMs = 30_000) {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => {
-        text += chunk;
-        if (done(text)) {
-          req.destroy();
-          resolve(text);
-        }
-      });
+/**
+ * Opens `GET url` (with `headers`); `until(done)` resolves the text so far once `done(text)` holds (or
+ * rejects after 30 s), `close()` ends the request.
+ */
+function openSse(url, headers = {}) {
+  let text = '';
+  const waiters = new Set();
+  const check = () => {
+    for (const w of [...waiters]) {
+      if (w.done(text)) {
+        waiters.delete(w);
+        w.resolve(text);
+      }
+    }
+  };
+  const req = http.get(url, { headers }, (res) => {
+    res.setEncoding('utf8');
+    res.on('data', (chunk) => {
+      text += chunk;
+      check();
     });
-    req.on('error', (e) => (e.code === 'ECONNRESET' ? null : reject(e)));
-    setTimeout(() => {
-      req.destroy();
-      reject(new Error(`${url}: not done within ${timeoutMs} ms`));
-    }, timeoutMs).unref();
   });
+  req.on('error', () => {});
+  return {
+    until: (done) =>
+      new Promise((resolve, reject) => {
+        waiters.add({ done, resolve });
+        check();
+        setTimeout(() => reject(new Error(`${url}: not done within 30 s; got ${text.slice(-300)}`)), 30_000).unref();
+      }),
+    close: () => req.destroy(),
+  };
 }
+
+const CHANGE_ID = /id: (t\S+)\nevent: document\./;
+const changes = (text) => text.split('\nevent: document.').length - 1;
 
 export async function replicasStorm(config) {
   const { uri, module } = config;
@@ -63,30 +79,41 @@ export async function replicasStorm(config) {
   }
   const replica = await startReplica({ SPACETIMEDB_URL: uri, SPACETIMEDB_DB: database, REPLICA_NAME: 'bench-replica' });
   // With idsFrom 'other', the storm's ids come from a second replica: the failover itself (ids that name
-  // the database's transactions, issue #17; ids that name a process make every one of them resync).
+  // the database's transactions, issue #17, resume; ids that named a process made every one resync).
   const source = config.idsFrom === 'other' ? await startReplica({ SPACETIMEDB_URL: uri, SPACETIMEDB_DB: database, REPLICA_NAME: 'bench-source' }) : replica;
   const clients = forkAsk(join(ROOT, 'bench/replicas/clients.mjs'));
   const events = (r, t) => `${r.url}/events?tenant=${t}`;
   const runs = [];
   let round = 0;
 
-  /** Each tenant's id of the moment at `r` (its snapshot's end). */
-  async function idsAt(r) {
-    const ids = {};
-    for (const t of tenants) ids[t] = /id: (\S+)\nevent: snapshot\ndata: [^\n]*"phase":"end"/.exec(await readSse(events(r, t), {}, (x) => x.includes('"phase":"end"')))[1];
-    return ids;
+  /** `n` updates of each tenant's first documents; resolves once all committed. */
+  async function update(n) {
+    round++;
+    const calls = tenants.flatMap((t) => writer.rows('document', { tenant_id: t }).slice(0, n).map((doc) => [Number(doc.id), `r${round}`, 'x'.repeat(config.bodyBytes)]));
+    for (let i = 0; i < calls.length; i += 20) await Promise.all(calls.slice(i, i + 20).map((args) => writer.callReducer('update_document', args)));
   }
 
-  /** The ids of the moment (at the replica the storm's ids come from), then `missed` updates per tenant, all reached the measured replica. */
+  /**
+   * Where a browser of each tenant stands, as the measured replica and the ids' source wrote it: a stream
+   * per tenant on each, one update per tenant, and the id of that change event (a browser's last id is
+   * a change's, a database id). Then `missed` updates per tenant, all in the measured replica's log.
+   */
   async function missChanges() {
-    const own = await idsAt(replica);
-    const ids = source === replica ? own : await idsAt(source);
-    round++;
-    const calls = tenants.flatMap((t) => writer.rows('document', { tenant_id: t }).slice(0, config.missed).map((doc) => [Number(doc.id), `r${round}`, 'x'.repeat(config.bodyBytes)]));
-    for (let i = 0; i < calls.length; i += 20) await Promise.all(calls.slice(i, i + 20).map((args) => writer.callReducer('update_document', args)));
+    const at = [...new Set([replica, source])];
+    const streams = at.map((r) => tenants.map((t) => openSse(events(r, t))));
+    await Promise.all(streams.flat().map((s) => s.until((x) => x.includes('"phase":"end"'))));
+    await update(1);
+    const ids = await Promise.all(streams.map((perTenant) => Promise.all(perTenant.map(async (s) => CHANGE_ID.exec(await s.until((x) => CHANGE_ID.test(x)))[1]))));
+    for (const s of streams.flat()) s.close();
+    const own = Object.fromEntries(tenants.map((t, i) => [t, ids[0][i]]));
+    await update(config.missed);
     // Every tenant's missed changes are in the measured replica's log (read through a resume of its own).
-    for (const t of tenants) await readSse(events(replica, t), { 'last-event-id': own[t] }, (x) => x.split('\nevent: document.').length - 1 >= config.missed);
-    return ids;
+    for (const t of tenants) {
+      const s = openSse(events(replica, t), { 'last-event-id': own[t] });
+      await s.until((x) => changes(x) >= config.missed);
+      s.close();
+    }
+    return Object.fromEntries(tenants.map((t, i) => [t, ids.at(-1)[i]]));
   }
 
   async function run(variant) {
@@ -148,6 +175,6 @@ export async function replicasStorm(config) {
 
 // Stand-alone: `node bench/replicas/run.mjs` against SPACETIMEDB_URL, publishing SPACETIMEDB_MODULE.
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const out = await replicasStorm({ ...REPLICAS_STORM_DEFAULTS, uri: process.env.SPACETIMEDB_URL, module: process.env.SPACETIMEDB_MODULE, repeats: Number(process.env.REPEATS ?? 1), idsFrom: process.env.BENCH_REPLICAS_IDS_FROM ?? 'same' });
+  const out = await replicasStorm({ ...REPLICAS_STORM_DEFAULTS, uri: process.env.SPACETIMEDB_URL, module: process.env.SPACETIMEDB_MODULE, repeats: Number(process.env.REPEATS ?? 1), idsFrom: process.env.BENCH_REPLICAS_IDS_FROM ?? REPLICAS_STORM_DEFAULTS.idsFrom });
   console.log(JSON.stringify(out.runs.map((r) => ({ variant: r.variant, s: r.caughtUpSeconds, cpu: r.cpuSeconds, wrong: r.wrong }))));
 }
