@@ -54,6 +54,8 @@ pub enum View {
     Insert,
     Update,
     Delete,
+    /// A row of an event table (SpacetimeDB 2.x): something that happened, never held.
+    Event,
 }
 
 impl View {
@@ -72,6 +74,7 @@ impl View {
             View::Insert => "insert",
             View::Update => "update",
             View::Delete => "delete",
+            View::Event => "event",
         }
     }
 }
@@ -102,8 +105,11 @@ pub struct Event {
     pub table: Arc<RelayTable>,
     /// The row before the change (updates and deletes).
     pub old: Option<RowImage>,
-    /// The row after the change (inserts and updates).
+    /// The row after the change (inserts and updates; an event table's row).
     pub new: Option<RowImage>,
+    /// A row of an event table (v2/v3 connections): delivered as `<table>.event`, held by no one (not in
+    /// the projection, not in snapshots), and no change of authorization rows.
+    pub occurrence: bool,
     /// Frames encoded so far (usually one or two entries).
     frames: Mutex<Vec<(FrameKey, Bytes)>>,
 }
@@ -116,7 +122,13 @@ impl Event {
             RowChange::Update { old, new } => (image(old), image(new)),
             RowChange::Delete { row } => (image(row), None),
         };
-        Event { seq, anchor, table, old, new, frames: Mutex::new(Vec::new()) }
+        Event { seq, anchor, table, old, new, occurrence: false, frames: Mutex::new(Vec::new()) }
+    }
+
+    /// A row of an event table (see [`Event::occurrence`]).
+    pub fn occurrence(seq: u64, anchor: Option<Anchor>, table: Arc<RelayTable>, row: &Row) -> Event {
+        let new = Some(RowImage::new(&table.def, row.clone()));
+        Event { seq, anchor, table, old: None, new, occurrence: true, frames: Mutex::new(Vec::new()) }
     }
 
     /// The tenant column bytes of the old and new rows (for finding candidate streams).
@@ -150,7 +162,7 @@ impl Event {
     fn encode(&self, view: View, voice: &Voice) -> Vec<u8> {
         let def = &self.table.def;
         let (row, old_row) = match view {
-            View::Insert => (self.new.as_ref(), None),
+            View::Insert | View::Event => (self.new.as_ref(), None),
             View::Update => (self.new.as_ref(), self.old.as_ref()),
             View::Delete => (self.old.as_ref(), None),
         };

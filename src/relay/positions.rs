@@ -56,6 +56,15 @@ pub fn change_digest(table: &str, change: &RowChange) -> Digest {
     *hasher.finalize().as_bytes()
 }
 
+/// The digest of one row of event table `table` (v2/v3: relayed as `<table>.event`).
+pub fn occurrence_digest(table: &str, row: &[u8]) -> Digest {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"event");
+    write_bytes(&mut hasher, table.as_bytes());
+    write_bytes(&mut hasher, row);
+    *hasher.finalize().as_bytes()
+}
+
 /// The content of a transaction: the digest of its change digests, which must be sorted.
 pub fn content_digest(sorted: &[Digest]) -> Digest {
     debug_assert!(sorted.is_sorted());

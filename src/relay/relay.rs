@@ -21,7 +21,7 @@ use super::admission::SnapshotLimits;
 use super::event::Event;
 use super::ids::{event_k, read_id, resume_point, Anchor, ResumePoint, ResyncReason};
 use super::ids::{snapshot_complete_k, Epoch};
-use super::positions::{change_digest, content_digest, tx_key};
+use super::positions::{change_digest, content_digest, occurrence_digest, tx_key, Digest};
 use super::revocations::{sid_sha256, RevocationOptions, Revocations};
 use super::selection::{Selection, SelectionRequest};
 use super::shared::SnapshotCounters;
@@ -34,8 +34,8 @@ use super::take::{self, TakeBuffer};
 use super::watch;
 use crate::codec::schema::Schema;
 use crate::error::{ErrorCode, GatewayError, Result};
-use crate::projection::Row;
 use crate::projection::{ChangeSink, Transaction};
+use crate::projection::{Row, RowChange};
 
 /// Output taken per stream per [`Relay::take`], about (fairness between streams).
 const TAKE_PER_STREAM: usize = 256 * 1024;
@@ -550,35 +550,56 @@ impl Relay {
     }
 }
 
+/// One relayed item of a transaction: a row change, or a row of an event table.
+#[derive(Clone, Copy)]
+enum Item<'t> {
+    Change(&'t RowChange),
+    Occurrence(&'t Row),
+}
+
+impl Item<'_> {
+    fn digest(self, table: &str) -> Digest {
+        match self {
+            Item::Change(change) => change_digest(table, change),
+            Item::Occurrence(row) => occurrence_digest(table, row),
+        }
+    }
+}
+
 impl Relay {
-    /// Logs the relayed changes of `tx` as events. A committed transaction's events get its key (see
-    /// [`super::positions`]) and are logged in the order of their digests, so that every replica holds
-    /// them in the same order.
+    /// Logs the relayed changes and event-table rows of `tx` as events. A committed transaction's events
+    /// get its key (see [`super::positions`]) and are logged in the order of their digests, so that every
+    /// replica holds them in the same order.
     fn log_transaction(&self, st: &mut State, tx: &Transaction) -> Vec<Arc<Event>> {
-        let mut changes: Vec<_> = tx
-            .tables
-            .iter()
-            .filter_map(|t| self.tables.get(&t.table.name).map(|table| (table, &t.changes)))
-            .flat_map(|(table, changes)| changes.iter().map(move |change| (table, change)))
-            .collect();
+        let changes = tx.tables.iter().filter_map(|t| {
+            let table = self.tables.get(&t.table.name)?;
+            Some(t.changes.iter().map(move |change| (table, Item::Change(change))))
+        });
+        let occurrences = tx.events.iter().filter_map(|t| {
+            let table = self.tables.get(&t.table.name)?;
+            Some(t.rows.iter().map(move |row| (table, Item::Occurrence(row))))
+        });
+        let mut items: Vec<_> = changes.flatten().chain(occurrences.flatten()).collect();
         let first = st.log.next_seq();
         let mut keyed = None;
-        if let (Some(commit), false) = (&tx.meta.commit, changes.is_empty()) {
-            let mut digested: Vec<_> = changes
-                .into_iter()
-                .map(|(table, change)| (change_digest(table.name(), change), table, change))
-                .collect();
+        if let (Some(commit), false) = (&tx.meta.commit, items.is_empty()) {
+            let mut digested: Vec<_> =
+                items.into_iter().map(|(table, item)| (item.digest(table.name()), table, item)).collect();
             digested.sort_unstable_by_key(|d| d.0);
             let digests: Vec<_> = digested.iter().map(|d| d.0).collect();
             let content = content_digest(&digests);
             keyed = Some((tx_key(st.positions.previous(), commit, &content), content));
-            changes = digested.into_iter().map(|(_, table, change)| (table, change)).collect();
+            items = digested.into_iter().map(|(_, table, item)| (table, item)).collect();
         }
         let anchor = keyed.map(|(key, _)| Anchor { key, first });
-        let events: Vec<_> = changes
+        let events: Vec<_> = items
             .into_iter()
-            .map(|(table, change)| {
-                let event = Arc::new(Event::new(st.log.next_seq(), anchor, table.clone(), change));
+            .map(|(table, item)| {
+                let seq = st.log.next_seq();
+                let event = Arc::new(match item {
+                    Item::Change(change) => Event::new(seq, anchor, table.clone(), change),
+                    Item::Occurrence(row) => Event::occurrence(seq, anchor, table.clone(), row),
+                });
                 st.log.push(Some(event.clone()));
                 event
             })
@@ -600,8 +621,7 @@ impl ChangeSink for Relay {
     }
 
     fn on_transaction(&self, tx: &Transaction) {
-        // Event-table rows (v2/v3) arrive in batches without changes: not relayed to SSE streams (yet).
-        if tx.tables.is_empty() {
+        if tx.tables.is_empty() && tx.events.is_empty() {
             return;
         }
         let mut st = self.state.lock().unwrap();

@@ -280,6 +280,9 @@ impl Selection {
         }
         let old = event.old.as_ref().map(|r| self.sees(&event.table, r));
         let new = event.new.as_ref().map(|r| self.sees(&event.table, r));
+        if event.occurrence {
+            return (new == Some(true)).then_some(View::Event);
+        }
         View::of(old, new)
     }
 }

@@ -29,7 +29,8 @@ pub struct Watch {
 impl Watch {
     /// Whether `event` changes a row this watch matches.
     pub fn fires(&self, event: &Event) -> bool {
-        event.table.index == self.table
+        !event.occurrence
+            && event.table.index == self.table
             && [event.old.as_ref(), event.new.as_ref()]
                 .into_iter()
                 .flatten()

@@ -6,6 +6,7 @@ mod authorization;
 mod behaviour;
 mod harness;
 mod isolation;
+mod occurrences;
 mod replicas;
 mod revocations;
 mod seam;

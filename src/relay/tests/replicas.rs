@@ -15,7 +15,7 @@ fn labels(frames: &[Frame]) -> Vec<String> {
 }
 
 /// A replica: its own process (epoch), committed transactions.
-fn replica(epoch: &str) -> Harness {
+pub(super) fn replica(epoch: &str) -> Harness {
     let h = Harness::new("");
     let h = Harness { relay: h.relay.with_epoch(Epoch::fixed(epoch)), ..h };
     h.commit.set(Some(Commit::default()));

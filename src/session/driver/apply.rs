@@ -183,6 +183,8 @@ impl Driver {
             }
             ServerMessage::TransactionUpdateLight(tx) => {
                 self.apply_and_notify(&tx.update, light_meta());
+                // Its event-table rows (v2/v3) belong to the same committed transaction.
+                self.events_meta = light_meta();
                 if let Some(p) = &mut self.preparing {
                     p.alignment.active_applied(None);
                 }
