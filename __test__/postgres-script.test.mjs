@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
+import { isRunning } from './helpers/wait.mjs';
 
 const run = promisify(execFile);
 const SCRIPT = join(import.meta.dirname, '..', 'scripts', 'postgres.sh');
@@ -14,14 +15,6 @@ const dir = mkdtempSync(join(tmpdir(), 'stg-pg-test-'));
 const envFiles = [join(dir, 'a.env'), join(dir, 'b.env')];
 
 const readEnv = (file) => Object.fromEntries(readFileSync(file, 'utf8').trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2)));
-const alive = (pid) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 afterAll(async () => {
   for (const file of envFiles) await run('bash', [SCRIPT, 'down', file]).catch(() => {});
@@ -41,13 +34,13 @@ it('starts two independent clusters and stops exactly the one named', async () =
   expect(rows[0].server_version).toMatch(/^\d+\.\d+/);
 
   await run('bash', [SCRIPT, 'down', envFiles[0]]);
-  expect(alive(Number(a.POSTGRES_PID))).toBe(false);
+  expect(isRunning(Number(a.POSTGRES_PID))).toBe(false);
   expect(existsSync(a.POSTGRES_INSTANCE)).toBe(false);
   expect(existsSync(envFiles[0])).toBe(false);
-  expect(alive(Number(b.POSTGRES_PID))).toBe(true);
+  expect(isRunning(Number(b.POSTGRES_PID))).toBe(true);
 
   await run('bash', [SCRIPT, 'down', envFiles[1]]);
-  expect(alive(Number(b.POSTGRES_PID))).toBe(false);
+  expect(isRunning(Number(b.POSTGRES_PID))).toBe(false);
 }, 180_000);
 
 it('refuses to stop a directory it did not start', async () => {

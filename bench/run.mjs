@@ -17,9 +17,10 @@ import { updateReadme } from './readme.mjs';
 import { resume } from './resume.mjs';
 import { STORM_DEFAULTS, snapshotStorm } from './storm/run.mjs';
 import { FRAMEWORK_DEFAULTS, frameworkSse } from './framework/run.mjs';
+import { REPLICAS_STORM_DEFAULTS, replicasStorm } from './replicas/run.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SCENARIOS = ['fanout', 'decode', 'tokens', 'pool', 'resume', 'snapshot-storm', 'framework-sse'];
+const SCENARIOS = ['fanout', 'decode', 'tokens', 'pool', 'resume', 'snapshot-storm', 'framework-sse', 'replicas-storm'];
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, 'no-readme': { type: 'boolean' } } });
 const quick = Boolean(values.quick);
 const only = values.only ? values.only.split(',') : SCENARIOS;
@@ -38,6 +39,7 @@ const CONFIG = quick
       resume: { events: 100_000, repeats: 3 },
       storm: { streams: 500, repeats: 1 },
       framework: { clients: 1000, repeats: 1, seconds: 3 },
+      replicasStorm: { clients: 1000, repeats: 1 },
     }
   : {
       fanout: { clientCounts: [1000, 10_000], repeats: 3, seconds: 5, halfRate: true },
@@ -47,6 +49,7 @@ const CONFIG = quick
       resume: { events: 100_000, repeats: 5 },
       storm: { streams: 2000, repeats: 3 },
       framework: { clients: 1000, repeats: 3, seconds: 5 },
+      replicasStorm: { clients: 1000, repeats: 5 },
     };
 
 /** Runs a script of bench/ that writes its results to the JSON file named by BENCH_RESULTS_OUT; returns them. */
@@ -80,6 +83,11 @@ if (only.includes('snapshot-storm')) {
 if (only.includes('framework-sse')) {
   step('framework SSE (the TanStack Start and Analog examples vs plain Node)');
   results.frameworkSse = await frameworkSse({ ...FRAMEWORK_DEFAULTS, ...CONFIG.framework });
+}
+if (only.includes('replicas-storm')) {
+  step('resume storm on a surviving replica (resume vs snapshot)');
+  const idsFrom = process.env.BENCH_REPLICAS_IDS_FROM ?? REPLICAS_STORM_DEFAULTS.idsFrom;
+  results.replicasStorm = await replicasStorm({ uri, module: process.env.SPACETIMEDB_MODULE, ...REPLICAS_STORM_DEFAULTS, ...CONFIG.replicasStorm, idsFrom });
 }
 if (only.includes('tokens')) {
   step('tokens');

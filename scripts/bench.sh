@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run bench [-- --quick] [-- --only fanout,decode,tokens,pool,resume,snapshot-storm,framework-sse]`: the benchmark suite.
+# `npm run bench [-- --quick] [-- --only fanout,decode,tokens,pool,resume,snapshot-storm,framework-sse,replicas-storm]`: the benchmark suite.
 # Installs the baselines' own dependencies (bench/baselines: the official SDK), builds the release addon,
 # starts a fresh local SpacetimeDB with the reference module, runs bench/run.mjs and stops the server.
 # Needs ~20,000 open files for the 10,000-client fan-out (one process holds the clients, another the

@@ -13,6 +13,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=lib/cache.sh
 source "$root/scripts/lib/cache.sh"
+# shellcheck source=lib/process.sh
+source "$root/scripts/lib/process.sh"
 default_env="$root/.postgres/env"
 
 log() { printf 'postgres.sh: %s\n' "$*" >&2; }
@@ -117,12 +119,7 @@ down() {
     local bin
     bin=$(pg_bin)
     as_owner "$bin/pg_ctl" -D "$inst/data" -m fast -w -t 10 stop >/dev/null 2>&1 || kill -KILL "$pid" 2>/dev/null || true
-    local waited=0
-    while kill -0 "$pid" 2>/dev/null && ((waited < 100)); do
-      sleep 0.1
-      waited=$((waited + 1))
-    done
-    kill -0 "$pid" 2>/dev/null && fail "postgres (pid $pid) did not stop"
+    sg_wait_exit "$pid" 10 || fail "postgres (pid $pid) did not stop"
   fi
   rm -rf "$inst"
   [[ -n $env_file ]] && rm -f "$env_file"

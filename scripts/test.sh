@@ -53,6 +53,9 @@ set -a
 source "$browser_env"
 set +a
 
+# nginx (Debian's package) for the replicas suite, installed now rather than inside a test's hook.
+bash scripts/replicas.sh install
+
 vitest=(node_modules/vitest/vitest.mjs run)
 case ${SPACETIME_GATEWAY_TEST_NODE:-all} in
   system) node "${vitest[@]}" "$@" ;;

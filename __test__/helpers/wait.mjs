@@ -8,3 +8,13 @@ export async function until(check, what, timeoutMs = 10_000) {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** Whether process `pid` is running (signal 0 reaches it). */
+export function isRunning(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -239,6 +239,28 @@ function stormSection(storm) {
   );
 }
 
+/** The resume storm on one replica (bench/replicas/run.mjs): resume against snapshot, same run. */
+function replicasStormSection(storm) {
+  const c = storm.config;
+  const of = (key) => storm.runs.filter((r) => r.variant === key);
+  const figures = Object.fromEntries(
+    c.variants.map(({ key }) => [
+      key,
+      { seconds: summary(of(key).map((r) => r.caughtUpSeconds)), cpu: summary(of(key).map((r) => r.cpuSeconds)), rss: summary(of(key).map((r) => r.peakRssBytes / MiB)), wrong: of(key).filter((r) => r.wrong).length },
+    ]),
+  );
+  const vs = (key, k) => (key === 'resume' ? '' : ` (${ratio(figures[key][k].median / figures.resume[k].median)})`);
+  return (
+    `**Resume storm on a surviving replica** (${fmt(c.clients)} SSE clients over ${c.tenants} tenants reconnect at once to one replica of examples/replicas, ` +
+    `each tenant ${c.missed} changes behind, ${fmt(c.rows)} rows of ~${fmt(c.bodyBytes)} bytes per tenant; Last-Event-IDs issued by ${c.idsFrom === 'other' ? 'another replica' : 'the same replica'}; ${c.repeats} repeats, variants alternated)\n\n` +
+    table([
+      ['variant', 'all caught up, s', 'replica CPU s', 'peak RSS MiB', 'wrong runs'],
+      ...c.variants.map(({ key, label }) => [label, cell(figures[key].seconds) + vs(key, 'seconds'), cell(figures[key].cpu) + vs(key, 'cpu'), cell(figures[key].rss), fmt(figures[key].wrong)]),
+    ]) +
+    '\n\nRatios in parentheses: median of the snapshot storm / median of the resume storm. "Caught up": resume — every missed change received (no resync); snapshot — the snapshot\'s end frame.'
+  );
+}
+
 /** SSE through the framework's route against pipe(res) on plain Node (bench/framework/run.mjs). */
 function frameworkSection(framework) {
   const { config } = framework;
@@ -290,5 +312,6 @@ export function markdown(results) {
   if (results.resume) parts.push(resumeSection(results.resume));
   if (results.snapshotStorm) parts.push(stormSection(results.snapshotStorm));
   if (results.frameworkSse) parts.push(frameworkSection(results.frameworkSse));
+  if (results.replicasStorm) parts.push(replicasStormSection(results.replicasStorm));
   return parts.join('\n\n');
 }
