@@ -1,8 +1,9 @@
-// Two gateway replicas on one database (two gateways, each with its own SpacetimeDB connection and its own
-// relay, as two app server processes have) behind their own HTTP servers, with real SSE clients: a stream
-// resumes on the other replica exactly (database ids), a revoke request published through the module's
-// `stream_revocation` table ends the matching streams on both, and a replica that lost its connection
-// resyncs positions from before its gap instead of resuming across it.
+// Three gateway replicas on one database (three gateways, each with its own SpacetimeDB connection and its
+// own relay, as three app server processes have) behind their own HTTP servers, with real SSE clients: a
+// stream resumes on another replica exactly (database ids), a revoke request published through the module's
+// `stream_revocation` table ends the matching streams on all of them, so does deleting a membership row the
+// streams watch (`revokeOn`), and a replica that lost its connection resyncs positions from before its gap
+// instead of resuming across it. (The balancer, 1,000 clients, kill -9 and rolling restarts: replicas.test.mjs.)
 
 import { createHash } from 'node:crypto';
 import http from 'node:http';
@@ -16,13 +17,14 @@ const { url, db, ownerToken } = serverEnv();
 const sha256 = (text) => createHash('sha256').update(text).digest('hex');
 
 /** A replica: a gateway connected as the database owner (the revocation table is private) and a plain
- * Node server streaming `/events?tenant=…&sub=…&sid=…`, resuming after the `Last-Event-ID` header. */
+ * Node server streaming `/events?tenant=…&sub=…&sid=…[&membership=<id>]`, resuming after the
+ * `Last-Event-ID` header. (A test server: a real app takes the principal from the verified session.) */
 async function replica() {
   const gateway = await Gateway.connect({
     uri: url,
     database: db,
     token: ownerToken,
-    subscriptions: ['SELECT * FROM document', 'SELECT * FROM stream_revocation'],
+    subscriptions: ['SELECT * FROM document', 'SELECT * FROM stream_revocation', 'SELECT * FROM membership'],
     relay: {
       logCapacity: 1000,
       revocations: { table: 'stream_revocation', sub: 'user_id', sidSha256: 'session_sha256', tenantId: 'tenant_id', reason: 'reason' },
@@ -34,6 +36,7 @@ async function replica() {
       tenantId: q.get('tenant'),
       tables: ['document'],
       principal: { sub: q.get('sub'), sid: q.get('sid') },
+      revokeOn: q.has('membership') ? { membership: { id: q.get('membership') } } : undefined,
       lastEventId: req.headers['last-event-id'],
     });
     stream.pipe(res);
@@ -42,8 +45,8 @@ async function replica() {
   const base = `http://127.0.0.1:${server.address().port}`;
   return {
     gateway,
-    events: (tenant, sub, sid, lastEventId) =>
-      connectSse(`${base}/events?tenant=${tenant}&sub=${sub}&sid=${sid}`, { lastEventId }).opened,
+    events: (tenant, sub, sid, lastEventId, membership) =>
+      connectSse(`${base}/events?tenant=${tenant}&sub=${sub}&sid=${sid}${membership ? `&membership=${membership}` : ''}`, { lastEventId }).opened,
     close: async () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
@@ -62,21 +65,22 @@ const converged = (gateway, tenant) => (frames, c) => {
 
 let a;
 let b;
+let c;
 let tenant;
 let alice;
 
 beforeAll(async () => {
-  [a, b] = await Promise.all([replica(), replica()]);
+  [a, b, c] = await Promise.all([replica(), replica(), replica()]);
   alice = await newIdentity();
   tenant = uniqueId('rep');
   await a.gateway.callReducer('create_tenant', [tenant, 'Replicas']);
   await a.gateway.callReducer('seed_documents', [tenant, 5, 20]);
 });
 afterAll(async () => {
-  await Promise.all([a?.close(), b?.close()]);
+  await Promise.all([a?.close(), b?.close(), c?.close()]);
 });
 
-describe('two replicas of one database', () => {
+describe('replicas of one database', () => {
   it('resume a stream exactly on the other replica, without a resync', async () => {
     const first = await a.events(tenant, 'alice', 'sess-a');
     await first.until(converged(a.gateway, tenant), 10_000, 'the snapshot on A');
@@ -107,27 +111,40 @@ describe('two replicas of one database', () => {
   });
 
   it('a revoke request in the module table ends the matching streams on every replica', async () => {
-    const streams = {
-      aliceOnA: await a.events(tenant, 'alice', 'sess-1'),
-      aliceOnB: await b.events(tenant, 'alice', 'sess-1'),
-      otherSessionOnB: await b.events(tenant, 'alice', 'sess-2'),
-      bobOnA: await a.events(tenant, 'bob', 'sess-3'),
-    };
-    for (const c of Object.values(streams)) await c.until((f) => f.some((x) => label(x) === 'snapshot/end'));
+    const revoked = [await a.events(tenant, 'alice', 'sess-1'), await b.events(tenant, 'alice', 'sess-1'), await c.events(tenant, 'alice', 'sess-1')];
+    const others = [await b.events(tenant, 'alice', 'sess-2'), await a.events(tenant, 'bob', 'sess-3'), await c.events(tenant, 'bob', 'sess-4')];
+    for (const s of [...revoked, ...others]) await s.until((f) => f.some((x) => label(x) === 'snapshot/end'));
     const started = performance.now();
     await a.gateway.callReducer('revoke_streams', ['', sha256('sess-1'), '', 'signed out']);
-    await streams.aliceOnA.until((_, c) => c.ended, 10_000, 'the end on A');
-    await streams.aliceOnB.until((_, c) => c.ended, 10_000, 'the end on B');
-    const elapsed = performance.now() - started;
-    for (const c of [streams.aliceOnA, streams.aliceOnB]) expect(c.frames.map(label).at(-1)).toBe('revoked/signed out');
+    const ended = await Promise.all(revoked.map((s) => s.until((_, x) => x.ended, 10_000, 'the end').then(() => performance.now() - started)));
+    for (const s of revoked) expect(s.frames.map(label).at(-1)).toBe('revoked/signed out');
     // Other sessions and users keep streaming.
     await a.gateway.callReducer('create_document', [tenant, 'after the revocation', 'x']);
-    for (const c of [streams.otherSessionOnB, streams.bobOnA]) {
-      await c.until((f) => f.some((x) => x.event === 'document.insert'), 10_000, 'a live insert');
-      expect(c.ended).toBe(false);
-      c.close();
+    for (const s of others) {
+      await s.until((f) => f.some((x) => x.event === 'document.insert'), 10_000, 'a live insert');
+      expect(s.ended).toBe(false);
+      s.close();
     }
-    console.log(`revoke_streams → streams ended on both replicas in ${elapsed.toFixed(1)} ms`);
+    console.log(`revoke_streams → the session's streams ended on the 3 replicas ${ended.map((ms) => ms.toFixed(1)).join(' / ')} ms after the call started`);
+  });
+
+  it('deleting a membership row ends that member\'s streams for the tenant on every replica, and no one else\'s', async () => {
+    const dave = await newIdentity();
+    await a.gateway.callReducer('set_member', [tenant, dave.identity, 'Member']);
+    await until(() => [a, b, c].every((r) => r.gateway.rows('membership', { tenant_id: tenant }).some((m) => m.member === dave.identity)), 'the membership on every replica', 5_000);
+    const membership = a.gateway.rows('membership', { tenant_id: tenant }).find((m) => m.member === dave.identity).id;
+    const daves = [await a.events(tenant, 'dave', 'sess-d', undefined, membership), await b.events(tenant, 'dave', 'sess-d', undefined, membership), await c.events(tenant, 'dave', 'sess-d', undefined, membership)];
+    const bob = await b.events(tenant, 'bob', 'sess-b');
+    for (const s of [...daves, bob]) await s.until((f) => f.some((x) => label(x) === 'snapshot/end'));
+    const started = performance.now();
+    await a.gateway.callReducer('remove_member', [tenant, dave.identity]);
+    const ended = await Promise.all(daves.map((s) => s.until((_, x) => x.ended, 10_000, 'the end').then(() => performance.now() - started)));
+    for (const s of daves) expect(s.frames.map(label).slice(-2)).toEqual(['retry', 'closed/authorization_changed']);
+    await a.gateway.callReducer('create_document', [tenant, 'after the removal', 'x']);
+    await bob.until((f) => f.some((x) => x.event === 'document.insert'), 10_000, 'a live insert for bob');
+    expect(bob.ended).toBe(false);
+    bob.close();
+    console.log(`remove_member → the member's streams ended on the 3 replicas ${ended.map((ms) => ms.toFixed(1)).join(' / ')} ms after the call started`);
   });
 
   it('a request naming nobody is refused by the module, and the revocation table is the owner’s', async () => {
