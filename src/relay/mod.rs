@@ -15,7 +15,8 @@
 //! - [`take`]: the layout of a take's buffer (what `lib/stream.js` reads);
 //! - [`source`]: where the projection is read; [`timer`]: the heartbeat task;
 //! - [`watch`]: `revokeOn`, streams that end in commit order when their authorization rows change;
-//!   [`revocations`]: revoke requests published through a module table, applied by every replica.
+//!   [`revocations`]: revoke requests published through a module table, applied by every replica;
+//! - [`positions`] with `transactions`: how a transaction becomes keyed, ordered events in the log.
 
 pub mod admission;
 pub mod event;
@@ -37,6 +38,7 @@ pub mod stream;
 pub mod tables;
 pub mod take;
 pub mod timer;
+mod transactions;
 pub mod watch;
 
 pub use relay::{Output, Relay, RelayConfig, RelayStats, Selector, StreamDefaults, ViewRows, Wake};

@@ -230,3 +230,46 @@ fn a_database_position_that_left_the_log_is_a_gap() {
     let resumed = open_after(&h, &old);
     assert_eq!(labels(&h.take_all().of(resumed)[..2]), ["(retry)", "resync/gap"]);
 }
+
+/// What database ids cost the relay per event: the same transactions (10 inserts each, one stream
+/// receiving them) relayed as committed (digests, sort, key) and as uncommitted (local ids), alternating,
+/// 5 rounds; prints min / median / max ns per event of each and the ratio of medians.
+#[test]
+#[ignore = "a measurement: cargo test --release --lib relay::tests::replicas::cost -- --ignored --nocapture"]
+fn cost_of_database_ids_per_event() {
+    const TXS: u64 = 2_000;
+    let round = |committed: bool| {
+        let h = Harness::new("");
+        h.commit.set(committed.then(Commit::default));
+        let s = h.open(r#"{"tenantId":"a","tables":["document"],"maxQueueEvents":100000,"maxQueueBytes":268435456}"#);
+        h.take_all();
+        let rows: Vec<Vec<Vec<u8>>> = (0..TXS)
+            .map(|t| (0..10).map(|i| doc(&h.schema, t * 10 + i + 1, "a", "a title of some length")).collect())
+            .collect();
+        let started = std::time::Instant::now();
+        for tx in rows {
+            h.tx(&[("document", vec![], tx)]);
+        }
+        let ns = started.elapsed().as_nanos() as f64 / (TXS * 10) as f64;
+        assert_eq!(h.relay.queued(s).unwrap().0, (TXS * 10) as usize, "every event queued");
+        ns
+    };
+    let (mut keyed, mut local) = (Vec::new(), Vec::new());
+    for i in 0..5 {
+        if i % 2 == 0 {
+            keyed.push(round(true));
+            local.push(round(false));
+        } else {
+            local.push(round(false));
+            keyed.push(round(true));
+        }
+    }
+    let stats = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        (v[0], v[v.len() / 2], v[v.len() - 1])
+    };
+    let (k, l) = (stats(&mut keyed), stats(&mut local));
+    println!("database ids: {:.0} / {:.0} / {:.0} ns per event (min / median / max)", k.0, k.1, k.2);
+    println!("local ids:    {:.0} / {:.0} / {:.0} ns per event", l.0, l.1, l.2);
+    println!("ratio of medians: {:.2}", k.1 / l.1);
+}
