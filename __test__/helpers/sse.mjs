@@ -2,6 +2,7 @@
 // a client model that rebuilds a stream's rows from its frames and fails on anything repeated or lost.
 
 import http from 'node:http';
+import smokeExpect from '../../bin/cli/smoke/expect.js';
 import smokeSse from '../../bin/cli/smoke/sse.js';
 
 /** Parses complete SSE blocks out of `text`; returns the frames and the unparsed rest (shared with the
@@ -18,10 +19,10 @@ export function label(frame) {
   return frame.event;
 }
 
-/** `k` of an id `<epoch>-<k>`. */
-export const idK = (id) => BigInt(id.slice(id.lastIndexOf('-') + 1));
+/** `k` of an id `<prefix>-<k>` (read as the `smoke` CLI reads it). */
+export const idK = (id) => smokeExpect.positionOf(id).k;
 /** What an id's position counts from: its transaction (database ids, `t…`) or its process (local ids). */
-export const idPrefix = (id) => id.slice(0, id.lastIndexOf('-'));
+export const idPrefix = (id) => smokeExpect.positionOf(id).prefix;
 
 /**
  * Connects to an SSE endpoint. `client.frames` fills as frames arrive (each with `at`, the arrival time

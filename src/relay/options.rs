@@ -26,10 +26,16 @@ fn invalid(message: impl Into<String>) -> GatewayError {
 fn object(text: &str, what: &str, known: &[&str]) -> Result<Map<String, Value>> {
     let value: Value = serde_json::from_str(text).map_err(|e| invalid(format!("{what}: not valid JSON: {e}")))?;
     let Value::Object(map) = value else { return Err(invalid(format!("{what} must be an object"))) };
-    if let Some(key) = map.keys().find(|k| !known.contains(&k.as_str())) {
-        return Err(invalid(format!("{what}: unknown option '{key}' (known: {})", known.join(", "))));
-    }
+    check_keys(&map, what, known)?;
     Ok(map)
+}
+
+/// `INVALID_ARGUMENT` naming the first key of `map` that is not in `known`.
+pub(super) fn check_keys(map: &Map<String, Value>, what: &str, known: &[&str]) -> Result<()> {
+    match map.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(key) => Err(invalid(format!("{what}: unknown option '{key}' (known: {})", known.join(", ")))),
+        None => Ok(()),
+    }
 }
 
 /// A present, non-null value of `key`.

@@ -333,16 +333,11 @@ impl Relay {
                 "revoke needs a selector: { sub }, { sid }, { tenantId } or { streamId }",
             ));
         }
-        let mut st = self.state.lock().unwrap();
-        let ids = st.matching(selector);
-        for &id in &ids {
-            st.end_revoked(id, reason);
-        }
-        drop(st);
-        if !ids.is_empty() {
+        let revoked = self.state.lock().unwrap().revoke_matching(selector, reason);
+        if revoked > 0 {
             self.wake();
         }
-        Ok(ids.len())
+        Ok(revoked)
     }
 
     /// Restricts the matching streams without disconnecting them: each drops its backlog and is owed a
@@ -567,10 +562,7 @@ impl ChangeSink for Relay {
         // gets none of it.
         let mut woke = false;
         for (selector, reason) in self.revocations.iter().flat_map(|r| r.requests(&events)) {
-            for id in st.matching(&selector) {
-                st.end_revoked(id, &reason);
-                woke = true;
-            }
+            woke |= st.revoke_matching(&selector, &reason) > 0;
         }
         woke |= st.fire_watches(&events);
         for event in events {

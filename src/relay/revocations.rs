@@ -16,6 +16,7 @@
 use serde_json::{Map, Value};
 
 use super::event::Event;
+use super::options::check_keys;
 use super::relay::Selector;
 use super::selection::Tenant;
 use super::tables::RelayTables;
@@ -40,9 +41,7 @@ impl RevocationOptions {
         let Value::Object(map) = value else {
             return Err(invalid("must be { table, sub?, sidSha256?, tenantId?, reason? } (column names)".into()));
         };
-        if let Some(key) = map.keys().find(|k| !Self::KEYS.contains(&k.as_str())) {
-            return Err(invalid(format!("unknown option '{key}' (known: {})", Self::KEYS.join(", "))));
-        }
+        check_keys(map, "revocations", &Self::KEYS)?;
         let name = |key: &str| -> Result<Option<String>> {
             match map.get(key) {
                 None | Some(Value::Null) => Ok(None),

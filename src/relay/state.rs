@@ -120,7 +120,16 @@ impl State {
     }
 
     /// Ends stream `id` with a `revoked` frame (its backlog is dropped: the client may no longer see it).
-    pub fn end_revoked(&mut self, id: u32, reason: &str) {
+    /// Ends every stream `selector` matches with a `revoked` frame; returns how many.
+    pub fn revoke_matching(&mut self, selector: &Selector, reason: &str) -> usize {
+        let ids = self.matching(selector);
+        for &id in &ids {
+            self.end_revoked(id, reason);
+        }
+        ids.len()
+    }
+
+    fn end_revoked(&mut self, id: u32, reason: &str) {
         let stream = self.streams.get_mut(&id).expect("revoked streams exist");
         let frame = stream.voice().reason("revoked", None, reason);
         stream.end_with(Some(frame));

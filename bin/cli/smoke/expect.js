@@ -85,4 +85,4 @@ function deliveryReport(frames, markers) {
   };
 }
 
-module.exports = { envelopeProblems, expectationProblems, framesCarrying, deliveryReport, contains };
+module.exports = { envelopeProblems, expectationProblems, framesCarrying, deliveryReport, contains, positionOf };
