@@ -9,6 +9,8 @@ import { signIn } from '../../tools/oidc-standins/sign-in.mjs';
 import { ROOT } from './auth.mjs';
 
 const CLI = join(ROOT, 'tools', 'oidc-standins', 'cli.mjs');
+/** Starting takes about a second (key generation, loading oidc-provider); far more means it is stuck. */
+const READY_TIMEOUT_MS = 20_000;
 
 /**
  * Starts the stand-ins (default the four of each kind) on free ports, their clients accepting
@@ -21,23 +23,50 @@ export async function startStandIns(names = [], { redirectUris = [] } = {}) {
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise((resolve) => child.once('close', resolve));
+  let stdout = '';
   const described = await new Promise((resolve, reject) => {
+    // A stand-in that never gets ready fails the suite with what it printed, not a hook timeout.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the stand-ins printed no description within ${READY_TIMEOUT_MS} ms; stdout: ${stdout || '(none)'}; stderr: ${stderr || '(none)'}`));
+    }, READY_TIMEOUT_MS);
     // oidc-provider may print notices on stdout too: the description is the line that parses.
     createInterface({ input: child.stdout }).on('line', (line) => {
-      if (line.startsWith('{')) resolve(JSON.parse(line));
+      stdout += `${line}\n`;
+      if (!line.startsWith('{')) return;
+      clearTimeout(timer);
+      resolve(JSON.parse(line));
     });
-    child.once('close', (code) => reject(new Error(`the stand-ins exited with ${code}: ${stderr}`)));
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`the stand-ins exited with ${code ?? signal}: ${stderr}`));
+    });
   });
   return {
     pid: child.pid,
     providers: described.providers,
     /** Signs `user` in at the stand-in `name`: `{ idToken, header, claims }`. */
-    signIn: (name, user) => signIn(described.providers[name], user),
+    signIn: (name, user) => signInOnceMore(described.providers[name], user),
     stop() {
       child.kill('SIGTERM');
       return exited;
     },
   };
+}
+
+/**
+ * Signs in, and once more after a request of the flow went unanswered (printed to stderr): the sign-in
+ * is the suites' setup, not what they test, and a fresh flow is what a user would do. Any other failure
+ * (a refusal, a wrong state, a bad token) fails at once.
+ */
+async function signInOnceMore(provider, user) {
+  try {
+    return await signIn(provider, user);
+  } catch (e) {
+    if (e.cause?.name !== 'TimeoutError') throw e;
+    process.stderr.write(`oidc helper: ${e.message}; signing in once more\n`);
+    return signIn(provider, user);
+  }
 }
 
 /** A stand-in's verification options: discovery, its client id as the audience, its one algorithm. */

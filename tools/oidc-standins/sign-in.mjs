@@ -8,6 +8,20 @@ import { createHash, randomBytes } from 'node:crypto';
 /** The most redirects one sign-in follows (authorize → interaction → resume → callback is 3). */
 const MAX_REDIRECTS = 10;
 
+/** How long one request of the flow may take: a provider that stops answering fails the sign-in with
+ * the step named, instead of hanging the caller. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/** `fetch` bounded by REQUEST_TIMEOUT_MS; a timeout or network failure names `step`. */
+async function request(step, url, init = {}) {
+  try {
+    return await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  } catch (e) {
+    const why = e.name === 'TimeoutError' ? `no answer within ${REQUEST_TIMEOUT_MS} ms` : e.cause?.message ?? e.message;
+    throw new Error(`${step} (${init.method ?? 'GET'} ${url}): ${why}`, { cause: e });
+  }
+}
+
 /** Decodes a JWT's header and payload (no verification: the caller's verifier does that). */
 export function decodeJwt(token) {
   const [header, payload] = token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')));
@@ -30,7 +44,7 @@ function cookieJar() {
 }
 
 async function discover(issuer) {
-  const response = await fetch(`${issuer}/.well-known/openid-configuration`);
+  const response = await request(`discovery at ${issuer}`, `${issuer}/.well-known/openid-configuration`);
   if (!response.ok) throw new Error(`discovery at ${issuer} answered HTTP ${response.status}`);
   return response.json();
 }
@@ -63,11 +77,12 @@ export async function signIn(provider, username, { scope = 'openid email profile
   let url = authorize.href;
   let callback;
   for (let hop = 0; hop < MAX_REDIRECTS && !callback; hop += 1) {
-    const response = await fetch(url, { redirect: 'manual', headers: { cookie: jar.header() } });
+    const response = await request(`sign-in of ${username} at ${issuer}`, url, { redirect: 'manual', headers: { cookie: jar.header() } });
     jar.store(response);
     const location = response.headers.get('location');
+    // Read every body, so the connection goes back to the pool instead of waiting for the GC.
+    const body = (await response.text()).replace(/\s+/g, ' ').slice(0, 300);
     if (!location) {
-      const body = (await response.text()).replace(/\s+/g, ' ').slice(0, 300);
       throw new Error(`sign-in of ${username} at ${issuer}: HTTP ${response.status} at ${new URL(url).pathname} without a redirect: ${body}`);
     }
     const next = new URL(location, url);
@@ -79,7 +94,7 @@ export async function signIn(provider, username, { scope = 'openid email profile
   if (error) throw new Error(`sign-in of ${username} at ${issuer} refused: ${error}: ${callback.searchParams.get('error_description')}`);
   if (callback.searchParams.get('state') !== state) throw new Error(`sign-in of ${username} at ${issuer}: the state came back altered`);
 
-  const response = await fetch(metadata.token_endpoint, {
+  const response = await request(`token request for ${username} at ${issuer}`, metadata.token_endpoint, {
     method: 'POST',
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
