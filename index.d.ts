@@ -251,7 +251,8 @@ export interface NativeBrokerOptions {
 /** Options of `diagnoseToken`. */
 export interface NativeDiagnoseOptions {
   spacetimedbUrl?: string
-  expectedIssuer?: string
+  /** The issuers the token may come from (absent or empty: any). */
+  expectedIssuer?: Array<string>
   expectedAudience?: Array<string>
   /** Fetch the issuer's documents and probe the server (default true). */
   network?: boolean

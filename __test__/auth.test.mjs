@@ -315,6 +315,12 @@ describe('decodeToken and diagnoseToken', () => {
     expect(aud.find((f) => f.code === 'AUDIENCE_MISMATCH').fix).toBeTruthy();
     const good = await diagnoseToken(broker.mint({ sub: 'u' }), { network: false, expectedIssuer: ISSUER, expectedAudience: AUDIENCE });
     expect(good.filter((f) => f.severity === 'error')).toEqual([]);
+    // Several expected issuers (a migration's dual run): any of them passes, another is named against all.
+    const dual = { network: false, expectedIssuer: ['https://sso.example.com/realms/acme', ISSUER] };
+    expect(await codes(broker.mint({ sub: 'u' }), dual)).not.toContain('ISSUER_MISMATCH');
+    const stranger = await diagnoseToken(rawToken({ alg: 'ES256', kid: 'k' }, { ...base, iss: 'https://other.example.com' }, Buffer.alloc(64)), dual);
+    expect(stranger.find((f) => f.code === 'ISSUER_MISMATCH').message).toContain('one of ["https://sso.example.com/realms/acme"');
+    await expectCode(() => diagnoseToken('x', { expectedIssuer: [ISSUER, 42] }), 'INVALID_ARGUMENT');
     await expectCode(() => diagnoseToken('x', 'nope'), 'INVALID_ARGUMENT');
   });
 });

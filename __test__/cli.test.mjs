@@ -143,6 +143,49 @@ describe('token commands', () => {
     expect(remote.stdout).toContain('ISSUER_DEV_FOR_REMOTE_SERVER');
   });
 
+  it('verify --issuers FILE and diagnose --issuer … --issuer … accept each issuer of a dual run, and only those', async () => {
+    // The old issuer is the running `issuer serve` (by discovery); the new one is given by its JWKS.
+    const newKey = generateKeyPair({ kid: 'new-1' });
+    const newIssuer = 'https://app.example.com/api/spacetime';
+    const newBroker = new TokenBroker({ issuer: newIssuer, audience: 'app', keys: newKey });
+    const issuersFile = join(dir, 'issuers.json');
+    writeFileSync(issuersFile, JSON.stringify([
+      { issuer: issuer.issuer, audience: 'spacetimedb', discovery: true, algorithms: ['ES256'] },
+      { issuer: newIssuer, audience: 'app', jwks: { keys: [newKey.publicJwk] }, algorithms: ['ES256'] },
+    ]));
+    const old = await runCli(['token', 'verify', await mint(), '--issuers', issuersFile, '--json']);
+    expect(old.code).toBe(0);
+    expect(JSON.parse(old.stdout)).toMatchObject({ valid: true, payload: { iss: issuer.issuer } });
+    const fresh = await runCli(['token', 'verify', newBroker.mint({ sub: 'user_1' }), '--issuers', issuersFile]);
+    expect(fresh.code).toBe(0);
+    expect(fresh.stdout).toContain(`from ${newIssuer}`);
+    // A token of a third issuer, signed with a key both trust, is refused by name before any fetch.
+    const other = new TokenBroker({ issuer: 'https://other.example.com', audience: 'app', keys: newKey }).mint({ sub: 'u' });
+    const refused = await runCli(['token', 'verify', other, '--issuers', issuersFile, '--json']);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout).error).toMatchObject({ code: 'TOKEN_ISSUER_UNTRUSTED' });
+    expect(JSON.parse(refused.stdout).error.message).toContain('https://other.example.com');
+
+    // Mixing the file with one issuer's flags is a usage error; a bad file an environment error naming it.
+    expect((await runCli(['token', 'verify', other, '--issuers', issuersFile, '--audience', 'app'])).code).toBe(2);
+    for (const [content, words] of [['[]', 'non-empty'], ['{"issuers": [{"issuer": "https://a.example", "audience": "a"}]}', 'key source'], ['not json', 'not JSON']]) {
+      writeFileSync(join(dir, 'bad-issuers.json'), content);
+      const bad = await runCli(['token', 'verify', other, '--issuers', join(dir, 'bad-issuers.json')]);
+      expect(bad.code, content).toBe(3);
+      expect(bad.stderr, content).toContain('ISSUERS_INVALID');
+      expect(bad.stderr, content).toContain(words);
+    }
+
+    const both = ['--issuer', issuer.issuer, '--issuer', newIssuer, '--offline'];
+    for (const token of [await mint(), newBroker.mint({ sub: 'user_1' })]) {
+      const r = await runCli(['token', 'diagnose', token, ...both, '--json']);
+      expect(JSON.parse(r.stdout).findings.map((f) => f.code)).not.toContain('ISSUER_MISMATCH');
+    }
+    const mismatch = await runCli(['token', 'diagnose', other, ...both]);
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.stdout).toContain(`ISSUER_MISMATCH: \`iss\` is "https://other.example.com", expected one of ["${issuer.issuer}", "${newIssuer}"]`);
+  });
+
   it('issuer serve refuses non-loopback hosts and busy ports', async () => {
     const host = await runCli(['issuer', 'serve', '--key', keyFile, '--host', '0.0.0.0']);
     expect(host.code).toBe(2);

@@ -329,7 +329,11 @@ export interface Finding {
 export interface DiagnoseTokenOptions {
   /** The SpacetimeDB server the token is for: enables the dev-issuer check and a probe of the server. */
   spacetimedbUrl?: string;
-  expectedIssuer?: string;
+  /**
+   * The issuer the token must come from, or several (an issuer migration's dual run): any other `iss` is an
+   * `ISSUER_MISMATCH` error, and only these issuers' documents are fetched.
+   */
+  expectedIssuer?: string | string[];
   expectedAudience?: string | string[];
   /** Fetch the issuer's documents and probe the server (default true). */
   network?: boolean;

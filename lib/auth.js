@@ -56,7 +56,7 @@ const VERIFIER_OPTIONS = {
   algorithms: 'strings',
   clockToleranceSeconds: 'number',
 };
-const DIAGNOSE_OPTIONS = { spacetimedbUrl: 'string', expectedIssuer: 'string', expectedAudience: 'strings', network: 'boolean' };
+const DIAGNOSE_OPTIONS = { spacetimedbUrl: 'string', expectedIssuer: 'strings', expectedAudience: 'strings', network: 'boolean' };
 
 /**
  * Generates a key pair SpacetimeDB accepts: ES256 (P-256, default) or RS256 (RSA-2048).
@@ -288,7 +288,7 @@ async function diagnoseToken(token, opts) {
   return awaitNative(() =>
     native.diagnoseToken(token, {
       spacetimedbUrl: o.spacetimedbUrl,
-      expectedIssuer: o.expectedIssuer,
+      expectedIssuer: toList(o.expectedIssuer),
       expectedAudience: toList(o.expectedAudience),
       network: o.network,
     }),

@@ -45,17 +45,22 @@ Identity its iss/sub give. Never trust what it shows: use \`token verify\`.
 
 ${EXIT_CODES}`,
   'token verify': `Usage: spacetime-gateway token verify <jwt> --issuer ISS --audience AUD [options]
+       spacetime-gateway token verify <jwt> --issuers FILE [--json]
 
 Verifies the signature (algorithm pinned to the key: ES256 for P-256, RS256 for RSA; never none/HS*)
 and the claims (iss, aud, exp, nbf, iat, sub).
 
   ${TOKEN_ARG}
-  --issuer ISS              the exact expected iss (required)
+  --issuer ISS              the exact expected iss (required without --issuers)
   --audience AUD            an accepted audience (required; repeat for several)
   --jwks FILE|URL           the keys: a JWKS file, a JWK or key file, or a JWKS URL
                             (default: discover them at <issuer>/.well-known/openid-configuration)
   --alg ES256|RS256         restrict the algorithms (repeatable)
   --clock-tolerance SECS    tolerated clock skew for exp/nbf/iat (default 0)
+  --issuers FILE            several issuers (an issuer migration's dual run), as TokenVerifier takes
+                            them: a JSON array of {issuer, audience, jwks|jwksUri|discovery,
+                            algorithms?, clockToleranceSeconds?}; the token's iss picks its entry, any
+                            other iss is TOKEN_ISSUER_UNTRUSTED. Replaces the five options above.
   --json                    print {"valid", "payload", "identity"} or {"valid": false, "error"}
 
 ${EXIT_CODES}`,
@@ -68,7 +73,7 @@ and JWKS like SpacetimeDB does and, with --spacetimedb-url, asks the server (HS*
 
   ${TOKEN_ARG}
   --spacetimedb-url URL     the SpacetimeDB server the token is for
-  --issuer ISS              the expected issuer (other issuers are not fetched)
+  --issuer ISS              the expected issuer (repeatable: any of them; others are not fetched)
   --audience AUD            the expected audience (repeatable)
   --offline                 no network: check the token alone
   --json                    print {"ok", "findings": [{code, severity, message, fix}]}

@@ -1,5 +1,6 @@
 'use strict';
-// Reading key files: the JSON written by `keys generate`, a JWK (with kid), or a JWKS for verification.
+// Reading key files (the JSON written by `keys generate`, a JWK with kid, or a JWKS for verification) and
+// the issuers file of a several-issuer `token verify`.
 
 const { readFileSync } = require('node:fs');
 const { environment } = require('./output.js');
@@ -12,15 +13,16 @@ function readText(file) {
   }
 }
 
-function readJson(file) {
+/** A JSON file; a file that is not JSON is `invalidCode` (KEY_INVALID for key and JWKS files). */
+function readJson(file, invalidCode = 'KEY_INVALID') {
   const text = readText(file);
   try {
     return JSON.parse(text);
   } catch (e) {
-    if (text.includes('-----BEGIN')) {
-      throw environment('KEY_INVALID', `${file} is a PEM file; key files are JSON: wrap it as {"kid": "…", "pem": "…"} or use \`keys generate\``);
+    if (invalidCode === 'KEY_INVALID' && text.includes('-----BEGIN')) {
+      throw environment(invalidCode, `${file} is a PEM file; key files are JSON: wrap it as {"kid": "…", "pem": "…"} or use \`keys generate\``);
     }
-    throw environment('KEY_INVALID', `${file} is not JSON: ${e.message}`);
+    throw environment(invalidCode, `${file} is not JSON: ${e.message}`);
   }
 }
 
@@ -46,4 +48,18 @@ function readJwks(file) {
   throw environment('JWKS_INVALID', `${file} holds neither a JWKS ({"keys": [...]}), a JWK nor a key file`);
 }
 
-module.exports = { readKey, readJwks, readText };
+/**
+ * The issuers of a several-issuer verifier from a file: a JSON array of TokenVerifier issuer options
+ * (`{ issuer, audience, jwks | jwksUri | discovery, algorithms?, clockToleranceSeconds? }`), or an object
+ * with that array as `issuers` (the options of `new TokenVerifier` as they are).
+ */
+function readIssuers(file) {
+  const value = readJson(file, 'ISSUERS_INVALID');
+  const issuers = Array.isArray(value) ? value : value?.issuers;
+  if (!Array.isArray(issuers) || issuers.length === 0) {
+    throw environment('ISSUERS_INVALID', `${file} holds neither a non-empty array of issuer options nor {"issuers": [...]}`);
+  }
+  return issuers;
+}
+
+module.exports = { readIssuers, readKey, readJwks, readText };

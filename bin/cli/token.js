@@ -3,8 +3,8 @@
 
 const lib = require('../../lib/index.js');
 const { parse, tokenArgument, wholeNumber } = require('./args.js');
-const { readJwks, readKey } = require('./keyfile.js');
-const { EXIT, dateOf, print, printJson, usage } = require('./output.js');
+const { readIssuers, readJwks, readKey } = require('./keyfile.js');
+const { EXIT, dateOf, environment, print, printJson, usage } = require('./output.js');
 
 /** The Identity a decoded payload maps to, when iss and sub are strings. */
 function identityOf(payload) {
@@ -40,16 +40,16 @@ async function decode(argv) {
 
 const VERIFY_OPTIONS = {
   issuer: { type: 'string' },
+  issuers: { type: 'string' },
   audience: { type: 'string', multiple: true },
   jwks: { type: 'string' },
   alg: { type: 'string', multiple: true },
   'clock-tolerance': { type: 'string' },
 };
 
-async function verify(argv) {
-  const { values, positionals } = parse(argv, VERIFY_OPTIONS);
-  const token = await tokenArgument(positionals);
-  if (!values.issuer) throw usage('--issuer is required (the exact iss to accept)');
+/** The verifier of one issuer's flags (`--issuer`, `--audience`, `--jwks`, `--alg`, `--clock-tolerance`). */
+function singleIssuer(values) {
+  if (!values.issuer) throw usage('--issuer is required (the exact iss to accept), or --issuers FILE');
   if (!values.audience?.length) throw usage('--audience is required (SpacetimeDB never checks aud, so you must)');
   const options = {
     issuer: values.issuer,
@@ -60,9 +60,29 @@ async function verify(argv) {
   if (values.jwks === undefined) options.discovery = true;
   else if (/^https?:\/\//.test(values.jwks)) options.jwksUri = values.jwks;
   else options.jwks = readJwks(values.jwks);
+  return new lib.TokenVerifier(options);
+}
+
+/** The verifier of `--issuers FILE`; an entry it refuses is an environment error naming the file. */
+function severalIssuers(values) {
+  for (const flag of ['issuer', 'audience', 'jwks', 'alg', 'clock-tolerance']) {
+    if (values[flag] !== undefined) throw usage(`--issuers names each issuer's options in the file: drop --${flag}`);
+  }
+  try {
+    return new lib.TokenVerifier({ issuers: readIssuers(values.issuers) });
+  } catch (err) {
+    if (['INVALID_ARGUMENT', 'ISSUER_INVALID'].includes(err.code)) throw environment('ISSUERS_INVALID', `${values.issuers}: ${err.message}`);
+    throw err;
+  }
+}
+
+async function verify(argv) {
+  const { values, positionals } = parse(argv, VERIFY_OPTIONS);
+  const token = await tokenArgument(positionals);
+  const verifier = values.issuers === undefined ? singleIssuer(values) : severalIssuers(values);
   let payload;
   try {
-    payload = await lib.verifyToken(token, options);
+    payload = await verifier.verify(token);
   } catch (err) {
     if (!String(err.code).startsWith('TOKEN_')) throw err;
     if (values.json) printJson({ valid: false, error: { code: err.code, message: err.message } });
@@ -81,7 +101,7 @@ async function verify(argv) {
 
 const DIAGNOSE_OPTIONS = {
   'spacetimedb-url': { type: 'string' },
-  issuer: { type: 'string' },
+  issuer: { type: 'string', multiple: true },
   audience: { type: 'string', multiple: true },
   offline: { type: 'boolean' },
 };

@@ -70,12 +70,20 @@ impl From<Problem> for Finding {
 pub struct DiagnoseOptions {
     /// The SpacetimeDB server the token is meant for (enables the local-issuer check and the probe).
     pub spacetimedb_url: Option<String>,
-    pub expected_issuer: Option<String>,
+    /// The issuers the token may come from (empty: any). Several during an issuer migration's dual run.
+    pub expected_issuers: Vec<String>,
     pub expected_audience: Vec<String>,
     /// Fetch the issuer's discovery document and JWKS (and probe `spacetimedb_url`).
     pub network: bool,
     /// Seconds since the epoch to judge `exp`/`nbf`/`iat` against.
     pub now: u64,
+}
+
+impl DiagnoseOptions {
+    /// Whether `iss` is one of the expected issuers (any, when none are named).
+    pub fn expects_issuer(&self, iss: &str) -> bool {
+        self.expected_issuers.is_empty() || self.expected_issuers.iter().any(|e| e == iss)
+    }
 }
 
 /// SpacetimeDB's leeway on `exp` (protocol doc §5.1).
@@ -301,19 +309,21 @@ fn check_issuer(
             "pick one form and never change it (the broker refuses the other unless allowIssuerTrailingSlash)",
         ));
     }
-    if let Some(expected) = &options.expected_issuer {
-        if iss != expected {
-            let hint = if differ_only_by_trailing_slash(iss, expected) {
-                " — only the trailing `/` differs, and it changes every Identity"
-            } else {
-                ""
-            };
-            findings.push(Finding::error(
-                "ISSUER_MISMATCH",
-                format!("`iss` is {iss:?}, expected {expected:?}{hint}"),
-                "mint with the exact expected issuer string",
-            ));
-        }
+    if !options.expects_issuer(iss) {
+        let expected = match options.expected_issuers.as_slice() {
+            [one] => format!("{one:?}"),
+            several => format!("one of {several:?}"),
+        };
+        let hint = if options.expected_issuers.iter().any(|e| differ_only_by_trailing_slash(iss, e)) {
+            " — only the trailing `/` differs, and it changes every Identity"
+        } else {
+            ""
+        };
+        findings.push(Finding::error(
+            "ISSUER_MISMATCH",
+            format!("`iss` is {iss:?}, expected {expected}{hint}"),
+            "mint with the exact expected issuer string",
+        ));
     }
     if is_dev_issuer(iss) {
         match &options.spacetimedb_url {

@@ -21,8 +21,7 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub async fn check_remote(token: &str, facts: &TokenFacts, options: &DiagnoseOptions, findings: &mut Vec<Finding>) {
     if let Some(iss) = &facts.iss {
-        let expected = options.expected_issuer.as_deref().is_none_or(|e| e == iss);
-        if is_http_url(iss) && expected {
+        if is_http_url(iss) && options.expects_issuer(iss) {
             check_issuer_documents(iss, facts, findings).await;
         }
     }

@@ -326,7 +326,8 @@ impl NativeTokenVerifier {
 #[napi(object)]
 pub struct NativeDiagnoseOptions {
     pub spacetimedb_url: Option<String>,
-    pub expected_issuer: Option<String>,
+    /// The issuers the token may come from (absent or empty: any).
+    pub expected_issuer: Option<Vec<String>>,
     pub expected_audience: Option<Vec<String>>,
     /// Fetch the issuer's documents and probe the server (default true).
     pub network: Option<bool>,
@@ -355,7 +356,7 @@ pub async fn diagnose_token(token: String, options: Option<NativeDiagnoseOptions
     });
     let options = DiagnoseOptions {
         spacetimedb_url: options.spacetimedb_url,
-        expected_issuer: options.expected_issuer,
+        expected_issuers: options.expected_issuer.unwrap_or_default(),
         expected_audience: options.expected_audience.unwrap_or_default(),
         network: options.network.unwrap_or(true),
         now: now_seconds(),

@@ -38,7 +38,7 @@ fn a_broker_token_has_no_errors_and_names_its_identity() {
     let findings = offline(
         &token,
         DiagnoseOptions {
-            expected_issuer: Some(ISSUER.into()),
+            expected_issuers: vec![ISSUER.into()],
             expected_audience: vec![AUDIENCE.into()],
             ..Default::default()
         },
@@ -107,6 +107,22 @@ fn claim_findings() {
 }
 
 #[test]
+fn several_expected_issuers_accept_each_and_name_all_on_a_mismatch() {
+    // An issuer migration's dual run: the old and the new issuer are both expected.
+    const OLD: &str = "https://sso.example.com/realms/acme";
+    let t = |iss: &str| signed_token(es256(), header_of(es256()), payload_with("iss", json!(iss)));
+    let both = DiagnoseOptions { expected_issuers: vec![OLD.into(), ISSUER.into()], ..Default::default() };
+    for iss in [OLD, ISSUER] {
+        assert!(!codes(&offline(&t(iss), both.clone())).contains(&"ISSUER_MISMATCH"), "{iss}");
+    }
+    let other = find(&offline(&t("https://accounts.example.org"), both.clone()), "ISSUER_MISMATCH").message.clone();
+    assert!(other.contains("one of") && other.contains(OLD) && other.contains(ISSUER), "{other}");
+    assert!(!other.contains("trailing"), "{other}");
+    let slash = find(&offline(&t(&format!("{OLD}/")), both), "ISSUER_MISMATCH").message.clone();
+    assert!(slash.contains("trailing"), "{slash}");
+}
+
+#[test]
 fn issuer_findings() {
     let t = |p: Value| signed_token(es256(), header_of(es256()), p);
     let slash = format!("{ISSUER}/");
@@ -114,7 +130,7 @@ fn issuer_findings() {
     assert_eq!(find(&f, "ISSUER_TRAILING_SLASH").severity, Severity::Warning);
     let f = offline(
         &t(payload_with("iss", json!(slash))),
-        DiagnoseOptions { expected_issuer: Some(ISSUER.into()), ..Default::default() },
+        DiagnoseOptions { expected_issuers: vec![ISSUER.into()], ..Default::default() },
     );
     assert!(find(&f, "ISSUER_MISMATCH").message.contains("trailing"));
     assert!(codes(&offline(&t(payload_with("iss", json!("my-app"))), Default::default())).contains(&"ISSUER_NOT_URL"));
@@ -251,8 +267,19 @@ async fn an_unexpected_issuer_is_not_fetched() {
     let server = TestServer::start().await;
     let issuer = server.serve_issuer("/x", &json!({ "keys": [] }));
     let token = signed_token(es256(), header_of(es256()), payload_for(&issuer));
-    let options = DiagnoseOptions { expected_issuer: Some(ISSUER.into()), ..network_options(None) };
+    let options = DiagnoseOptions { expected_issuers: vec![ISSUER.into()], ..network_options(None) };
     let f = diagnose(&token, &options).await;
     assert!(codes(&f).contains(&"ISSUER_MISMATCH"));
     assert_eq!(server.total.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn each_of_several_expected_issuers_is_fetched() {
+    let server = TestServer::start().await;
+    let issuer = server.serve_issuer("/new", &json!({ "keys": [es256().public_jwk] }));
+    let token = signed_token(es256(), header_of(es256()), payload_for(&issuer));
+    let options = DiagnoseOptions { expected_issuers: vec![ISSUER.into(), issuer.clone()], ..network_options(None) };
+    let f = diagnose(&token, &options).await;
+    assert!(!has_errors(&f), "{f:#?}");
+    assert!(server.total.load(std::sync::atomic::Ordering::SeqCst) >= 2, "discovery and the JWKS were fetched");
 }
