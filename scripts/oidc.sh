@@ -12,4 +12,5 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 [[ -d $root/node_modules/oidc-provider ]] || bash "$root/scripts/setup.sh" --deps-only
-exec node "$root/tools/oidc-standins/cli.mjs" "$@"
+# On Node 24 (scripts/node.sh): oidc-provider 9 supports Node 22 and later only ("Unsupported runtime" on 20).
+exec bash "$root/scripts/node.sh" -- node "$root/tools/oidc-standins/cli.mjs" "$@"

@@ -53,8 +53,10 @@ set -a
 source "$browser_env"
 set +a
 
-# nginx (Debian's package) for the replicas suite, installed now rather than inside a test's hook.
+# nginx (Debian's package) for the replicas suite, and Node 24 for the stand-in identity providers
+# (scripts/oidc.sh) and the second run, installed now rather than inside a test's hook.
 bash scripts/replicas.sh install
+bash scripts/node.sh >/dev/null
 
 vitest=(node_modules/vitest/vitest.mjs run)
 case ${SPACETIME_GATEWAY_TEST_NODE:-all} in

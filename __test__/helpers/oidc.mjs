@@ -8,8 +8,9 @@ import { TokenVerifier } from '../../lib/index.js';
 import { signIn } from '../../tools/oidc-standins/sign-in.mjs';
 import { ROOT } from './auth.mjs';
 
-const CLI = join(ROOT, 'tools', 'oidc-standins', 'cli.mjs');
-/** Starting takes about a second (key generation, loading oidc-provider); far more means it is stuck. */
+const OIDC_SH = join(ROOT, 'scripts', 'oidc.sh');
+/** Starting takes about a second (key generation, loading oidc-provider); far more means it is stuck
+ * (scripts/test.sh installs Node 24 before the suites, so no download happens here). */
 const READY_TIMEOUT_MS = 20_000;
 
 /**
@@ -19,7 +20,8 @@ const READY_TIMEOUT_MS = 20_000;
  */
 export async function startStandIns(names = [], { redirectUris = [] } = {}) {
   const args = ['serve', ...names.flatMap((n) => ['--provider', n]), ...redirectUris.flatMap((u) => ['--redirect-uri', u])];
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // oidc.sh execs Node 24 (what oidc-provider supports), so `child.pid` is the stand-ins' own process.
+  const child = spawn('bash', [OIDC_SH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise((resolve) => child.once('close', resolve));
