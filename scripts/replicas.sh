@@ -66,18 +66,36 @@ wait_http() {
 
 # Polls the balancer's /healthz ($1) until replica $2 answers it (or $3 seconds pass): nginx has taken
 # that replica back (its passive failure mark from the restart expired and a request succeeded there).
+# On a timeout it says what answered instead, and how the replica itself ($4, its own /healthz) answers.
 wait_balanced() {
   node -e '
-    const [url, name, seconds] = process.argv.slice(1);
+    const [url, name, seconds, direct] = process.argv.slice(1);
     const deadline = Date.now() + Number(seconds) * 1000;
+    const seen = new Map();
+    const count = (what) => seen.set(what, (seen.get(what) ?? 0) + 1);
+    const ask = async (target) => {
+      try {
+        const r = await fetch(target, { signal: AbortSignal.timeout(1000) });
+        await r.arrayBuffer();
+        return { replica: r.headers.get("x-replica"), what: `${r.headers.get("x-replica") ?? "no x-replica"} ${r.status}` };
+      } catch (e) {
+        return { what: e.name === "TimeoutError" ? "no answer within 1 s" : (e.cause?.code ?? e.message) };
+      }
+    };
     (async () => {
       for (;;) {
-        try { if ((await fetch(url, { signal: AbortSignal.timeout(1000) })).headers.get("x-replica") === name) return; } catch {}
-        if (Date.now() > deadline) { console.error(`the balancer did not send ${url} to ${name} within ${seconds} s`); process.exit(1); }
+        const { replica, what } = await ask(url);
+        if (replica === name) return;
+        count(what);
+        if (Date.now() > deadline) {
+          const tally = [...seen].map(([w, n]) => `${w} ×${n}`).join(", ");
+          console.error(`the balancer did not send ${url} to ${name} within ${seconds} s; it answered: ${tally}; ${name} itself answers ${direct}: ${(await ask(direct)).what}`);
+          process.exit(1);
+        }
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
-  ' "$1" "$2" "$3"
+  ' "$1" "$2" "$3" "$4"
 }
 
 # Reads KEY from the instance's env file.
@@ -97,8 +115,12 @@ env_set() {
 ours() {
   local inst=$1 pid=$2
   [[ -n $pid ]] || return 1
-  tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ" | grep -qxF "REPLICAS_INSTANCE=$inst" && return 0
-  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "-p $inst/"
+  # Read without a pipe into `grep -q`: under pipefail, grep's early exit would SIGPIPE the writer and
+  # make a large environment read as "not ours" now and then (a live replica then survived `restart`).
+  grep -qzxF -- "REPLICAS_INSTANCE=$inst" "/proc/$pid/environ" 2>/dev/null && return 0
+  local cmdline
+  cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 1
+  [[ $cmdline == *"-p $inst/"* ]]
 }
 
 # Starts replica $2 of instance $1 on port $3 (in the background, logging to replica-$2.log); prints its pid.
@@ -127,6 +149,8 @@ stop_pid() {
   if ! sg_wait_exit "$pid" "$seconds"; then
     log "pid $pid did not exit within $seconds s of SIG$signal: SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
+    # Gone (or a zombie its parent has yet to reap) before the caller reuses the port or reports it stopped.
+    sg_wait_exit "$pid" 5 || log "pid $pid is still there 5 s after SIGKILL"
   fi
 }
 
@@ -231,7 +255,10 @@ restart() {
   # Healthy is not enough: nginx still counts the replica as failed for fail_timeout after the refused
   # connections of its restart. Taking the next one down before nginx takes this one back can leave
   # nginx with no replica it considers live (502: an EventSource gives up for good on it).
-  wait_balanced "$(env_get "$inst" REPLICAS_URL)/healthz" "replica-$i" 15 >&2 || fail "nginx did not take replica $i back"
+  if ! wait_balanced "$(env_get "$inst" REPLICAS_URL)/healthz" "replica-$i" 20 "$url/healthz" >&2; then
+    tail -n 5 "$inst/error.log" >&2 2>/dev/null || true
+    fail "nginx did not take replica $i back"
+  fi
   log "replica $i restarted (pid $pid, $url)"
 }
 

@@ -61,8 +61,11 @@ export async function startCluster(n = 3) {
     },
     /** One rolling-deploy step: SIGTERM (farewell), wait for the exit, start again, wait healthy. */
     async restart(i) {
-      await replicasScript(['restart', envFile, String(i)]);
-      env = parseEnv(readFileSync(envFile, 'utf8')); // the new pid
+      try {
+        await replicasScript(['restart', envFile, String(i)]);
+      } finally {
+        env = parseEnv(readFileSync(envFile, 'utf8')); // the new pid, also when the restart failed after starting it
+      }
     },
     /** The rows of the database, read over SQL as its owner: `{ tenant: Map(id → 'id:version:title') }`. */
     async rows() {
