@@ -53,7 +53,7 @@ const hex = (identity) => identity.replace(/^0x/, '').padStart(64, '0');
 
 describe('tokens minted by TokenBroker against SpacetimeDB 1.3.0', () => {
   it('serves discovery under the issuer path', async () => {
-    expect(issuer.issuer).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/auth$/);
+    expect(issuer.issuer).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/i-[0-9a-f]{12}\/api\/auth$/); // helpers/auth.mjs: a unique segment per start
     expect(issuer.discoveryUrl).toBe(`${issuer.issuer}/.well-known/openid-configuration`);
     const config = await fetch(issuer.discoveryUrl).then((r) => r.json());
     expect(config.jwks_uri).toBe(issuer.jwksUrl);

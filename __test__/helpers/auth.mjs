@@ -2,7 +2,7 @@
 // JSON server for hand-made issuers, and hand-made tokens (HS256 forgeries, EdDSA, raw JSON text).
 
 import { spawn } from 'node:child_process';
-import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -39,12 +39,19 @@ export function writeKeyFiles(...pairs) {
 }
 
 /**
- * Starts `spacetime-gateway issuer serve` for `pairs` (first active, others retiring) under `path`;
- * resolves `{ issuer, discoveryUrl, jwksUrl, stop }`. `stop` resolves with the exit code.
+ * Starts `spacetime-gateway issuer serve` for `pairs` (first active, others retiring) under `path`,
+ * behind a segment unique to this start; resolves `{ issuer, discoveryUrl, jwksUrl, stop }`. `stop`
+ * resolves with the exit code.
+ *
+ * Why the unique segment: the suites share one SpacetimeDB server, which caches each issuer's JWKS by
+ * the issuer URL (refreshed after 300 s, kept 7200 s; shared/docs/spacetimedb-protocol.md §5) and does
+ * not refetch on an unknown `kid`. A later issuer that happens to get an earlier one's port would
+ * otherwise have its tokens refused with `KeyIDNotFound` (seen once in a full run).
  */
 export async function startIssuer(pairs, { path = '/api/auth' } = {}) {
   const files = writeKeyFiles(...pairs);
-  const args = ['issuer', 'serve', '--json', '--path', path, ...files.flatMap((f) => ['--key', f])];
+  const served = `/i-${randomBytes(6).toString('hex')}${path}`;
+  const args = ['issuer', 'serve', '--json', '--path', served, ...files.flatMap((f) => ['--key', f])];
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
