@@ -22,3 +22,14 @@ export function problemOf(error: unknown): Problem {
   const { code, message } = (error ?? {}) as Partial<Problem>;
   return { code: code ?? 'ERROR', message: message ?? String(error) };
 }
+
+/**
+ * Clears a form after its submission succeeded — unless the user has typed something new meanwhile: the
+ * new row can arrive through the live stream before the response does, and the next title typed in that
+ * moment must not be wiped (it then stays, ready to send).
+ */
+export function clearSubmitted(form: HTMLFormElement, sent: FormData): void {
+  const now = new FormData(form);
+  for (const [name, value] of sent) if (now.get(name) !== value) return;
+  form.reset();
+}

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useHydrated } from '../client/use-hydrated';
+import { clearSubmitted } from '../../../shared/send-json';
 import { createDocumentFn } from '../functions/documents';
 import { Problem, problemOf, type ProblemInfo } from './Problem';
 
@@ -13,7 +14,7 @@ export function NewDocumentForm({ organizationId, disabled }: { organizationId: 
     const fields = new FormData(form);
     try {
       await createDocumentFn({ data: { organizationId, title: String(fields.get('title')), body: String(fields.get('body')) } });
-      form.reset();
+      clearSubmitted(form, fields);
       setProblem(null);
     } catch (error) {
       setProblem(problemOf(error));

@@ -1,5 +1,5 @@
 import { Component, input, signal, ViewEncapsulation } from '@angular/core';
-import { problemOf, sendJson, type Problem } from '../../../../shared/send-json';
+import { clearSubmitted, problemOf, sendJson, type Problem } from '../../../../shared/send-json';
 import { injectHydrated } from './hydrated';
 import { ProblemNotice } from './problem';
 
@@ -29,7 +29,7 @@ export class NewDocumentForm {
     const fields = new FormData(form);
     try {
       await sendJson('POST', '/api/documents', { organizationId: this.organizationId(), title: String(fields.get('title')), body: String(fields.get('body')) });
-      form.reset();
+      clearSubmitted(form, fields);
       this.problem.set(null);
     } catch (error) {
       this.problem.set(problemOf(error));
