@@ -115,10 +115,7 @@ down() {
   local pid
   pid=$(sed -n 's/^POSTGRES_PID=//p' "$inst/env")
   # Only that very postmaster: the pid must still belong to a postgres running on this data directory.
-  local cmdline=
-  [[ -n $pid ]] && cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)
-  # (No pipe into `grep -q`: under pipefail its early exit can fail the check.)
-  if [[ $cmdline == *"$inst/data"* ]]; then
+  if [[ -n $pid ]] && sg_cmdline_has "$pid" "$inst/data"; then
     local bin
     bin=$(pg_bin)
     as_owner "$bin/pg_ctl" -D "$inst/data" -m fast -w -t 10 stop >/dev/null 2>&1 || kill -KILL "$pid" 2>/dev/null || true

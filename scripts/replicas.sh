@@ -118,9 +118,7 @@ ours() {
   # Read without a pipe into `grep -q`: under pipefail, grep's early exit would SIGPIPE the writer and
   # make a large environment read as "not ours" now and then (a live replica then survived `restart`).
   grep -qzxF -- "REPLICAS_INSTANCE=$inst" "/proc/$pid/environ" 2>/dev/null && return 0
-  local cmdline
-  cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 1
-  [[ $cmdline == *"-p $inst/"* ]]
+  sg_cmdline_has "$pid" "-p $inst/"
 }
 
 # Starts replica $2 of instance $1 on port $3 (in the background, logging to replica-$2.log); prints its pid.

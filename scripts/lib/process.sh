@@ -10,3 +10,11 @@ sg_wait_exit() {
   done
   ! kill -0 "$pid" 2>/dev/null
 }
+
+# Whether the command line of process $1 contains $2. Read into a variable, not piped into `grep -q`:
+# under pipefail, grep's early exit can SIGPIPE the reader and fail the check for a live process.
+sg_cmdline_has() {
+  local cmdline
+  cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline") || return 1
+  [[ $cmdline == *"$2"* ]]
+}

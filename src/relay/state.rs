@@ -119,7 +119,6 @@ impl State {
         Some(stream)
     }
 
-    /// Ends stream `id` with a `revoked` frame (its backlog is dropped: the client may no longer see it).
     /// Ends every stream `selector` matches with a `revoked` frame; returns how many.
     pub fn revoke_matching(&mut self, selector: &Selector, reason: &str) -> usize {
         let ids = self.matching(selector);
@@ -129,6 +128,7 @@ impl State {
         ids.len()
     }
 
+    /// Ends stream `id` with a `revoked` frame (its backlog is dropped: the client may no longer see it).
     fn end_revoked(&mut self, id: u32, reason: &str) {
         let stream = self.streams.get_mut(&id).expect("revoked streams exist");
         let frame = stream.voice().reason("revoked", None, reason);
